@@ -1,0 +1,3 @@
+"""Subcommands of `chenglai`, one module each; importing them registers them."""
+
+from . import check  # noqa: F401

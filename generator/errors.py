@@ -1,0 +1,95 @@
+"""One exception family for the whole project; exit codes are decided only in the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Every content error code with its short Chinese title. The list is the reference
+# for docs/error-codes.md and is checked by a test, so a new code cannot go undocumented.
+CODES: dict[str, str] = {
+    "E001": "文件不是 UTF-8 编码",
+    "E002": "文件为空",
+    "E003": "YAML 格式错误",
+    "E004": "文件结构不是字段映射",
+    "E005": "不允许的 YAML 标签",
+    "E006": "不允许的 YAML 锚点/别名",
+    "E007": "文件过大",
+    "E010": "未知字段",
+    "E011": "缺少必填字段",
+    "E012": "字段取值或类型不正确",
+    "E013": "日期无效",
+    "E020": "执行案号格式不正确",
+    "E021": "重复记录（同一案号与序号）",
+    "E022": "同一法院代码对应不同法院名称",
+    "E030": "立案时间晚于发布时间",
+    "E031": "审核时间晚于发布时间",
+    "E032": "审核时间早于立案时间",
+    "E040": "记录尚未经第二人审核（草稿）",
+    "E041": "审核人与录入人相同",
+    "E050": "失信情形不正确",
+    "E051": "缺少期限",
+    "E052": "期限超出范围",
+    "E060": "已删除记录缺少删除日期或原因",
+    "E061": "未删除记录不应有删除信息",
+    "E062": "删除日期早于发布时间",
+    "E070": "未履行金额不正确",
+    "E071": "地区代码不是 6 位数字",
+    "E072": "未知地区代码",
+    "E080": "身份证号码（脱敏）格式不正确",
+    "E081": "身份证号码地区码未知",
+    "E082": "出生年份与年龄不符",
+    "E083": "性别与身份证号码不符",
+    "E084": "未成年人不得纳入失信名单",
+    "E085": "记录中含有完整身份证号码",
+    "E086": "自然人/组织字段不匹配",
+    "E090": "统一社会信用代码校验失败",
+}
+
+
+class PortalError(Exception):
+    """Root of every error chenglai raises on purpose."""
+
+
+@dataclass(frozen=True, order=True)
+class RecordError(PortalError):
+    """One content problem, located by file and line."""
+
+    path: str
+    line: int
+    code: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.code} {self.field}: {self.message}"
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        # frozen dataclass + Exception: pickle (process pools) must go through __init__
+        return (type(self), (self.path, self.line, self.code, self.field, self.message))
+
+
+class ContentErrors(PortalError):
+    """Several content problems found in one run."""
+
+    def __init__(self, errors: list[RecordError]):
+        super().__init__(f"{len(errors)} 个内容问题")
+        self.errors = sorted(errors)
+
+    def __str__(self) -> str:
+        return "\n".join(str(e) for e in self.errors)
+
+
+class UsageError(PortalError):
+    """The command was called wrongly (exit code 2)."""
+
+
+class BuildError(PortalError):
+    """The build was refused (leak gate, count-drop guard, …); the previous site is kept."""
+
+
+class SearchError(PortalError):
+    """A search request that cannot be answered; carries the HTTP status to answer with."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status

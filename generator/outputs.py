@@ -1,0 +1,67 @@
+"""What every renderer receives and returns: the seam between the build and its outputs.
+
+The build computes one RenderContext (from the PublicView) and hands it to each renderer
+listed here; renderers return files, the build writes them into the staging folder, runs
+the leak gate over everything, and swaps. A renderer never reads content itself.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from .policy import PublicView
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """One file of the public output: a path relative to the output folder ('/'-separated)."""
+
+    path: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class NewsItem:
+    """A published news article, as renderers other than Pelican's need it."""
+
+    slug: str
+    title: str
+    url: str  # relative to the site root, e.g. "news/some-slug/"
+    date: date
+    summary: str  # plain text
+    text: str  # plain text of the body, for search
+    html: str  # sanitised body HTML
+
+
+@dataclass
+class RenderContext:
+    view: PublicView
+    settings: dict[str, Any]  # Pelican settings (SITEURL, SITENAME, PORTAL_*…)
+    news: list[NewsItem] = field(default_factory=list)
+    env: Any = None  # the theme's jinja2.Environment (autoescape on)
+
+
+Renderer = Callable[[RenderContext], Iterable[OutputFile]]
+Indexer = Callable[[RenderContext, Path], None]
+
+# "module:function" names; each issue's module adds itself here.
+RENDERERS: list[str] = []
+INDEXERS: list[str] = []
+
+
+def _resolve(name: str) -> Callable[..., Any]:
+    module, func = name.split(":")
+    return getattr(importlib.import_module(module), func)  # type: ignore[no-any-return]
+
+
+def renderers() -> list[Renderer]:
+    return [_resolve(n) for n in RENDERERS]
+
+
+def indexers() -> list[Indexer]:
+    return [_resolve(n) for n in INDEXERS]

@@ -1,0 +1,208 @@
+"""The one place that decides what is public on a date (SPEC §2).
+
+Everything the site, feeds, data files and search index show is rendered from the
+PublicView this module returns; renderers never see a non-public record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from . import casenumber, ids
+from .records import GROUNDS, NO_FIXED_TERM, REMOVAL_REASONS, SourceRecord
+
+DEFAULT_REMOVAL_NOTICE_DAYS = 90
+
+
+def add_years(d: date, years: int) -> date:
+    """Same day `years` later; 29 February falls back to 28 February."""
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:
+        return d.replace(year=d.year + years, day=28)
+
+
+def term_end(listed_on: date, term_years: int | None, grounds: Iterable[str]) -> date | None:
+    """First day the record is no longer public by lapse of its term; None: no fixed term."""
+    if term_years is None or all(g == NO_FIXED_TERM for g in grounds):
+        return None
+    return add_years(listed_on, term_years)
+
+
+@dataclass(frozen=True)
+class PublicRecord:
+    """The published fields of one record (art. 6), ID masked; nothing staff-internal."""
+
+    id: str
+    case_number: str  # normalised
+    court: str
+    court_slug: str
+    region_code: str
+    region_name: str
+    filed_on: date
+    basis_issuer: str
+    basis_document: str
+    kind: str  # person | organization
+    name: str
+    id_masked: str | None
+    gender: str | None
+    age: int | None
+    uscc: str | None
+    legal_representative: str | None
+    debtor_seq: int | None
+    obligation: str
+    performance: str
+    outstanding: Decimal | None
+    grounds: tuple[str, ...]
+    listed_on: date
+    term_years: int | None
+    term_ends_on: date | None
+    digest: str  # content hash of the source file: changes when the record changes
+
+    @property
+    def url(self) -> str:
+        return f"debtors/{self.id}/"
+
+    @property
+    def kind_label(self) -> str:
+        return "自然人" if self.kind == "person" else "法人或其他组织"
+
+    @property
+    def ground_labels(self) -> tuple[str, ...]:
+        return tuple(GROUNDS[g] for g in self.grounds)
+
+
+@dataclass(frozen=True)
+class RemovalNotice:
+    """What is said of a record that was public and is no longer: never name or ID."""
+
+    id: str  # the record id the listing had (for feed tombstones)
+    case_number: str
+    court: str
+    court_slug: str
+    region_code: str
+    removed_on: date
+    reason: str  # code from REMOVAL_REASONS
+
+    @property
+    def reason_label(self) -> str:
+        return REMOVAL_REASONS[self.reason]
+
+
+@dataclass(frozen=True)
+class PublicView:
+    """Everything that may be published on `as_of`, and what must never appear."""
+
+    as_of: date
+    public: tuple[PublicRecord, ...]  # newest listing first, then by id
+    notices: tuple[RemovalNotice, ...]  # newest removal first, then by id
+    withheld_names: frozenset[str] = field(default_factory=frozenset)
+    withheld_case_numbers: frozenset[str] = field(default_factory=frozenset)
+
+    def by_court(self) -> dict[str, list[PublicRecord]]:
+        return _group(self.public, lambda r: r.court_slug)
+
+    def by_region(self) -> dict[str, list[PublicRecord]]:
+        return _group(self.public, lambda r: r.region_code)
+
+    def by_ground(self) -> dict[str, list[PublicRecord]]:
+        out: dict[str, list[PublicRecord]] = {}
+        for r in self.public:
+            for g in r.grounds:
+                out.setdefault(g, []).append(r)
+        return dict(sorted(out.items()))
+
+
+def _group(items, key):  # type: ignore[no-untyped-def]
+    out: dict = {}
+    for item in items:
+        out.setdefault(key(item), []).append(item)
+    return dict(sorted(out.items()))
+
+
+def _public_record(src: SourceRecord, end: date | None) -> PublicRecord:
+    r, d = src.record, src.record.debtor
+    case = casenumber.parse(r.case_number)
+    assert case is not None  # valid records parse
+    return PublicRecord(
+        id=casenumber.record_id(case, r.debtor_seq),
+        case_number=case.text,
+        court=r.court,
+        court_slug=case.court_slug,
+        region_code=r.region_code,
+        region_name=ids.region_name(r.region_code) or r.region_code,
+        filed_on=r.filed_on,
+        basis_issuer=r.basis.issuer,
+        basis_document=r.basis.document,
+        kind=d.kind,
+        name=d.name,
+        id_masked=d.id_masked,
+        gender=d.gender,
+        age=d.age,
+        uscc=d.uscc,
+        legal_representative=d.legal_representative,
+        debtor_seq=r.debtor_seq,
+        obligation=r.obligation,
+        performance=r.performance,
+        outstanding=r.outstanding,
+        grounds=tuple(r.grounds),
+        listed_on=r.listed_on,
+        term_years=r.term_years,
+        term_ends_on=end,
+        digest=src.digest,
+    )
+
+
+def decide(records: Iterable[SourceRecord], as_of: date, notice_days: int = DEFAULT_REMOVAL_NOTICE_DAYS) -> PublicView:
+    """Split valid records into public ones and removal notices for the date `as_of`.
+
+    Callers pass only records that passed `chenglai check`; the conditions that validity
+    already guarantees (vetting, age) are tested again here, because a leak costs more
+    than a comparison.
+    """
+    public: list[PublicRecord] = []
+    notices: list[RemovalNotice] = []
+    withheld: list[SourceRecord] = []
+    notice_from = as_of - timedelta(days=notice_days)
+    for src in records:
+        r = src.record
+        case = casenumber.parse(r.case_number)
+        eligible = (
+            case is not None
+            and not r.is_draft
+            and r.vetting.vetted_by != r.vetting.entered_by
+            and not (r.debtor.kind == "person" and (r.debtor.age is None or r.debtor.age < 18))
+        )
+        end = term_end(r.listed_on, r.term_years, r.grounds)
+        if eligible and r.status == "listed" and r.listed_on <= as_of and (end is None or as_of < end):
+            public.append(_public_record(src, end))
+            continue
+        withheld.append(src)
+        if not eligible or case is None or r.listed_on > as_of:
+            continue  # never public: nothing to announce
+        # was public and is no longer: the earlier of removal and term end
+        ends = [(end, "term_expired")] if end is not None else []
+        if r.status == "removed" and r.removed_on is not None and r.removal_reason is not None:
+            ends.append((r.removed_on, r.removal_reason))
+        ends = [(d, why) for d, why in ends if d <= as_of]
+        if not ends:
+            continue
+        gone_on, reason = min(ends)
+        if gone_on > r.listed_on and notice_from < gone_on:
+            notices.append(RemovalNotice(
+                id=casenumber.record_id(case, r.debtor_seq), case_number=case.text, court=r.court,
+                court_slug=case.court_slug, region_code=r.region_code, removed_on=gone_on, reason=reason,
+            ))
+    public.sort(key=lambda p: (-p.listed_on.toordinal(), p.id))
+    notices.sort(key=lambda n: (-n.removed_on.toordinal(), n.id))
+    # what the leak gate must never find; a case number a public record or notice shares is public
+    shown_cases = {p.case_number for p in public} | {n.case_number for n in notices}
+    shown_names = {p.name for p in public}
+    names = frozenset(s.record.debtor.name for s in withheld) - shown_names
+    cases = frozenset(
+        c.text for s in withheld if (c := casenumber.parse(s.record.case_number)) is not None
+    ) - shown_cases
+    return PublicView(as_of, tuple(public), tuple(notices), names, cases)

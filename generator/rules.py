@@ -1,0 +1,163 @@
+"""The law's rules for one record and across records; each problem has a stable code."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from . import casenumber, ids
+from .errors import RecordError
+from .records import NO_FIXED_TERM, SourceRecord
+
+MIN_TERM, MAX_TERM = 2, 5  # art. 2: two years, extended by one to three
+
+
+def check_record(src: SourceRecord, drafts_ok: bool = False) -> list[RecordError]:
+    """Every rule that one record can break on its own."""
+    r = src.record
+    out: list[RecordError] = []
+
+    def err(code: str, field: str, message: str) -> None:
+        out.append(RecordError(src.path, src.line(*field.split(".")), code, field, message))
+
+    if casenumber.parse(r.case_number) is None:
+        err("E020", "case_number", f"执行案号 {r.case_number!r} 格式不正确，应如 （2024）鲁0502执1234号")
+    if r.debtor_seq is not None and r.debtor_seq < 1:
+        err("E012", "debtor_seq", "被执行人序号应为 1 及以上的整数")
+
+    # dates in order: filed_on ≤ vetted_on ≤ listed_on
+    v = r.vetting
+    if r.filed_on > r.listed_on:
+        err("E030", "filed_on", f"立案时间 {r.filed_on} 晚于发布时间 {r.listed_on}")
+    if v.vetted_on is not None:
+        if v.vetted_on > r.listed_on:
+            err("E031", "vetting.vetted_on", f"审核时间 {v.vetted_on} 晚于发布时间 {r.listed_on}：应先审核后发布")
+        if v.vetted_on < r.filed_on:
+            err("E032", "vetting.vetted_on", f"审核时间 {v.vetted_on} 早于立案时间 {r.filed_on}")
+
+    # four eyes
+    if v.vetted_by is None or v.vetted_on is None:
+        if not drafts_ok:
+            missing = "vetted_by" if v.vetted_by is None else "vetted_on"
+            err("E040", f"vetting.{missing}",
+                "记录尚未经第二人审核（草稿），不能合并发布：请由审核人运行 `chenglai vet "
+                + src.path + " --by 姓名`")
+    elif v.vetted_by.strip() == v.entered_by.strip():
+        err("E041", "vetting.vetted_by", f"审核人与录入人相同（{v.entered_by}）：须由另一人审核")
+
+    # grounds and terms
+    if len(set(r.grounds)) != len(r.grounds):
+        err("E050", "grounds", "失信情形重复")
+    fixed_term = any(g != NO_FIXED_TERM for g in r.grounds)
+    if r.term_years is None:
+        if fixed_term:
+            err("E051", "term_years", "除“有履行能力而拒不履行”外的失信情形须填写期限（2 年，可延长 1–3 年）")
+    elif not MIN_TERM <= r.term_years <= MAX_TERM:
+        err("E052", "term_years", f"期限应为 {MIN_TERM} 至 {MAX_TERM} 年，实际为 {r.term_years}")
+
+    # status and removal
+    if r.status == "removed":
+        if r.removed_on is None:
+            err("E060", "removed_on", "状态为 removed 时须填写删除日期 removed_on")
+        if r.removal_reason is None:
+            err("E060", "removal_reason", "状态为 removed 时须填写删除原因 removal_reason")
+    else:
+        if r.removed_on is not None:
+            err("E061", "removed_on", "状态为 listed 的记录不应有删除日期；删除请运行 `chenglai remove`")
+        if r.removal_reason is not None:
+            err("E061", "removal_reason", "状态为 listed 的记录不应有删除原因；删除请运行 `chenglai remove`")
+    if r.removed_on is not None and r.removed_on < r.listed_on:
+        err("E062", "removed_on", f"删除日期 {r.removed_on} 早于发布时间 {r.listed_on}")
+
+    if r.outstanding is not None and (r.outstanding < 0 or r.outstanding.as_tuple().exponent < -2):  # type: ignore[operator]
+        err("E070", "outstanding", f"未履行金额应为不小于 0、最多两位小数的数字，实际为 {r.outstanding}")
+
+    if not (len(r.region_code) == 6 and r.region_code.isdigit()):
+        err("E071", "region_code", f"地区代码应为 6 位数字（GB/T 2260），实际为 {r.region_code!r}")
+    elif ids.region_name(r.region_code) is None:
+        err("E072", "region_code", f"地区代码 {r.region_code} 不在 GB/T 2260 行政区划代码（含历史代码）中")
+
+    out.extend(_debtor_rules(src, err))
+    return out
+
+
+def _debtor_rules(src: SourceRecord, err) -> list[RecordError]:  # type: ignore[no-untyped-def]
+    r, d = src.record, src.record.debtor
+    person_fields = {"id_masked": d.id_masked, "gender": d.gender, "age": d.age}
+    org_fields = {"uscc": d.uscc, "legal_representative": d.legal_representative}
+    if d.kind == "person":
+        for name, value in org_fields.items():
+            if value is not None:
+                err("E086", f"debtor.{name}", f"自然人记录不应有 {name}（仅用于法人或其他组织）")
+        for name, value in person_fields.items():
+            if value is None:
+                err("E011", f"debtor.{name}", "自然人记录缺少必填字段")
+        if d.age is not None and d.age < 18:
+            err("E084", "debtor.age", f"年龄 {d.age} 岁：未成年人不得纳入失信被执行人名单（规定第四条）")
+        if d.id_masked is not None:
+            _masked_id_rules(d.id_masked, d.gender, d.age, r.listed_on.year, err)
+    else:
+        for name, value in person_fields.items():
+            if value is not None:
+                err("E086", f"debtor.{name}", f"法人或其他组织记录不应有 {name}（仅用于自然人）")
+        for name, value in org_fields.items():
+            if value is None:
+                err("E011", f"debtor.{name}", "法人或其他组织记录缺少必填字段")
+        if d.uscc is not None and not ids.is_uscc_valid(d.uscc):
+            err("E090", "debtor.uscc", f"统一社会信用代码 {d.uscc} 校验位不正确（GB 32100）")
+    return []
+
+
+def _masked_id_rules(masked: str, gender: str | None, age: int | None, listed_year: int, err) -> None:  # type: ignore[no-untyped-def]
+    field = "debtor.id_masked"
+    if ids.FULL_RE.match(masked.upper()):
+        return  # a full number: already reported as E085 with the line, naming `chenglai mask`
+    m = ids.MASKED_RE.match(masked)
+    if not m:
+        err("E080", field, f"脱敏身份证号码 {masked!r} 格式不正确，应为前 10 位 + **** + 后 4 位，如 3705021985****1234")
+        return
+    if ids.region_name(m["region"]) is None:
+        err("E081", field, f"身份证号码地区码 {m['region']} 不在 GB/T 2260 行政区划代码（含历史代码）中")
+    born = int(m["year"])
+    if age is not None:
+        expected = listed_year - born
+        if abs(expected - age) > 1:
+            err("E082", "debtor.age", f"年龄 {age} 与出生年份 {born}、发布年份 {listed_year} 不符（应约为 {expected} 岁）")
+        elif expected < 18 and age >= 18:
+            err("E084", field, f"出生于 {born} 年，发布时未满 18 周岁：未成年人不得纳入失信被执行人名单")
+    if gender is not None and ids.gender(masked) != gender:
+        err("E083", "debtor.gender", f"性别 {gender} 与身份证号码第 17 位（{masked[16]}，奇数为男、偶数为女）不符")
+
+
+def check_across(records: Iterable[SourceRecord]) -> list[RecordError]:
+    """Rules between records: duplicates, and one name per court code."""
+    out: list[RecordError] = []
+    seen: dict[tuple[str, int | None], SourceRecord] = {}
+    courts: dict[str, tuple[str, SourceRecord]] = {}
+    for src in records:
+        case = casenumber.parse(src.record.case_number)
+        if case is None:
+            continue
+        key = (case.text, src.record.debtor_seq)
+        first = seen.setdefault(key, src)
+        if first is not src:
+            seq = "" if key[1] is None else f"（序号 {key[1]}）"
+            out.append(RecordError(
+                src.path, src.line("case_number"), "E021", "case_number",
+                f"与 {first.path}:{first.line('case_number')} 重复：同一执行案号 {case.text}{seq}"
+                "只能有一条记录；同案多名被执行人请填写 debtor_seq",
+            ))
+        court = courts.setdefault(case.court_code, (src.record.court, src))
+        if court[0] != src.record.court:
+            out.append(RecordError(
+                src.path, src.line("court"), "E022", "court",
+                f"法院代码 {case.court_code} 在 {court[1].path} 中对应“{court[0]}”，此处为“{src.record.court}”",
+            ))
+    return out
+
+
+def group_by_path(errors: Iterable[RecordError]) -> dict[str, list[RecordError]]:
+    grouped: dict[str, list[RecordError]] = defaultdict(list)
+    for e in errors:
+        grouped[e.path].append(e)
+    return grouped

@@ -1,0 +1,36 @@
+"""PORTAL_* settings: one defaults table, merged under pelicanconf.py, validated once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import UsageError
+
+# name: (default, one line of help). docs/settings.md is checked against this table.
+PORTAL_DEFAULTS: dict[str, tuple[Any, str]] = {
+    "PORTAL_RECORDS_DIR": ("debtors", "记录文件所在目录（相对于 PATH 内容目录）"),
+    "PORTAL_AS_OF": (None, "发布日期 YYYY-MM-DD；None 表示上海时区的今天（命令行 --as-of 优先）"),
+    "PORTAL_REMOVAL_NOTICE_DAYS": (90, "删除公告在 /removals/ 与删除订阅中保留的天数"),
+    "PORTAL_PER_PAGE": (50, "列表页每页条数"),
+    "PORTAL_MAX_DROP": (0.2, "公开记录数较上次构建下降超过此比例时拒绝构建（可用 --allow-drop 放行）"),
+    "PORTAL_NOINDEX_RECORDS": (False, "为 True 时记录页加 noindex，搜索引擎不收录"),
+    "PORTAL_STATE_PATH": (None, "构建状态目录（缓存、清单、搜索索引）；None 表示输出目录旁的 .chenglai-state/<输出目录名>"),
+    "PORTAL_DEMO": (False, "为 True 时每页标明“演示数据，纯属虚构”"),
+    "PORTAL_SEARCH_URL": ("/search/", "搜索表单提交地址（搜索服务的 HTML 结果页）"),
+    "PORTAL_JOBS": (None, "并行进程数；None 表示 CPU 核数"),
+}
+
+
+def portal_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """The PORTAL_* values of a Pelican settings dict, defaults filled in and checked."""
+    out = {name: settings.get(name, default) for name, (default, _help) in PORTAL_DEFAULTS.items()}
+    unknown = sorted(k for k in settings if k.startswith("PORTAL_") and k not in PORTAL_DEFAULTS)
+    if unknown:
+        raise UsageError(f"未知设置：{', '.join(unknown)}")
+    if not isinstance(out["PORTAL_REMOVAL_NOTICE_DAYS"], int) or out["PORTAL_REMOVAL_NOTICE_DAYS"] < 0:
+        raise UsageError("PORTAL_REMOVAL_NOTICE_DAYS 应为非负整数")
+    if not isinstance(out["PORTAL_PER_PAGE"], int) or out["PORTAL_PER_PAGE"] < 1:
+        raise UsageError("PORTAL_PER_PAGE 应为正整数")
+    if not 0 <= float(out["PORTAL_MAX_DROP"]) <= 1:
+        raise UsageError("PORTAL_MAX_DROP 应在 0 与 1 之间")
+    return out

@@ -1,0 +1,45 @@
+"""Publication policy (SPEC §2) on fixture records."""
+
+from datetime import date
+
+from generator.checker import check_paths
+from generator.policy import decide
+
+from .factory import AS_OF, record, write
+
+
+def _view(tmp_path, *recs, as_of=AS_OF):
+    for i, rec in enumerate(recs):
+        write(tmp_path, f"r{i}.yaml", rec)
+    result = check_paths([tmp_path], drafts_ok=True)
+    assert not result.errors, result.errors
+    return decide(result.records, as_of)
+
+
+def test_listed_record_is_public(tmp_path):
+    view = _view(tmp_path, record())
+    assert [p.id for p in view.public] == ["2024-lu0502-zhi-1234"]
+    assert view.public[0].term_ends_on == date(2027, 6, 1)
+
+
+def test_term_end_is_exclusive_and_gives_notice(tmp_path):
+    view = _view(tmp_path, record(), as_of=date(2027, 6, 1))
+    assert view.public == ()
+    assert [(n.reason, n.removed_on) for n in view.notices] == [("term_expired", date(2027, 6, 1))]
+    assert "张三丰" in view.withheld_names
+
+
+def test_notice_disappears_after_notice_days(tmp_path):
+    view = _view(tmp_path, record(), as_of=date(2027, 9, 1))
+    assert view.notices == ()
+
+
+def test_removed_future_draft(tmp_path):
+    removed = record(status="removed", removed_on=date(2026, 11, 1), removal_reason="performed")
+    future = record(case_number="（2024）鲁0502执1235号", listed_on=date(2026, 12, 1), vetting__vetted_on=date(2026, 11, 30))
+    draft = record(case_number="（2024）鲁0502执1236号", vetting__vetted_by=None, vetting__vetted_on=None)
+    del draft["vetting"]["vetted_by"], draft["vetting"]["vetted_on"]
+    view = _view(tmp_path, removed, future, draft)
+    assert view.public == ()
+    assert [n.reason for n in view.notices] == ["performed"]
+    assert view.withheld_case_numbers == {"（2024）鲁0502执1235号", "（2024）鲁0502执1236号"}
