@@ -44,6 +44,7 @@ class RenderContext:
     settings: dict[str, Any]  # Pelican settings (SITEURL, SITENAME, PORTAL_*…)
     news: list[NewsItem] = field(default_factory=list)
     env: Any = None  # the theme's jinja2.Environment (autoescape on)
+    state: Path | None = None  # the state folder (previous manifest etc.); read-only for renderers
 
 
 Renderer = Callable[[RenderContext], Iterable[OutputFile]]
