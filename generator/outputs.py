@@ -23,6 +23,8 @@ class OutputFile:
 
     path: str
     data: bytes
+    # True: written under the state folder (manifests a later build reads), never public
+    state: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class RenderContext:
     settings: dict[str, Any]  # Pelican settings (SITEURL, SITENAME, PORTAL_*…)
     news: list[NewsItem] = field(default_factory=list)
     env: Any = None  # the theme's jinja2.Environment (autoescape on)
-    state: Path | None = None  # the state folder (previous manifest etc.); read-only for renderers
+    state: Path | None = None  # the previous build's state folder (manifests…); read-only
 
 
 Renderer = Callable[[RenderContext], Iterable[OutputFile]]
