@@ -108,6 +108,10 @@ def load_view(settings: dict[str, Any], as_of: date, drafts_ok: bool = False) ->
     if not folder.is_dir():
         raise UsageError(f"记录目录不存在：{folder}（PATH/PORTAL_RECORDS_DIR）")
     jobs = portal["PORTAL_JOBS"]
+    try:  # staff read error lines relative to where they stand
+        folder = folder.resolve().relative_to(Path.cwd())
+    except ValueError:
+        pass
     result = check_paths([folder], drafts_ok=drafts_ok, jobs=jobs)
     if result.errors:
         raise ContentErrors(result.errors)
