@@ -2,14 +2,14 @@
 
 Every feed is rendered from the PublicView, so it can hold nothing the site does not show.
 Determinism: feedgen stamps now() and prepends entries by default; here every date comes
-from the data (00:00 Asia/Shanghai of listed_on / removed_on / the news date; a feed's
-updated is its newest entry's), entries are sorted explicitly and added with order="append".
+from the data (00:00 Asia/Shanghai of listed_on / removed_on / the news date), entries are sorted explicitly and added with order="append".
 Entry ids are `tag:` URIs from the record id (generator.siteurls), never the page URL.
 
 Removal entries carry case number, court, date and reason only: a RemovalNotice has no
-name or ID field to leak. The Atom removals feed (and the court / region feed the record
-appeared in) also carries RFC 6721 `at:deleted-entry` tombstones whose `ref` is the id the
-listing entry had, so a reader can drop the entry it stored.
+name or ID field to leak. The Atom removals feed also carries RFC 6721 `at:deleted-entry`
+tombstones whose `ref` is the id the listing entry had, so a reader can drop the entry it
+stored; so do the Atom listings feed and the court and region feeds the entry appeared in.
+A feed's updated is its newest entry or tombstone date.
 """
 
 from __future__ import annotations
@@ -181,14 +181,14 @@ def feeds(view: PublicView, news: list[NewsItem], settings: dict[str, Any]) -> I
     """Every feed of the site with its group (综合 / 法院 / 地区), in a stable order."""
     limit = int(setting(settings, "PORTAL_FEED_LIMIT"))
     notices = _by_removal(view.notices)
+    stones = [tombstone(settings, n) for n in notices]
     yield "综合", Feed(
         "feeds/listings", "新纳入失信被执行人名单", f"最新发布的 {limit} 条失信被执行人名单信息",
-        "debtors/", [listing_entry(settings, r) for r in _newest(view.public, limit)], ("atom", "rss"),
+        "debtors/", [listing_entry(settings, r) for r in _newest(view.public, limit)], ("atom", "rss"), stones,
     )  # fmt: skip
     yield "综合", Feed(
         "feeds/removals", "失信名单删除公告", "已删除的失信信息：案号、执行法院、删除日期与原因",
-        "removals/", [removal_entry(settings, n) for n in notices], ("atom", "rss"),
-        [tombstone(settings, n) for n in notices],
+        "removals/", [removal_entry(settings, n) for n in notices], ("atom", "rss"), stones,
     )  # fmt: skip
     items = sorted(news, key=lambda n: (-n.date.toordinal(), n.slug))[:limit]
     yield "综合", Feed(

@@ -123,14 +123,15 @@ def test_listings_ids_dates_and_order(files, view):
         "2026-01-05T00:00:00+08:00", "2025-06-01T00:00:00+08:00",
     ]  # fmt: skip
     assert all(e.published == e.updated for e in parsed.entries)
-    assert parsed.feed.updated == "2026-03-02T00:00:00+08:00"  # newest entry, not the build time
+    # the newest date in the feed (a tombstone of 2026-11-20), not the build time
+    assert parsed.feed.updated == "2026-11-20T00:00:00+08:00"
     assert parsed.entries[0].link == "/debtors/2024-lu0502-zhi-1239/"
     assert "王五" in parsed.entries[0].title and "（2024）鲁0502执1239号" in parsed.entries[0].title
     assert [t.term for t in parsed.entries[0].tags] == ["evades_by_fraud"]
 
     rss = feedparser.parse(files["feeds/listings.rss"])
     assert [e.id for e in rss.entries] == [e.id for e in parsed.entries]  # guid = the same tag: id
-    assert rss.feed.updated_parsed[:3] == (2026, 3, 1)  # 2026-03-02 00:00 +08:00 is 1 March UTC
+    assert rss.feed.updated_parsed[:3] == (2026, 11, 19)  # 2026-11-20 00:00 +08:00 is 19 November UTC
     assert rss.entries[0].published == "Mon, 02 Mar 2026 00:00:00 +0800"
     assert "孙八" not in files["feeds/listings.atom"].decode()  # listed after AS_OF
 
@@ -177,8 +178,10 @@ def test_removals_atom_has_rfc6721_tombstones(files, tmp_path):
     before = view_of(tmp_path, recs)
     listed = feedparser.parse({f.path: f.data for f in feeds.render(context(before))}["feeds/listings.atom"])
     assert stones[0].get("ref") in {e.id for e in listed.entries}
-    # RSS has no tombstones and no foreign namespace
-    assert b"tombstones" not in files["feeds/removals.rss"]
+    # the Atom listings feed carries them too; RSS has no tombstones and no foreign namespace
+    listings = etree.fromstring(files["feeds/listings.atom"])
+    assert [s.get("ref") for s in listings.findall(f"{AT}deleted-entry")] == [s.get("ref") for s in stones]
+    assert b"tombstones" not in files["feeds/removals.rss"] + files["feeds/listings.rss"]
 
 
 def test_court_and_region_feeds(files):
