@@ -7,9 +7,13 @@ are listed, so staff names, source paths and file digests cannot reach a data fi
 Change files: `/data/changes/YYYY-MM-DD.json` (date = as_of) lists the records added,
 modified and deleted since the last build of an EARLIER day, compared by a digest of the
 published fields (an edit to a non-public field such as vetting is no change). The state
-folder keeps `data-manifest.json` (digests now, and the digests the day started from, so a
-second build on the same day recomputes the whole day rather than its last edit) and a copy
-of every change file of the last PORTAL_CHANGES_DAYS days, which each build re-emits.
+folder keeps `data-manifest.json`: the digests now, the digests the day started from (so a
+second build on the same day recomputes the whole day rather than its last edit), and the
+operations (op + id) of each day of the last PORTAL_CHANGES_DAYS days. Every build
+regenerates every day's file from those operations and TODAY's records: an ADD/MOD carries
+the record as published now, and one whose record is no longer public is left out (its DEL
+says so). Republishing the stored old files instead would keep, for up to 90 days, the name
+of someone removed as wrongly listed, or a name since corrected.
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ import csv
 import hashlib
 import io
 import json
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -32,9 +35,7 @@ from .records import GROUNDS, KINDS, PERFORMANCE, REMOVAL_REASONS
 from .siteurls import setting, site_url
 
 MANIFEST = "data-manifest.json"
-STATE_CHANGES = "data-changes"  # state copies of the change files, re-emitted by each build
 MANIFEST_FORMAT = 1
-_CHANGE_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.json$")
 GROUND_SEPARATOR = "；"  # the import accepts it too (SPEC §5.1)
 
 Value = Callable[[PublicRecord, dict[str, Any]], Any]
@@ -224,11 +225,20 @@ def schema(settings: dict[str, Any]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class Day:
+    """One day's operations: what its change file lists, without the records."""
+
+    since: date | None  # the data date the day's changes are counted from; None: first build
+    ops: list[dict[str, Any]]  # {"op", "id"} (+ "removed_on", "reason" for a DEL with notice)
+
+
+@dataclass(frozen=True)
 class Manifest:
     as_of: date
     base_as_of: date | None  # the date of the build the day's changes are counted from
     base: dict[str, str]  # id → digest at the start of as_of
     digests: dict[str, str]  # id → digest after this build
+    days: dict[date, Day]  # the change-file window
 
     def to_bytes(self) -> bytes:
         data = {
@@ -237,6 +247,7 @@ class Manifest:
             "base_as_of": _iso(self.base_as_of),
             "base": self.base,
             "digests": self.digests,
+            "days": {d.isoformat(): {"since": _iso(v.since), "ops": v.ops} for d, v in self.days.items()},
         }
         return (json.dumps(data, ensure_ascii=False, sort_keys=True, indent=0) + "\n").encode("utf-8")
 
@@ -255,6 +266,10 @@ def read_manifest(state: Path | None) -> Manifest | None:
             base_as_of=date.fromisoformat(raw["base_as_of"]) if raw["base_as_of"] else None,
             base={str(k): str(v) for k, v in raw["base"].items()},
             digests={str(k): str(v) for k, v in raw["digests"].items()},
+            days={
+                date.fromisoformat(d): Day(date.fromisoformat(v["since"]) if v["since"] else None, list(v["ops"]))
+                for d, v in raw["days"].items()
+            },
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         # Starting over silently would publish a change file without the day's DELs
@@ -264,54 +279,38 @@ def read_manifest(state: Path | None) -> Manifest | None:
         ) from exc
 
 
-def changes(
-    view: PublicView, items: dict[str, dict[str, Any]], digests: dict[str, str], base: dict[str, str]
-) -> list[dict[str, Any]]:
-    """ADD / MOD / DEL entries of `items` against `base`, sorted by id."""
+def operations(view: PublicView, digests: dict[str, str], base: dict[str, str]) -> list[dict[str, Any]]:
+    """ADD / MOD / DEL of the records now (`digests`) against `base`, sorted by id."""
     notices = {n.id: n for n in view.notices}
     out: list[dict[str, Any]] = []
     for rid in sorted(set(base) | set(digests)):
         if rid not in digests:
-            entry: dict[str, Any] = {"op": "DEL", "id": rid}
+            op: dict[str, Any] = {"op": "DEL", "id": rid}
             if (n := notices.get(rid)) is not None:
-                entry |= {"removed_on": n.removed_on.isoformat(), "reason": n.reason}
-            out.append(entry)
+                op |= {"removed_on": n.removed_on.isoformat(), "reason": n.reason}
+            out.append(op)
         elif rid not in base:
-            out.append({"op": "ADD", "id": rid, "record": items[rid]})
+            out.append({"op": "ADD", "id": rid})
         elif base[rid] != digests[rid]:
-            out.append({"op": "MOD", "id": rid, "record": items[rid]})
+            out.append({"op": "MOD", "id": rid})
     return out
 
 
-def changes_file(day: date, since: date | None, entries: list[dict[str, Any]]) -> bytes:
-    counts = {op: sum(1 for e in entries if e["op"] == op) for op in ("ADD", "MOD", "DEL")}
-    return json_document({"date": day.isoformat(), "since": _iso(since), "counts": counts}, "changes", entries)
-
-
-def earlier_changes(state: Path | None, as_of: date, days: int) -> Iterator[tuple[date, bytes]]:
-    """Change files kept in state whose date lies in the window (as_of - days, as_of)."""
-    folder = state / STATE_CHANGES if state is not None else None
-    if folder is None or not folder.is_dir():
-        return
-    for path in sorted(folder.iterdir()):
-        m = _CHANGE_FILE.match(path.name)
-        if not m:
-            continue
-        try:
-            day = date.fromisoformat(m[1])
-        except ValueError:
-            continue
-        if as_of - timedelta(days=days) < day < as_of:
-            data = path.read_bytes()
-            try:
-                json.loads(data)["counts"]
-            except (ValueError, KeyError, TypeError):
-                continue  # a damaged copy is not worth republishing; the day's later files still hold
-            yield day, data
+def changes_file(day: date, entry: Day, items: dict[str, dict[str, Any]]) -> tuple[bytes, dict[str, int]]:
+    """A day's change file from its operations and the records published now."""
+    entries = []
+    for op in entry.ops:
+        if op["op"] == "DEL":
+            entries.append(op)
+        elif op["id"] in items:  # no longer public: left out, a later DEL says it is gone
+            entries.append({**op, "record": items[op["id"]]})
+    counts = {name: sum(1 for e in entries if e["op"] == name) for name in ("ADD", "MOD", "DEL")}
+    head = {"date": day.isoformat(), "since": _iso(entry.since), "counts": counts}
+    return json_document(head, "changes", entries), counts
 
 
 def render(ctx: RenderContext) -> Iterator[OutputFile]:
-    """/data/ files, plus the manifest and change-file copies for the next build's state."""
+    """/data/ files, plus the manifest the next build compares against (a state file)."""
     view, s = ctx.view, ctx.settings
     records = sorted(view.public, key=lambda r: (-r.listed_on.toordinal(), r.id))
     items = [published(r, s) for r in records]
@@ -335,15 +334,14 @@ def render(ctx: RenderContext) -> Iterator[OutputFile]:
         base, since = prev.base, prev.base_as_of
     else:
         base, since = prev.digests, prev.as_of
-    today = changes_file(view.as_of, since, changes(view, by_id, digests, base))
-    files = dict(earlier_changes(ctx.state, view.as_of, int(setting(s, "PORTAL_CHANGES_DAYS"))))
-    files[view.as_of] = today
+    oldest = view.as_of - timedelta(days=int(setting(s, "PORTAL_CHANGES_DAYS")))
+    days = {d: v for d, v in (prev.days if prev else {}).items() if oldest < d < view.as_of}
+    days[view.as_of] = Day(since, operations(view, digests, base))
     index = []
-    for day, data in sorted(files.items(), reverse=True):
-        name = f"{day.isoformat()}.json"
-        yield OutputFile(f"data/changes/{name}", data)
-        yield OutputFile(f"{STATE_CHANGES}/{name}", data, state=True)
-        index.append({"date": day.isoformat(), "url": site_url(s, f"data/changes/{name}"),
-                      "counts": json.loads(data)["counts"]})  # fmt: skip
+    for day in sorted(days, reverse=True):
+        data, counts = changes_file(day, days[day], by_id)
+        yield OutputFile(f"data/changes/{day.isoformat()}.json", data)
+        index.append({"date": day.isoformat(), "url": site_url(s, f"data/changes/{day.isoformat()}.json"),
+                      "counts": counts})  # fmt: skip
     yield OutputFile("data/changes/index.json", json_document({"as_of": view.as_of.isoformat()}, "files", index))
-    yield OutputFile(MANIFEST, Manifest(view.as_of, since, base, digests).to_bytes(), state=True)
+    yield OutputFile(MANIFEST, Manifest(view.as_of, since, base, digests, days).to_bytes(), state=True)

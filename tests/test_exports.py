@@ -152,8 +152,11 @@ def test_one_removal_and_one_addition_give_one_del_and_one_add(tmp_path):
     schema = json.loads(out["data/schema.json"])
     changes_schema = {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": "#/$defs/changes_file"}
     jsonschema.validate(day, changes_schema, format_checker=jsonschema.FormatChecker())
-    # the earlier day's file survives the new build, unchanged
-    assert changes_of(out, AS_OF)["counts"] == {"ADD": 3, "MOD": 0, "DEL": 0}
+    # the earlier day's file survives the new build, without the record that is gone
+    earlier = changes_of(out, AS_OF)
+    assert earlier["counts"] == {"ADD": 2, "MOD": 0, "DEL": 0}
+    assert "2024-lu0502-zhi-1234" not in {c["id"] for c in earlier["changes"]}
+    assert not any("张三丰" in data.decode() for path, data in out.items() if path.startswith("data/"))
     index = json.loads(out["data/changes/index.json"])
     assert [f["date"] for f in index["files"]] == ["2026-11-26", "2026-11-25"]
     assert index["files"][0]["url"] == "/data/changes/2026-11-26.json"
@@ -169,6 +172,21 @@ def test_public_edit_is_mod_and_internal_edit_is_not(tmp_path):
     day = changes_of(site.build(recs, next_day), next_day)
     assert [(c["op"], c["id"]) for c in day["changes"]] == [("MOD", "2024-lu0502-zhi-1234")]
     assert day["changes"][0]["record"]["outstanding"] == "100000.00"
+
+
+def test_earlier_change_files_show_the_record_as_published_now(tmp_path):
+    # a name entered wrongly on day 1 and corrected on day 2 must not stay in day 1's file
+    site = Site(tmp_path)
+    recs = base_records()
+    recs[0]["debtor"]["name"] = "张三风"
+    site.build(recs, AS_OF)
+    next_day = AS_OF + timedelta(days=1)
+    out = site.build(base_records(), next_day)
+    assert [(c["op"], c["id"]) for c in changes_of(out, next_day)["changes"]] == [("MOD", "2024-lu0502-zhi-1234")]
+    earlier = changes_of(out, AS_OF)
+    assert earlier["counts"] == {"ADD": 3, "MOD": 0, "DEL": 0}
+    assert next(c for c in earlier["changes"] if c["id"] == "2024-lu0502-zhi-1234")["record"]["name"] == "张三丰"
+    assert not any("张三风" in data.decode() for data in out.values())
 
 
 def test_second_build_on_one_day_keeps_the_whole_day(tmp_path):
