@@ -2,7 +2,8 @@
 
 Every feed is rendered from the PublicView, so it can hold nothing the site does not show.
 Determinism: feedgen stamps now() and prepends entries by default; here every date comes
-from the data (00:00 Asia/Shanghai of listed_on / removed_on / the news date), entries are sorted explicitly and added with order="append".
+from the data (00:00 Asia/Shanghai of listed_on / removed_on / the news date), entries are
+sorted explicitly and added with order="append".
 Entry ids are `tag:` URIs from the record id (generator.siteurls), never the page URL.
 
 Removal entries carry case number, court, date and reason only: a RemovalNotice has no
@@ -196,25 +197,30 @@ def feeds(view: PublicView, news: list[NewsItem], settings: dict[str, Any]) -> I
         [news_entry(settings, n) for n in items], ("atom", "rss"),
     )  # fmt: skip
 
+    def subset(kind: str, key: str, title: str, subtitle: str, records: list[PublicRecord]) -> Feed:
+        """A court's or region's feed: its newest records, and tombstones of its removals."""
+        mine = [n for n in notices if (n.court_slug if kind == "courts" else n.region_code) == key]
+        return Feed(
+            f"feeds/{kind}/{key}", title, subtitle, f"{kind}/{key}/",
+            [listing_entry(settings, r) for r in _newest(records, limit)],
+            tombstones=[tombstone(settings, n) for n in mine],
+        )  # fmt: skip
+
     # a court or region whose last record was removed keeps its feed while the notice runs
     courts: dict[str, str] = {r.court_slug: r.court for r in view.public}
     for n in notices:
         courts.setdefault(n.court_slug, n.court)
     by_court = view.by_court()
-    for slug in sorted(courts):
-        yield "法院", Feed(
-            f"feeds/courts/{slug}", f"{courts[slug]}：失信被执行人名单", f"{courts[slug]}最新发布的名单信息",
-            f"courts/{slug}/", [listing_entry(settings, r) for r in _newest(by_court.get(slug, []), limit)],
-            tombstones=[tombstone(settings, n) for n in notices if n.court_slug == slug],
-        )  # fmt: skip
+    for slug, court in sorted(courts.items()):
+        yield (
+            "法院",
+            subset("courts", slug, f"{court}：失信被执行人名单", f"{court}最新发布的名单信息", by_court.get(slug, [])),
+        )
     by_region = view.by_region()
     for code in sorted(set(by_region) | {n.region_code for n in notices}):
         name = ids.region_name(code) or code
-        yield "地区", Feed(
-            f"feeds/regions/{code}", f"{name}（{code}）：失信被执行人名单", f"{name}各法院最新发布的名单信息",
-            f"regions/{code}/", [listing_entry(settings, r) for r in _newest(by_region.get(code, []), limit)],
-            tombstones=[tombstone(settings, n) for n in notices if n.region_code == code],
-        )  # fmt: skip
+        title = f"{name}（{code}）：失信被执行人名单"
+        yield "地区", subset("regions", code, title, f"{name}各法院最新发布的名单信息", by_region.get(code, []))
 
 
 def serialise(feed: Feed, fmt: str, settings: dict[str, Any], as_of: date) -> bytes:
