@@ -33,10 +33,9 @@ def view_of(folder: Path, recs: Iterable[dict[str, Any]], as_of: date = AS_OF) -
 
 
 def theme_env(settings: dict[str, Any]) -> jinja2.Environment:
-    """The theme's Environment with the globals base.html needs (the build sets its own)."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(THEME_TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
-    )
+    """The theme's Environment with the globals base.html needs (the build uses Pelican's,
+    which, like this one, leaves undefined optional globals empty)."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(THEME_TEMPLATES), autoescape=True)
     env.globals.update(
         SITENAME=settings.get("SITENAME", ""),
         SITEURL=settings.get("SITEURL", ""),
