@@ -156,7 +156,8 @@ def removal_entry(settings: dict[str, Any], n: RemovalNotice) -> Entry:
 
 
 def tombstone(settings: dict[str, Any], n: RemovalNotice) -> Tombstone:
-    return Tombstone(listing_id(settings, n.id), n.removed_on, f"{n.case_number} 已删除：{n.reason_label}")
+    # The ref says which entry; the case number stays in the removal notices only.
+    return Tombstone(listing_id(settings, n.id), n.removed_on, f"已删除：{n.reason_label}")
 
 
 def news_entry(settings: dict[str, Any], item: NewsItem) -> Entry:

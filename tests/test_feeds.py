@@ -170,7 +170,10 @@ def test_removals_atom_has_rfc6721_tombstones(files, tmp_path):
         (TAG + "debtor/2024-lu0502-zhi-1300", "2026-11-20T00:00:00+08:00"),
         (TAG + "debtor/2023-lu0503-zhi-200", "2026-09-01T00:00:00+08:00"),
     ]
-    assert "已履行完毕" in stones[0].findtext(f"{AT}comment")
+    assert stones[0].findtext(f"{AT}comment") == "已删除：已履行完毕"
+    # a removed case number is said by the removal notices only, not by the tombstones elsewhere
+    said = {p for p, d in files.items() if "（2024）鲁0502执1300号".encode() in d}
+    assert said == {"feeds/removals.atom", "feeds/removals.rss"}
     # the ref is exactly the id the listing entry had while it was public (before `chenglai remove`)
     recs = fixture_records()
     recs[4]["status"] = "listed"
