@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .errors import UsageError
@@ -45,6 +46,9 @@ def portal_settings(settings: dict[str, Any]) -> dict[str, Any]:
     for name in ("PORTAL_FEED_LIMIT", "PORTAL_CHANGES_DAYS"):
         if not isinstance(out[name], int) or out[name] < 1:
             raise UsageError(f"{name} 应为正整数")
+    authority = out["PORTAL_TAG_AUTHORITY"]
+    if authority is not None and not re.fullmatch(r"([^@\s]+@)?[A-Za-z0-9.-]+\.[A-Za-z]{2,}", str(authority)):
+        raise UsageError("PORTAL_TAG_AUTHORITY 应为域名（如 court.example.gov.cn）或电子邮件地址（RFC 4151）")
     if not 0 <= float(out["PORTAL_MAX_DROP"]) <= 1:
         raise UsageError("PORTAL_MAX_DROP 应在 0 与 1 之间")
     return out

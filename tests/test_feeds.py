@@ -271,3 +271,15 @@ def test_page_needs_the_theme_environment(view):
     ctx.env = None
     with pytest.raises(BuildError):
         list(feeds.render(ctx))
+
+
+def test_tag_authority_setting_is_checked():
+    from generator.errors import UsageError
+    from generator.settings import portal_settings
+
+    assert portal_settings({"PORTAL_TAG_AUTHORITY": "court.example.gov.cn"})["PORTAL_TAG_AUTHORITY"]
+    for bad in ("https://court.example.gov.cn/", "court", "a b.cn"):
+        with pytest.raises(UsageError):
+            portal_settings({"PORTAL_TAG_AUTHORITY": bad})
+    with pytest.raises(UsageError):
+        portal_settings({"PORTAL_FEED_LIMIT": 0})
