@@ -31,8 +31,11 @@ def test_each_non_public_kind_leaves_no_trace(tmp_path):
         assert grep_tree(s.output, name) == [], kind
         assert grep_tree(state, name) == [], kind
         if kind == "removed":
-            # only the removal notice may say the case number; never a page, list row or sitemap URL
-            assert {f for f, _ in grep_tree(s.output, case)} == {"removals/index.html"}
+            # only the removal notice (page and removals feeds) may say the case number;
+            # never a record page, list row, data row or sitemap URL
+            assert {f for f, _ in grep_tree(s.output, case)} == {
+                "removals/index.html", "feeds/removals.atom", "feeds/removals.rss",
+            }
         else:
             assert grep_tree(s.output, *_bracket_variants(case)) == [], kind
             assert grep_tree(state, *_bracket_variants(case)) == [], kind
