@@ -24,6 +24,8 @@ from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.tokens import CommentToken
 from ruamel.yaml.util import load_yaml_guess_indent
 
+from .checker import check_file
+from .errors import RecordError
 from .records import Basis, Debtor, Record, Vetting
 
 # Where a missing key goes: the model's field order, which is also the demo files' order.
@@ -99,6 +101,20 @@ class Document:
             node = node[key]
         return node
 
+    def line(self, path: Path_) -> int:
+        """1-based line of a field as loaded (or of its nearest present parent), for messages."""
+        node: Any = self.data
+        line = 1
+        for key in path:
+            if not isinstance(node, CommentedMap) or key not in node:
+                break
+            try:
+                line = node.lc.key(key)[0] + 1
+            except (KeyError, TypeError):
+                break
+            node = node[key]
+        return line
+
     def set(self, path: Path_, value: Any) -> bool:
         """Set a field (creating parent mappings); True when the file changes."""
         parent = self._parent(path, create=True)
@@ -151,6 +167,16 @@ def save(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def save_checked(path: Path, doc: Document, drafts_ok: bool) -> list[RecordError]:
+    """Write the edited record only if the bytes pass `chenglai check` (single-record rules);
+    else write nothing and return the problems."""
+    data = doc.dumps().encode("utf-8")
+    _src, errors = check_file(str(path), data, drafts_ok=drafts_ok)
+    if not errors:
+        save(path, data)
+    return errors
 
 
 def same_value(old: Any, new: Any) -> bool:

@@ -2,5 +2,9 @@
 
 from . import (
     check,  # noqa: F401
+    expiring,  # noqa: F401
     import_,  # noqa: F401
+    mask,  # noqa: F401
+    remove,  # noqa: F401
+    vet,  # noqa: F401
 )
