@@ -71,7 +71,8 @@ def identify(number: str, on: date) -> Identity:
     try:
         born = birth_date(number)
     except ValueError:
-        raise IdNumberError("E087", f"身份证号码 {mask(number)} 中的出生日期 {number[6:14]} 不是有效日期") from None
+        # the month and day are what masking hides: never print them next to the masked form
+        raise IdNumberError("E087", f"身份证号码 {mask(number)} 中的出生日期（第 7–14 位）不是有效日期") from None
     expected = check_digit(number[:17])
     if number[17] != expected:
         raise IdNumberError(
@@ -79,7 +80,7 @@ def identify(number: str, on: date) -> Identity:
         )
     age = age_on(born, on)
     if age < 0:
-        raise IdNumberError("E087", f"身份证号码中的出生日期 {born} 晚于发布时间 {on}")
+        raise IdNumberError("E087", f"身份证号码 {mask(number)} 中的出生日期晚于发布时间 {on}")
     if age < MIN_AGE:
         raise IdNumberError("E084", f"发布时 {age} 岁：未成年人不得纳入失信被执行人名单（规定第四条）")
     return Identity(mask(number), gender(number), age)

@@ -205,7 +205,7 @@ def test_mask_refuses_and_leaves_the_file(tmp_path, capsys, number, gender, code
     status, out, _ = run(capsys, "mask", str(path))
     assert status == 1 and f"{path}:{line}: {code} " in out, out
     assert path.read_bytes() == before
-    assert number not in out
+    assert number not in out and number[10:14] not in out  # nor what the mask hides
 
 
 # -- remove ----------------------------------------------------------------------------------
