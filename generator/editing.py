@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tempfile
 from collections.abc import Sequence
 from datetime import date
@@ -22,7 +23,6 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import CommentMark, YAMLError
 from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.tokens import CommentToken
-from ruamel.yaml.util import load_yaml_guess_indent
 
 from .checker import check_file
 from .errors import RecordError
@@ -54,23 +54,48 @@ class EditError(ValueError):
     """The file cannot be edited as a record (not YAML, or not a mapping)."""
 
 
-def _yaml(indent: int = 2, block_seq_indent: int = 0) -> YAML:
+def _yaml(mapping: int = 2, offset: int = 0) -> YAML:
     y = YAML(typ="rt")
     y.Representer = _Representer
     y.preserve_quotes = True
     y.width = 4096  # never fold a long obligation text onto two lines
     y.allow_unicode = True
-    y.indent(mapping=indent, sequence=indent + block_seq_indent, offset=block_seq_indent)
+    y.indent(mapping=mapping, sequence=offset + 2, offset=offset)
     return y
+
+
+_TRAILING_COMMENT = re.compile(r"\s+#.*$")
+
+
+def guess_indent(text: str) -> tuple[int, int]:
+    """(mapping indent, dash offset of block lists) as the file uses them; ruamel applies one
+    setting to the whole file, so take it from the file. (ruamel's load_yaml_guess_indent
+    parses the file a second time and mixes list and mapping indents.)"""
+    mapping = offset = None
+    opener = None  # indent of the previous line when it was a bare `key:` opening a block
+    for line in text.splitlines():
+        body = _TRAILING_COMMENT.sub("", line.strip())
+        if not body or body.startswith("#"):
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        if opener is not None:
+            if body.startswith("- ") or body == "-":
+                offset = indent - opener if offset is None else offset
+            elif mapping is None and indent > opener:
+                mapping = indent - opener
+        opener = indent if body.endswith(":") and not body.startswith("- ") else None
+        if mapping is not None and offset is not None:
+            break
+    return mapping or 2, max(offset or 0, 0)
 
 
 class Document:
     """One record file held for editing."""
 
     def __init__(self, text: str):
+        mapping, offset = guess_indent(text)
+        self._yaml = _yaml(mapping, offset)
         try:
-            _data, indent, block_seq_indent = load_yaml_guess_indent(text)
-            self._yaml = _yaml(indent or 2, block_seq_indent or 0)
             data = self._yaml.load(text)
         except YAMLError as exc:
             raise EditError(f"YAML 格式错误：{exc}") from None

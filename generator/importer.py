@@ -20,7 +20,7 @@ from typing import Any
 from . import casenumber, ids, rules
 from .checker import check_file, check_paths
 from .demo import record_path
-from .editing import Document, EditError, save
+from .editing import Document, EditError, same_value, save
 from .errors import RecordError
 from .records import GROUNDS, KINDS, SourceRecord
 from .tables import Table, TableError, read_table
@@ -471,6 +471,9 @@ def _write_row(rec: dict[str, Any], source: Path, number: int, out_dir: Path, up
         refuse("E102", "case_number", f"记录已存在：{target}（同一执行案号{_seq_text(key[1])}）；"
                "如需用本行内容更新该记录，请加 --update")  # fmt: skip
         return
+    if known is not None and not _differs(rec, known):
+        result.unchanged.append(target)
+        return
     if target.exists():
         try:
             doc = Document(target.read_text(encoding="utf-8"))
@@ -505,20 +508,37 @@ def _write_row(rec: dict[str, Any], source: Path, number: int, out_dir: Path, up
         result.created.append(target)
 
 
-def _apply_update(doc: Document, rec: dict[str, Any]) -> bool:
-    """Rewrite what the import owns; True when the record's content changed. The clerk who
-    re-imports becomes entered_by only of a record whose content changed."""
+def _owned_paths(rec: dict[str, Any], old: dict[str, Any]) -> list[tuple[str, ...]]:
+    """Every field a re-import rewrites: the row's, and the old record's that the row lacks."""
     paths: list[tuple[str, ...]] = []
     for top in _OWNED_TOP:
-        old = doc.get((top,))
         if top in ("basis", "debtor"):
-            subs = list(rec[top]) + [k for k in (old if isinstance(old, dict) else {}) if k not in rec[top]]
+            before = old.get(top)
+            subs = list(rec[top]) + [k for k in (before if isinstance(before, dict) else {}) if k not in rec[top]]
             paths.extend((top, sub) for sub in subs)
         else:
             paths.append((top,))
     paths.append(("vetting", "decision"))
+    return paths
+
+
+def _same_field(old: Any, new: Any) -> bool:
+    if old is None or new is None:
+        return old is None and new is None
+    return same_value(old, new) or _same_number(old, new)
+
+
+def _differs(rec: dict[str, Any], known: SourceRecord) -> bool:
+    """Would a re-import change this already parsed record? (Saves a slow round-trip load.)"""
+    old = known.record.model_dump(exclude_none=True)
+    return any(not _same_field(_get(old, path), _get(rec, path)) for path in _owned_paths(rec, old))
+
+
+def _apply_update(doc: Document, rec: dict[str, Any]) -> bool:
+    """Rewrite what the import owns; True when the record's content changed. The clerk who
+    re-imports becomes entered_by only of a record whose content changed."""
     changed = False
-    for path in paths:
+    for path in _owned_paths(rec, doc.data):
         new = _get(rec, path)
         if new is None:
             changed |= doc.delete(path)

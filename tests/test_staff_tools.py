@@ -492,3 +492,22 @@ def test_publish_and_rollback_scripts(tmp_path):
     assert sh(rollback, "--force", "20261123T000000Z-test").returncode == 0
     assert os.readlink(current) == "releases/20261123T000000Z-test"
     assert "* 20261123T000000Z-test" in sh(rollback, "--list").stdout
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\ngrounds:\n- x\n- y\nb:\n  c: 1\n",
+        "a: 1\ngrounds:\n  - x  # first\n  - y\nb:\n  c: 1\n",
+        "a: 1\nb:\n    c: 1\n    d: 2   # note\ngrounds:\n    - x\n",
+    ],
+)
+def test_edits_keep_the_file_own_indentation(text):
+    doc = Document(text)
+    assert doc.dumps() == text
+    doc.set(("b", "e"), 3)
+    doc.set(("grounds",), ["x", "y", "z"])
+    out = doc.dumps()
+    nested = text.split("c: 1")[0].rsplit("\n", 1)[1]  # the indentation of `c:`
+    dash = [line for line in text.splitlines() if line.lstrip().startswith("- ")][0].split("-")[0]
+    assert f"\n{nested}e: 3\n" in out and f"\n{dash}- z\n" in out

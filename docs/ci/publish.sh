@@ -16,9 +16,11 @@
 #
 # Each release is complete, with unchanged files hard-linked to the previous release (rsync
 # --link-dest), so a release costs only what changed and the switch is one atomic rename:
-# a reader sees the old site or the new one, never half of each. --checksum, because rsync's
-# quick check (size + mtime) would link an old page over a new one of the same size written
-# in the same second — and an old page may name a debtor who has since been removed.
+# a reader sees the old site or the new one, never half of each. Files are compared by content
+# (--checksum), never by rsync's quick check (size + mtime): that would link an old page over a
+# new one of the same size written in the same second — and an old page may name a debtor who
+# has since been removed. Modification times are not copied (no -t): a fresh CI build stamps
+# every file anew, and an unchanged page should stay linked (and keep its old Last-Modified).
 set -euo pipefail
 
 out=${1:?usage: publish.sh OUTPUT_DIR INDEX_DIR}
@@ -48,8 +50,8 @@ if on_server "test -d '$dest/current/site'"; then
   link_site=(--link-dest="$dest/current/site")
   link_index=(--link-dest="$dest/current/index")
 fi
-rsync -a --checksum --delete "${link_site[@]}" "$out/" "$(at_server "$dest/releases/$release/site/")"
-rsync -a --checksum --delete "${link_index[@]}" "$index/" "$(at_server "$dest/releases/$release/index/")"
+rsync -rlpD --checksum --delete "${link_site[@]}" "$out/" "$(at_server "$dest/releases/$release/site/")"
+rsync -rlpD --checksum --delete "${link_index[@]}" "$index/" "$(at_server "$dest/releases/$release/index/")"
 printf 'release=%s\ncommit=%s\npublished_at=%s\n' "$release" "$sha" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" |
   on_server "cat > '$dest/releases/$release/RELEASE'"
 
