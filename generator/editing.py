@@ -27,6 +27,7 @@ from ruamel.yaml.tokens import CommentToken
 from .checker import check_file
 from .errors import RecordError
 from .records import Basis, Debtor, Record, Vetting
+from .yamlload import decode
 
 # Where a missing key goes: the model's field order, which is also the demo files' order.
 FIELD_ORDER: dict[tuple[str, ...], list[str]] = {
@@ -102,6 +103,16 @@ class Document:
         if not isinstance(data, CommentedMap):
             raise EditError("文件顶层不是“字段: 值”的映射")
         self.data: CommentedMap = data
+
+    @classmethod
+    def read(cls, path: Path) -> Document:
+        """Load a record file for editing; EditError (Chinese message) when it cannot be."""
+        try:
+            return cls(decode(str(path), path.read_bytes()))
+        except RecordError as exc:  # not UTF-8: the message says how to fix it
+            raise EditError(exc.message) from None
+        except OSError as exc:
+            raise EditError(f"无法读取文件：{exc.strerror}") from None
 
     @classmethod
     def new(cls, data: dict[str, Any], header: str | None = None) -> Document:

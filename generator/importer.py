@@ -10,10 +10,11 @@ Full ID numbers are checked and masked here and never reach a file.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +91,9 @@ GROUND_ALIASES: dict[str, str] = {
 }
 _GROUND_WORDS = sorted({**{v: k for k, v in GROUNDS.items()}, **GROUND_ALIASES}.items(), key=lambda kv: -len(kv[0]))
 _GROUND_SEPARATORS = re.compile(r"[；;、,，\s]+")
-HEADER_COMMENT = "草稿：由 chenglai import 从 {source} 第 {row} 行导入；须经第二人审核（chenglai vet）后方可发布。"
+HEADER_COMMENT = (
+    "由 chenglai import 从 {source} 第 {row} 行导入；导入时为草稿，须经第二人审核（chenglai vet）后方可发布。"
+)
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,9 @@ class ImportResult:
     unchanged: list[Path] = field(default_factory=list)
     refused: list[Refusal] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+    def refuse(self, row: int, case_number: str, code: str, field: str, message: str) -> None:
+        self.refused.append(Refusal(row, case_number, code, field, message))
 
     @property
     def refused_rows(self) -> list[int]:
@@ -428,9 +434,7 @@ def import_file(source: Path, out_dir: Path, entered_by: str | None = None, upda
         row = _Row(number, {key: cells[i] for key, i in columns.items()})
         case_text = row.text("case_number") or ""
         rec = row_to_record(row, entered_by)
-
-        def refuse(code: str, field: str, message: str, row: _Row = row, case_text: str = case_text) -> None:
-            result.refused.append(Refusal(row.number, case_text, code, field, message))
+        refuse = partial(result.refuse, number, case_text)
 
         case = casenumber.parse(case_text) if case_text else None
         if case is not None:
@@ -461,7 +465,7 @@ def _seq_text(seq: int | None) -> str:
 
 
 def _write_row(rec: dict[str, Any], source: Path, number: int, out_dir: Path, update: bool,
-               existing: _Existing, result: ImportResult, refuse: Any) -> None:  # fmt: skip
+               existing: _Existing, result: ImportResult, refuse: Callable[[str, str, str], None]) -> None:  # fmt: skip
     case = casenumber.parse(rec["case_number"])
     assert case is not None
     key = (case.text, rec.get("debtor_seq"))
@@ -476,8 +480,8 @@ def _write_row(rec: dict[str, Any], source: Path, number: int, out_dir: Path, up
         return
     if target.exists():
         try:
-            doc = Document(target.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, EditError) as exc:
+            doc = Document.read(target)
+        except EditError as exc:
             refuse("E101", "-", f"已有记录 {target} 无法读取，未更新：{exc}")
             return
         changed = _apply_update(doc, rec)

@@ -208,7 +208,7 @@ def test_existing_record_is_kept_and_update_preserves_comments(tmp_path, capsys)
     assert code == 0 and "更新 1 条" in out and "须重新审核" in err
     new = path.read_text(encoding="utf-8")
     assert "# 见判决书第 2 页\n# 履行情况经电话核实\nperformance: 部分未履行\noutstanding: 80000.50\n" in new
-    assert new.startswith("# 草稿：由 chenglai import 从 export.csv 第 2 行导入")
+    assert new.startswith("# 由 chenglai import 从 export.csv 第 2 行导入；导入时为草稿")
     keys = [line.split(":")[0] for line in new.splitlines() if re.match(r"^[a-z_]+:", line)]
     assert keys == [line.split(":")[0] for line in text.splitlines() if re.match(r"^[a-z_]+:", line)]
     vetting = yaml.safe_load(new)["vetting"]

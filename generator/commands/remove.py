@@ -123,9 +123,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"执行案号 {case.text} 有 {len(matches)} 名被执行人，请用 --seq 指定：\n{listing}")
     path = matches[0].path
     try:
-        doc = Document(decode(str(path), path.read_bytes()))
-    except (RecordError, EditError, OSError) as exc:
-        raise RecordError(str(path), 1, "E003", "-", f"无法读取：{exc}") from None
+        doc = Document.read(path)
+    except EditError as exc:
+        raise RecordError(str(path), 1, "E003", "-", f"无法修改：{exc}") from None
     if doc.get(("status",)) == "removed":
         same = doc.get(("removal_reason",)) == args.reason and doc.get(("removed_on",)) == on
         if same:

@@ -17,7 +17,6 @@ from ..cli import EXIT_ERRORS, EXIT_OK, command, parse_date, today_shanghai
 from ..editing import Document, EditError, save_checked
 from ..errors import RecordError, UsageError
 from ..records import iter_record_files
-from ..yamlload import decode
 
 _ROLE = re.compile(r"\s*[（(][^（）()]*[)）]\s*$")
 
@@ -64,11 +63,9 @@ def vet_file(path: Path, by: str, on: date, explicit: bool = True) -> tuple[list
     """(problems, outcome) with outcome vetted | unchanged | skipped | refused."""
     p = str(path)
     try:
-        doc = Document(decode(p, path.read_bytes()))
-    except RecordError as exc:
-        return [exc], "refused"
-    except (OSError, EditError) as exc:
-        return [RecordError(p, 1, "E003", "-", f"无法读取：{exc}")], "refused"
+        doc = Document.read(path)
+    except EditError as exc:
+        return [RecordError(p, 1, "E003", "-", f"无法修改：{exc}")], "refused"
     entered_by = doc.get(("vetting", "entered_by"))
     if not isinstance(entered_by, str) or not entered_by.strip():
         return [
