@@ -14,7 +14,7 @@ from stdnum.cn import ric
 from generator import ids
 from generator.checker import check_paths
 from generator.cli import main
-from generator.importer import parse_date, parse_grounds
+from generator.casesystem import parse_date, parse_grounds
 
 from .factory import record, write
 from .staff_fixtures import (
