@@ -4,6 +4,7 @@ record dict. No files are written here; `importer` decides what becomes a record
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -46,7 +47,7 @@ COLUMNS: tuple[Column, ...] = (
             "身份证号码",
             "统一社会信用代码",
         ),
-    ),  # fmt: skip
+    ),
     Column(
         "legal_representative",
         "debtor.legal_representative",
@@ -243,7 +244,7 @@ class Row:
             self.problem("E011", field, f"“{label}”为空")
         return value
 
-    def convert(self, key: str, field: str, label: str, func: Any, required: bool = True) -> Any:
+    def convert(self, key: str, field: str, label: str, func: Callable[[Any], Any], required: bool = True) -> Any:
         raw = self.cells.get(key)
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             if required:

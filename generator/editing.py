@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import CommentMark, YAMLError
@@ -41,13 +42,27 @@ Path_ = Sequence[str]
 
 
 class _Representer(RoundTripRepresenter):
-    """Amounts are Decimals in our code; written as plain YAML numbers with two decimals."""
+    """ruamel writes YAML 1.2, but `chenglai check` reads YAML 1.1 (PyYAML): a string such as
+    `yes`, `No` or `10:30` is plain text to the one and a boolean or a number to the other, so
+    quote every string YAML 1.1 would not read back as a string. Amounts are Decimals in our
+    code; written as plain YAML numbers with two decimals."""
+
+
+_STR = "tag:yaml.org,2002:str"
+_YAML11 = yaml.resolver.Resolver()
+
+
+def _represent_str(rep: RoundTripRepresenter, value: str) -> Any:
+    if _YAML11.resolve(yaml.ScalarNode, value, (True, False)) != _STR:
+        return rep.represent_scalar(_STR, value, style="'")
+    return RoundTripRepresenter.represent_str(rep, value)
 
 
 def _represent_decimal(rep: RoundTripRepresenter, value: Decimal) -> Any:
     return rep.represent_scalar("tag:yaml.org,2002:float", f"{value:.2f}")
 
 
+_Representer.add_representer(str, _represent_str)
 _Representer.add_representer(Decimal, _represent_decimal)
 
 

@@ -322,3 +322,14 @@ def test_parse_date(value):
 def test_parse_date_refuses(value):
     with pytest.raises(ValueError, match="不是有效日期"):
         parse_date(value)
+
+
+def test_text_that_yaml_1_1_would_misread_stays_text(tmp_path, capsys):
+    # ruamel writes YAML 1.2, the checker reads YAML 1.1: `No` would come back as false, `10:30` as 630
+    rows = [org_row(1, **{"被执行人姓名/名称": "No", "法定代表人或负责人": "yes", "生效法律文书确定的义务": "10:30"})]
+    source = write_csv(tmp_path / "export.csv", rows)
+    code, out, _ = run(capsys, "import", str(source), "-o", str(tmp_path / "d"))
+    assert code == 0, out
+    (text,) = written(tmp_path / "d").values()
+    rec = yaml.safe_load(text)
+    assert (rec["debtor"]["name"], rec["debtor"]["legal_representative"], rec["obligation"]) == ("No", "yes", "10:30")
