@@ -1,6 +1,11 @@
 """Subcommands of `chenglai`, one module each; importing them registers them."""
 
-from . import (
-    build,  # noqa: F401
-    check,  # noqa: F401
+from . import (  # noqa: F401
+    build,
+    check,
+    expiring,
+    import_,
+    mask,
+    remove,
+    vet,
 )
