@@ -64,6 +64,7 @@ class BuildResult:
     files_removed: int  # in the live site, not in this build
     seconds: float
     state: Path
+    phases: dict[str, float]  # seconds per step: check, render, leak_gate, swap
 
 
 # -- settings -----------------------------------------------------------------------
@@ -229,6 +230,14 @@ def build_site(
     state = paths.state_dir(live, settings.get("PORTAL_STATE_PATH"))
     day = as_of_from(settings, as_of)
     view = load_view(settings, day, drafts_ok)  # content errors: raised here, nothing written
+    phases = {"check": time.perf_counter() - started}
+    mark = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal mark
+        now = time.perf_counter()
+        phases[name] = now - mark
+        mark = now
 
     with locked(state):
         staging = state / "staging"
@@ -251,7 +260,9 @@ def build_site(
         settings[PLAN_KEY] = plan
         try:
             run_pelican(settings)
+            lap("render")
             leak_gate(settings, plan, plan.index)
+            lap("leak_gate")
             drop_guard(settings, plan, allow_drop)
             write_state(plan)
             _retain(settings, live, plan.output)
@@ -270,6 +281,7 @@ def build_site(
                     os.rename(new, previous / name)
         finally:
             _rmtree(staging)
+        lap("swap")
 
     unchanged = sum(1 for k, e in plan.manifest.items() if previous_manifest.get(k) == e)
     return BuildResult(
@@ -284,6 +296,7 @@ def build_site(
         files_removed=len(previous_manifest.keys() - plan.manifest.keys()),
         seconds=time.perf_counter() - started,
         state=state,
+        phases=phases,
     )
 
 

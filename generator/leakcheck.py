@@ -29,6 +29,8 @@ from .policy import PublicView
 _FULL_ID = re.compile(FULL_ID_RE.pattern.encode("ascii"))
 _JSON_ESCAPE = re.compile(rb"\\u([0-9a-fA-F]{4})")
 _PERCENT = re.compile(rb"%[0-9A-Fa-f]{2}")
+_DIGIT_MASK = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_SEVENTEEN = b"0" * 17
 _HAN_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff·（）()〔〕［］\[\]0-9０-９]+")
 _OPEN, _CLOSE = "（(〔［[", "）)〕］]"
 _FULLWIDTH = str.maketrans({str(i): chr(0xFF10 + i) for i in range(10)})
@@ -116,18 +118,22 @@ class LeakGate:
         if b"\\u" in data:
             decoded = _JSON_ESCAPE.sub(lambda m: chr(int(m[1], 16)).encode("utf-8", "surrogatepass"), data)
             leaks += self._scan(decoded, path)
-        if _PERCENT.search(data):
+        if b"%" in data and _PERCENT.search(data):
             leaks += self._scan(unquote_to_bytes(data), path)
         if b"&#" in data:
             leaks += self._scan(html.unescape(data.decode("utf-8", "replace")).encode("utf-8"), path)
         return sorted(set(leaks))
 
     def _scan(self, data: bytes, path: str) -> list[Leak]:
-        leaks = [
-            Leak(path, m.group().decode("ascii"), "身份证号码")
-            for m in _FULL_ID.finditer(data)
-            if m.group() not in self.public_uscc
-        ]
+        leaks = []
+        # the ID regex runs at 30 MB/s; a 17-digit run is rare, and finding one in the digit
+        # mask is a C-speed substring search
+        if _SEVENTEEN in data.translate(_DIGIT_MASK):
+            leaks = [
+                Leak(path, m.group().decode("ascii"), "身份证号码")
+                for m in _FULL_ID.finditer(data)
+                if m.group() not in self.public_uscc
+            ]
         if self.ac is not None:
             for idx, start, end in self.ac.find_matches_as_indexes(data):
                 kind = self.kinds[idx]

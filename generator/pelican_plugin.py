@@ -35,7 +35,6 @@ from pelican.generators import Generator
 from . import outputs, pages, sitemap
 from .outputs import NewsItem, OutputFile, RenderContext
 from .plan import PLAN_KEY, BuildPlan, as_of_from, in_place_plan, load_view
-from .policy import PublicRecord
 from .writer import PortalWriter
 
 PLUGIN = "generator.pelican_plugin"
@@ -149,7 +148,6 @@ class RecordsGenerator(Generator):
         # shared with Pelican's own templates (news, static pages) through the context
         self.context["site_pages"] = site_pages
         self.env.globals["site_pages"] = site_pages
-        self.context["PORTAL_VIEW_AS_OF"] = plan.view.as_of if plan.view else None
 
     def generate_output(self, writer: Any) -> None:
         plan = _plan(self.settings)
@@ -159,8 +157,7 @@ class RecordsGenerator(Generator):
         previous_state = plan.previous_state if plan.previous_state and plan.previous_state.is_dir() else None
         ctx = RenderContext(view=plan.view, settings=self.settings, news=news, env=self.env, state=previous_state)
         site = pages.SitePages(ctx)
-        n_records = self._write_records(writer, site, plan.view.public)
-        n_pages = _write_all(writer, plan, site.all_but_records())
+        n_pages = self._write_site(writer, site)
         extra = [p["url"] for p in self.context["site_pages"]]
         n_pages += _write_all(writer, plan, sitemap.render(ctx, extra=extra))
         n_other = 0
@@ -172,16 +169,16 @@ class RecordsGenerator(Generator):
         plan.counts = {
             "public": len(plan.view.public),
             "notices": len(plan.view.notices),
-            "record_pages": n_records,
             "site_pages": n_pages,
             "other_files": n_other,
         }
 
-    def _write_records(self, writer: Any, site: pages.SitePages, records: tuple[PublicRecord, ...]) -> int:
-        jobs = self.settings.get("PORTAL_JOBS") or os.cpu_count() or 1
-        if jobs < 2 or len(records) < PARALLEL_MIN_RECORDS or not isinstance(writer, PortalWriter):
-            return _write_all(writer, None, site.records(records))
-        return _write_parallel(writer, site, records, jobs)
+    def _write_site(self, writer: Any, site: pages.SitePages) -> int:
+        jobs = site.jobs()
+        procs = self.settings.get("PORTAL_JOBS") or os.cpu_count() or 1
+        if procs < 2 or len(site.view.public) < PARALLEL_MIN_RECORDS or not isinstance(writer, PortalWriter):
+            return _write_all(writer, None, site.all())
+        return _write_parallel(writer, site, jobs, procs)
 
 
 def _write_all(writer: Any, plan: BuildPlan | None, files: Any) -> int:
@@ -208,31 +205,30 @@ def _write_plain(root: str, f: OutputFile) -> None:
     path.write_bytes(f.data)
 
 
-# The forked workers find their job here (inherited at fork, never pickled).
-_JOB: tuple[PortalWriter, pages.SitePages, tuple[PublicRecord, ...]] | None = None
+# The forked workers find their work here (inherited at fork, never pickled).
+_WORK: tuple[PortalWriter, pages.SitePages, list[pages.Job]] | None = None
 
 
-def _render_chunk(bounds: tuple[int, int]) -> dict[str, Any]:
-    assert _JOB is not None
-    writer, site, records = _JOB
+def _run_job(index: int) -> tuple[int, dict[str, Any]]:
+    assert _WORK is not None
+    writer, site, jobs = _WORK
     writer.entries = {}
-    for f in site.records(records[bounds[0] : bounds[1]]):
-        writer.write_output(f)
-    return writer.entries
+    n = writer.write_outputs(site.run(jobs[index]))
+    return n, writer.entries
 
 
-def _write_parallel(writer: PortalWriter, site: pages.SitePages, records: tuple[PublicRecord, ...], jobs: int) -> int:
-    """Record pages in `jobs` forked processes; each writes its share and returns its manifest."""
-    global _JOB
-    size = max(500, len(records) // (jobs * 8))
-    bounds = [(i, min(i + size, len(records))) for i in range(0, len(records), size)]
-    _JOB = (writer, site, records)
+def _write_parallel(writer: PortalWriter, site: pages.SitePages, jobs: list[pages.Job], procs: int) -> int:
+    """Site pages in `procs` forked processes; each writes its jobs' files, returns their manifest."""
+    global _WORK
+    _WORK = (writer, site, jobs)
     gc.freeze()  # keep the parent's objects out of the children's GC: fewer copied pages
+    n = 0
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            for entries in pool.imap_unordered(_render_chunk, bounds):
+        with multiprocessing.get_context("fork").Pool(procs) as pool:
+            for count, entries in pool.imap_unordered(_run_job, range(len(jobs))):
                 writer.merge(entries)
+                n += count
     finally:
-        _JOB = None
+        _WORK = None
         gc.unfreeze()
-    return len(records)
+    return n

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 from pelican.writers import FileOverwriteFailedError, Writer
@@ -84,15 +83,19 @@ class PortalWriter(Writer):
     # -- Pelican's path ------------------------------------------------------------
     def finish(self) -> dict[str, ManifestEntry]:
         """Record the files Pelican wrote itself (news, pages, theme static files)."""
-        root = Path(self._root)
-        for path in sorted(root.rglob("*")):
-            if not path.is_file():
-                continue
-            rel = path.relative_to(root).as_posix()
-            if rel in self.entries:
-                continue
-            data = path.read_bytes()
-            self.entries[rel] = self._carry(rel, str(path), digest(data), len(data))
+        root = self._root
+        cut = len(root) + 1
+        for dirpath, dirs, names in os.walk(root):
+            # folders we made hold only our files (debtors/<id>/ …): 100k of them, skip
+            dirs[:] = [d for d in dirs if f"{dirpath}/{d}" not in self._dirs]
+            for name in names:
+                full = f"{dirpath}/{name}"
+                rel = full[cut:]
+                if rel in self.entries:
+                    continue
+                with open(full, "rb") as fh:
+                    data = fh.read()
+                self.entries[rel] = self._carry(rel, full, digest(data), len(data))
         return self.entries
 
     def merge(self, entries: dict[str, ManifestEntry]) -> None:
@@ -101,4 +104,7 @@ class PortalWriter(Writer):
             if rel in self.entries:
                 raise FileOverwriteFailedError(f'"{rel}" written twice')
         self.entries.update(entries)
-        self._written_files.update(self._root + "/" + rel for rel in entries)
+        for rel in entries:
+            full = self._root + "/" + rel
+            self._written_files.add(full)
+            self._dirs.add(full.rpartition("/")[0])
