@@ -151,7 +151,7 @@ class LeakGate:
 
 
 def all_files(root: Path) -> list[str]:
-    out = []
+    out: list[str] = []
     for dirpath, _dirs, names in os.walk(root):
         rel = os.path.relpath(dirpath, root)
         out.extend(n if rel == "." else f"{rel}/{n}" for n in names)

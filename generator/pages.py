@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from math import ceil
+from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
@@ -117,6 +118,22 @@ def install(env: Any, settings: dict[str, Any]) -> None:
         }
     )
     env.globals.setdefault("site_pages", [])
+
+
+def theme_env(settings: dict[str, Any]) -> Any:
+    """The theme's Jinja environment outside a Pelican run (e.g. the search service's
+    results page): same templates, autoescape, filters and globals as in the build."""
+    import jinja2
+
+    from .pelican_plugin import plain, sanitize
+
+    options = dict(settings.get("JINJA_ENVIRONMENT") or {})
+    options.update(autoescape=True)
+    loader = jinja2.FileSystemLoader(str(Path(settings["THEME"]) / "templates"))
+    env = jinja2.Environment(loader=loader, **options)
+    env.filters.update({"sanitize": sanitize, "plain": plain})
+    install(env, settings)
+    return env
 
 
 class FastPage:

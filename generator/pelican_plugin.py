@@ -23,6 +23,7 @@ import html as htmllib
 import logging
 import multiprocessing
 import os
+import shutil
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,9 @@ def _initialized(pelican: Any) -> None:
     if plan is None:
         plan = settings[PLAN_KEY] = in_place_plan(settings)
         plan.in_place = True  # type: ignore[attr-defined]
+        for folder in (plan.index, plan.state):  # a crashed run's leftovers
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
     if plan.view is None:
         plan.as_of = as_of_from(settings, plan.as_of)
         plan.view = load_view(settings, plan.as_of, plan.drafts_ok)
@@ -140,7 +144,6 @@ class RecordsGenerator(Generator):
     """Writes the record pages, lists and other site pages, then every renderer's files."""
 
     def generate_context(self) -> None:
-        plan = _plan(self.settings)
         site_pages = [
             {"title": plain(p.title), "url": p.url}
             for p in sorted(self.context.get("pages", []), key=lambda p: (getattr(p, "menu_order", 0), p.slug))
