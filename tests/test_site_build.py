@@ -259,3 +259,23 @@ def test_fast_pages_equal_full_template_renders(tmp_path):
         )  # fmt: skip
         assert f.data.decode() == expected
         assert f.data == (s.output / f.path).read_bytes()
+
+
+def test_as_of_decides_what_is_public(tmp_path):
+    s = make_site(tmp_path)
+    assert not (s.output / "debtors/2026-lu0502-zhi-2003").exists()
+    later = s.build(as_of=date(2026, 12, 20))  # the future record's listing day
+    assert later.as_of == date(2026, 12, 20)
+    assert (s.output / "debtors/2026-lu0502-zhi-2003/index.html").is_file()
+    assert "2026年12月20日" in (s.output / "index.html").read_text(encoding="utf-8")
+
+
+def test_build_refuses_drafts(tmp_path):
+    from .sitefixture import draft_record
+
+    s = make_site(tmp_path)
+    write(s.records, "lu0502/draft.yaml", draft_record())
+    with pytest.raises(ContentErrors) as exc:
+        s.build()
+    assert "E040" in str(exc.value)
+    assert not s.output.exists()
