@@ -150,24 +150,20 @@ def run_pelican(settings: dict[str, Any]) -> None:
 
 
 # -- guards -------------------------------------------------------------------------
-def theme_texts(theme: str | os.PathLike[str]) -> list[str]:
-    """The theme's own words (templates): a withheld name inside them is not a leak."""
-    out = []
-    for path in sorted(Path(theme, "templates").rglob("*.html")):
-        out.append(path.read_text(encoding="utf-8"))
-    return out
-
-
-def allowed_texts(settings: dict[str, Any], plan: BuildPlan) -> list[str]:
-    texts = theme_texts(settings["THEME"])
-    # news text is not exempt: a news article naming a removed debtor is a leak
-    return [*texts, settings.get("SITENAME", "")]
-
-
 def leak_gate(settings: dict[str, Any], plan: BuildPlan, index: Path | None) -> None:
+    """What the writer found while writing, plus Pelican's own files and the index."""
+    from .pelican_plugin import make_gate
+
     assert plan.view is not None
-    gate = leakcheck.LeakGate(plan.view, allowed_texts(settings, plan))
-    leakcheck.check(gate, plan.output, index, portal_settings(settings)["PORTAL_JOBS"])
+    writer = plan.writer
+    if writer is None or writer.gate is None:  # not our writer: scan the whole tree
+        leakcheck.check(make_gate(settings, plan.view), plan.output, index, portal_settings(settings)["PORTAL_JOBS"])
+        return
+    gate = writer.gate
+    leaks = list(writer.leaks) + gate.scan_files(plan.output, writer.unscanned)
+    if index is not None:
+        leaks += leakcheck.scan_index(gate, index)
+    leakcheck.report(leaks)
 
 
 def drop_guard(settings: dict[str, Any], plan: BuildPlan, allow_drop: bool) -> None:

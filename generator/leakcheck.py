@@ -205,13 +205,11 @@ def scan_index(gate: LeakGate, index: Path) -> list[Leak]:
     return leaks
 
 
-def check(gate: LeakGate, root: Path, index: Path | None = None, jobs: int | None = None) -> None:
+def report(leaks: list[Leak]) -> None:
     """Raise BuildError naming each file and text found; nothing found: return."""
-    leaks = scan_tree(gate, root, jobs)
-    if index is not None:
-        leaks += scan_index(gate, index)
     if not leaks:
         return
+    leaks = sorted(set(leaks))
     lines = [str(leak) for leak in leaks[:MAX_REPORTED]]
     more = f"\n  ……另有 {len(leaks) - MAX_REPORTED} 处" if len(leaks) > MAX_REPORTED else ""
     raise BuildError(
@@ -219,3 +217,11 @@ def check(gate: LeakGate, root: Path, index: Path | None = None, jobs: int | Non
         + "\n  ".join(lines)
         + more
     )
+
+
+def check(gate: LeakGate, root: Path, index: Path | None = None, jobs: int | None = None) -> None:
+    """Scan every file under `root` (and the index's stored fields); raise on any leak."""
+    leaks = scan_tree(gate, root, jobs)
+    if index is not None:
+        leaks += scan_index(gate, index)
+    report(leaks)

@@ -33,7 +33,7 @@ from markupsafe import Markup
 from pelican import signals
 from pelican.generators import Generator
 
-from . import outputs, pages, sitemap
+from . import leakcheck, outputs, pages, sitemap
 from .outputs import NewsItem, OutputFile, RenderContext
 from .plan import PLAN_KEY, BuildPlan, as_of_from, in_place_plan, load_view
 from .writer import PortalWriter
@@ -52,6 +52,16 @@ def sanitize(value: Any) -> Markup:
 def plain(value: Any) -> str:
     """HTML → its text, for summaries and the search index."""
     return " ".join(htmllib.unescape(nh3.clean(str(value or ""), tags=set())).split())
+
+
+def theme_texts(theme: str | os.PathLike[str]) -> list[str]:
+    """The theme's own words (templates): a withheld name inside them is not a leak."""
+    return [p.read_text(encoding="utf-8") for p in sorted(Path(theme, "templates").rglob("*.html"))]
+
+
+def make_gate(settings: dict[str, Any], view: Any) -> leakcheck.LeakGate:
+    # news text is not exempt: a news article naming a removed debtor is a leak
+    return leakcheck.LeakGate(view, [*theme_texts(settings["THEME"]), settings.get("SITENAME", "")])
 
 
 def _ours(settings: dict[str, Any]) -> bool:
@@ -159,6 +169,8 @@ class RecordsGenerator(Generator):
         plan.news = news
         previous_state = plan.previous_state if plan.previous_state and plan.previous_state.is_dir() else None
         ctx = RenderContext(view=plan.view, settings=self.settings, news=news, env=self.env, state=previous_state)
+        if isinstance(writer, PortalWriter):
+            writer.gate = make_gate(self.settings, plan.view)
         site = pages.SitePages(ctx)
         n_pages = self._write_site(writer, site)
         extra = [p["url"] for p in self.context["site_pages"]]
@@ -212,12 +224,12 @@ def _write_plain(root: str, f: OutputFile) -> None:
 _WORK: tuple[PortalWriter, pages.SitePages, list[pages.Job]] | None = None
 
 
-def _run_job(index: int) -> tuple[int, dict[str, Any]]:
+def _run_job(index: int) -> tuple[int, dict[str, Any], list[Any]]:
     assert _WORK is not None
     writer, site, jobs = _WORK
-    writer.entries = {}
+    writer.entries, writer.leaks = {}, []
     n = writer.write_outputs(site.run(jobs[index]))
-    return n, writer.entries
+    return n, writer.entries, writer.leaks
 
 
 def _write_parallel(writer: PortalWriter, site: pages.SitePages, jobs: list[pages.Job], procs: int) -> int:
@@ -228,8 +240,8 @@ def _write_parallel(writer: PortalWriter, site: pages.SitePages, jobs: list[page
     n = 0
     try:
         with multiprocessing.get_context("fork").Pool(procs) as pool:
-            for count, entries in pool.imap_unordered(_run_job, range(len(jobs))):
-                writer.merge(entries)
+            for count, entries, leaks in pool.imap_unordered(_run_job, range(len(jobs))):
+                writer.merge(entries, leaks)
                 n += count
     finally:
         _WORK = None

@@ -34,6 +34,11 @@ class PortalWriter(Writer):
         prev = self.plan.previous_output if self.plan else None
         self._previous_root = str(prev) if prev is not None else None
         self.entries: dict[str, ManifestEntry] = {}
+        # the leak gate scans each file's bytes as it is written (set by the plugin);
+        # files written by Pelican itself are listed in `unscanned` by finish()
+        self.gate: Any = None
+        self.leaks: list[Any] = []
+        self.unscanned: list[str] = []
         self._dirs: set[str] = set()
         self._root = os.path.abspath(output_path)
         if self.plan is not None:
@@ -62,6 +67,8 @@ class PortalWriter(Writer):
         if parent not in self._dirs:
             os.makedirs(parent, exist_ok=True)
             self._dirs.add(parent)
+        if self.gate is not None:
+            self.leaks += self.gate.scan(data, rel)
         dg = digest(data)
         with open(full, "wb") as fh:
             fh.write(data)
@@ -96,10 +103,12 @@ class PortalWriter(Writer):
                 with open(full, "rb") as fh:
                     data = fh.read()
                 self.entries[rel] = self._carry(rel, full, digest(data), len(data))
+                self.unscanned.append(rel)
         return self.entries
 
-    def merge(self, entries: dict[str, ManifestEntry]) -> None:
-        """Entries written by a forked worker with a copy of this writer."""
+    def merge(self, entries: dict[str, ManifestEntry], leaks: list[Any] = ()) -> None:  # type: ignore[assignment]
+        """Entries (and leaks found) of a forked worker with a copy of this writer."""
+        self.leaks += leaks
         for rel in entries:
             if rel in self.entries:
                 raise FileOverwriteFailedError(f'"{rel}" written twice')

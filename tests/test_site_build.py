@@ -279,3 +279,31 @@ def test_build_refuses_drafts(tmp_path):
         s.build()
     assert "E040" in str(exc.value)
     assert not s.output.exists()
+
+
+def _leaky_renderer(ctx):
+    yield outputs.OutputFile("data/leak.csv", "姓名\n孙expired\n".encode())
+
+
+def _leaky_indexer(ctx, index_dir):
+    from whoosh import fields, index
+
+    ix = index.create_in(str(index_dir), fields.Schema(name=fields.STORED, text=fields.TEXT))
+    with ix.writer() as w:
+        w.add_document(name="（2026）鲁0502执2003号", text="x")
+
+
+@pytest.mark.parametrize(
+    "hook, where",
+    [("RENDERERS", "data/leak.csv: 姓名/名称「孙expired」"), ("INDEXERS", "执行案号「（2026）鲁0502执2003号」")],
+)
+def test_leak_gate_scans_renderer_files_and_index(tmp_path, monkeypatch, hook, where):
+    s = make_site(tmp_path)
+    s.build()
+    live = _live(s)
+    name = "_leaky_renderer" if hook == "RENDERERS" else "_leaky_indexer"
+    monkeypatch.setattr(outputs, hook, [*getattr(outputs, hook), f"tests.test_site_build:{name}"])
+    with pytest.raises(BuildError) as exc:
+        s.build()
+    assert where in str(exc.value)
+    assert _live(s) == live
