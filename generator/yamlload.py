@@ -45,9 +45,7 @@ def decode(path: str, data: bytes) -> str:
         line = data[: exc.start].count(b"\n") + 1
         try:
             data.decode("gb18030")
-            hint = (
-                "看起来是 GBK/GB18030 编码（Windows 记事本或 Excel 的默认保存方式）；请在编辑器中“另存为 UTF-8”后重试"
-            )
+            hint = "看起来是 GBK/GB18030 编码（Windows 记事本或 Excel 的默认保存方式）；请在编辑器中“另存为 UTF-8”后重试"
         except UnicodeDecodeError:
             hint = "含有无法识别的字节；请用编辑器以 UTF-8 编码重新保存"
         raise RecordError(path, line, "E001", "-", f"文件不是 UTF-8 编码：{hint}") from None
@@ -66,10 +64,7 @@ def load(path: str, data: bytes) -> tuple[dict[str, Any], Lines, str]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         raise RecordError(
-            path,
-            line,
-            "E003",
-            "-",
+            path, line, "E003", "-",
             f"YAML 格式错误（请检查缩进、冒号和引号）：{exc.problem or exc.context}",
         ) from None
     except yaml.YAMLError as exc:
@@ -79,10 +74,7 @@ def load(path: str, data: bytes) -> tuple[dict[str, Any], Lines, str]:
     if not isinstance(node, yaml.MappingNode):
         kind = "列表" if isinstance(node, yaml.SequenceNode) else "单个值"
         raise RecordError(
-            path,
-            node.start_mark.line + 1,
-            "E004",
-            "-",
+            path, node.start_mark.line + 1, "E004", "-",
             f"文件顶层是{kind}，应为“字段: 值”的映射（每个文件一条记录）",
         )
     lines: Lines = {}
