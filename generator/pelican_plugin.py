@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import gc
 import html as htmllib
-import logging
 import multiprocessing
 import os
 import shutil
@@ -41,7 +40,6 @@ from .writer import PortalWriter
 PLUGIN = "generator.pelican_plugin"
 # Below this many record pages a process pool costs more than it saves.
 PARALLEL_MIN_RECORDS = 4000
-log = logging.getLogger(__name__)
 
 
 def sanitize(value: Any) -> Markup:
@@ -81,7 +79,6 @@ def _initialized(pelican: Any) -> None:
     plan = settings.get(PLAN_KEY)
     if plan is None:
         plan = settings[PLAN_KEY] = in_place_plan(settings)
-        plan.in_place = True  # type: ignore[attr-defined]
         for folder in (plan.index, plan.state):  # a crashed run's leftovers
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir(parents=True)
@@ -113,7 +110,7 @@ def _finalized(pelican: Any) -> None:
     plan = _plan(pelican.settings)
     if plan.writer is not None:
         plan.manifest = plan.writer.finish()
-    if getattr(plan, "in_place", False):
+    if plan.in_place:
         from .build import commit_in_place
 
         commit_in_place(plan, pelican.settings)
