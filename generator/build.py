@@ -27,6 +27,7 @@ import io
 import json
 import logging
 import os
+import resource
 import shutil
 import time
 from collections.abc import Iterator
@@ -64,7 +65,8 @@ class BuildResult:
     files_removed: int  # in the live site, not in this build
     seconds: float
     state: Path
-    phases: dict[str, float]  # seconds per step: check, render, leak_gate, swap
+    phases: dict[str, float]  # wall seconds per step: check, render, leak_gate, swap
+    cpu: dict[str, float]  # CPU seconds per step, this process and its (finished) workers
 
 
 # -- settings -----------------------------------------------------------------------
@@ -207,6 +209,11 @@ def commit_in_place(plan: BuildPlan, settings: dict[str, Any]) -> None:
         _rmtree(new)
 
 
+def _cpu_seconds() -> float:
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 # -- the build ----------------------------------------------------------------------
 def build_site(
     settings_path: str | os.PathLike[str] = "pelicanconf.py",
@@ -225,15 +232,18 @@ def build_site(
     live = Path(settings["OUTPUT_PATH"]).resolve()
     state = paths.state_dir(live, settings.get("PORTAL_STATE_PATH"))
     day = as_of_from(settings, as_of)
-    view = load_view(settings, day, drafts_ok)  # content errors: raised here, nothing written
-    phases = {"check": time.perf_counter() - started}
-    mark = time.perf_counter()
+    phases: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+    mark, cpu_mark = started, _cpu_seconds()
 
     def lap(name: str) -> None:
-        nonlocal mark
-        now = time.perf_counter()
-        phases[name] = now - mark
-        mark = now
+        nonlocal mark, cpu_mark
+        now, cpu_now = time.perf_counter(), _cpu_seconds()
+        phases[name], cpu[name] = now - mark, cpu_now - cpu_mark
+        mark, cpu_mark = now, cpu_now
+
+    view = load_view(settings, day, drafts_ok)  # content errors: raised here, nothing written
+    lap("check")
 
     with locked(state):
         staging = state / "staging"
@@ -293,6 +303,7 @@ def build_site(
         seconds=time.perf_counter() - started,
         state=state,
         phases=phases,
+        cpu=cpu,
     )
 
 
