@@ -29,6 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "benchmarks" / "out"
 AS_OF = date(2026, 11, 25)
 SECTION = "## Site build (issue 3)"
+NOTES = "<!-- notes: kept by --write-docs -->"
 
 
 def _records(n: int) -> list[dict]:
@@ -178,6 +179,9 @@ def write_docs(lines: list[str]) -> None:
     if SECTION in text:
         start = text.index(SECTION)
         end = text.find("\n## ", start + len(SECTION))
+        old = text[start : end if end >= 0 else len(text)]
+        if NOTES in old:  # hand-written analysis below the figures stays
+            body += "\n\n" + old[old.index(NOTES) :].rstrip("\n")
         rest = text[end:] if end >= 0 else "\n"
         text = text[:start] + body + "\n" + rest
     else:
