@@ -182,7 +182,7 @@ def write_docs(lines: list[str]) -> None:
         old = text[start : end if end >= 0 else len(text)]
         if NOTES in old:  # hand-written analysis below the figures stays
             body += "\n\n" + old[old.index(NOTES) :].rstrip("\n")
-        rest = text[end:] if end >= 0 else "\n"
+        rest = text[end:] if end >= 0 else ""
         text = text[:start] + body + "\n" + rest
     else:
         text = text.rstrip("\n") + "\n\n" + body + "\n"
