@@ -138,6 +138,7 @@ class _Errors(logging.Handler):
 
 def run_pelican(settings: dict[str, Any]) -> None:
     from pelican import Pelican
+    from pelican.writers import FileOverwriteFailedError
 
     handler = _Errors()
     logger = logging.getLogger("pelican")
@@ -145,6 +146,8 @@ def run_pelican(settings: dict[str, Any]) -> None:
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # Pelican's "Done: Processed …" line
             Pelican(settings).run()
+    except FileOverwriteFailedError as exc:  # e.g. a static page with the slug "debtors"
+        raise BuildError(f"两个页面要写到同一个文件（请修改新闻或页面的 Slug）：{exc}") from None
     finally:
         logger.removeHandler(handler)
     if handler.messages:

@@ -307,3 +307,61 @@ def test_leak_gate_scans_renderer_files_and_index(tmp_path, monkeypatch, hook, w
         s.build()
     assert where in str(exc.value)
     assert _live(s) == live
+
+
+def test_record_pages_do_not_change_with_the_build_date(tmp_path):
+    """rsync-friendly daily builds: a record page depends on its record, not on the date."""
+    s = make_site(tmp_path)
+    s.build()
+    before = tree(s.output, mtimes=True)
+    result = s.build(as_of=date(2026, 11, 26))
+    after = tree(s.output, mtimes=True)
+    pages = [f for f in before if f.startswith("debtors/20")]
+    assert pages and all(after[f] == before[f] for f in pages)
+    assert after["index.html"] != before["index.html"]  # the home page says the date
+    assert result.files_unchanged >= len(pages)
+
+
+def test_slug_collision_is_a_build_error(tmp_path):
+    s = make_site(tmp_path)
+    (s.content / "pages" / "removals.md").write_text("Title: 删除\nSlug: removals\n\n正文\n", encoding="utf-8")
+    with pytest.raises(BuildError, match="Slug"):
+        s.build()
+    assert not s.output.exists()
+
+
+def test_one_build_at_a_time(tmp_path):
+    import fcntl
+
+    s = make_site(tmp_path)
+    s.build()
+    with open(paths.state_dir(s.output) / "lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        with pytest.raises(BuildError, match="另一个构建正在进行"):
+            s.build()
+
+
+def test_output_retention_entries_follow_the_site(tmp_path):
+    s = make_site(tmp_path)
+    s.build()
+    (s.output / ".git").mkdir()
+    (s.output / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    s.build(settings={"OUTPUT_RETENTION": [".git"]})
+    assert (s.output / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"
+
+
+def test_plain_pelican_run_refuses_a_leak(tmp_path):
+    s = make_site(tmp_path)
+    (s.content / "news" / "leak.md").write_text(
+        "Title: 履行完毕\nDate: 2026-11-10\nSlug: leak\n\n被执行人钱removed已履行完毕。\n", encoding="utf-8"
+    )
+    settings = read_settings(str(SETTINGS), override=s.overrides(OUTPUT_PATH=str(tmp_path / "pelican")))
+    with pytest.raises(BuildError, match="钱removed"):
+        Pelican(settings).run()
+    assert not (paths.state_dir(tmp_path / "pelican") / "build").exists()  # state not committed
+
+
+def test_missing_settings_file_is_a_usage_error(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["build"]) == 2
+    assert "找不到设置文件" in capsys.readouterr().err
