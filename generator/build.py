@@ -106,11 +106,18 @@ def exchange(a: Path, b: Path) -> None:
 
 def install(new: Path, live: Path) -> None:
     """Put `new` at `live`; the old `live` (if any) ends up at `new`'s path."""
-    if live.exists():
-        exchange(new, live)
-    else:
-        live.parent.mkdir(parents=True, exist_ok=True)
-        os.rename(new, live)
+    try:
+        if live.exists():
+            exchange(new, live)
+        else:
+            live.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(new, live)
+    except OSError as exc:
+        if exc.errno == errno.EXDEV:
+            raise BuildError(
+                f"状态目录与 {live} 不在同一文件系统，无法原子替换：请把 PORTAL_STATE_PATH 设在输出目录所在的磁盘上"
+            ) from None
+        raise
 
 
 @contextlib.contextmanager
