@@ -65,16 +65,26 @@ class PortalWriter(Writer):
         self._written_files.add(full)
         parent = full.rpartition("/")[0]
         if parent not in self._dirs:
-            os.makedirs(parent, exist_ok=True)
+            try:
+                os.mkdir(parent)  # debtors/<id>/: one level, the common case
+            except FileNotFoundError:
+                os.makedirs(parent, exist_ok=True)
+            except FileExistsError:
+                pass
             self._dirs.add(parent)
         if self.gate is not None:
             self.leaks += self.gate.scan(data, rel)
-        dg = digest(data)
-        with open(full, "wb") as fh:
-            fh.write(data)
-        return self._carry(rel, full, dg, len(data))
+        fd = os.open(full, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            mtime = os.fstat(fd).st_mtime_ns
+        finally:
+            os.close(fd)
+        return self._carry(rel, full, digest(data), len(data), mtime)
 
-    def _carry(self, rel: str, full: str, dg: str, size: int) -> ManifestEntry:
+    def _carry(self, rel: str, full: str, dg: str, size: int, mtime_ns: int | None = None) -> ManifestEntry:
         """Give an unchanged file the live file's mtime; return its manifest entry."""
         prev = self.previous.get(rel)
         if prev is not None and prev.digest == dg and prev.size == size and self._previous_root is not None:
@@ -85,7 +95,7 @@ class PortalWriter(Writer):
             if st is not None and st.st_size == size and st.st_mtime_ns == prev.mtime_ns:
                 os.utime(full, ns=(st.st_atime_ns, st.st_mtime_ns))
                 return prev
-        return ManifestEntry(dg, size, os.stat(full).st_mtime_ns)
+        return ManifestEntry(dg, size, os.stat(full).st_mtime_ns if mtime_ns is None else mtime_ns)
 
     # -- Pelican's path ------------------------------------------------------------
     def finish(self) -> dict[str, ManifestEntry]:
