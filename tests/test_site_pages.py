@@ -250,3 +250,23 @@ def test_records_dir_setting(tmp_path):
     write(s.content / "elsewhere", "a.yaml", record())
     s.build(settings={"PORTAL_RECORDS_DIR": "elsewhere"})
     assert (s.output / "debtors/2024-lu0502-zhi-1234/index.html").exists()
+
+
+def test_fast_page_falls_back_when_the_chrome_depends_on_the_page():
+    import jinja2
+
+    from generator import pages
+
+    env = jinja2.Environment(
+        loader=jinja2.DictLoader({
+            "base.html": "<title>{% block title %}{% endblock %}</title>{% block content %}{% endblock %}<p>{{ x }}</p>",
+            "page.html": '{% extends "base.html" %}{% block title %}{{ t }}{% endblock %}{% block content %}{{ c }}{% endblock %}',
+        }),
+        autoescape=True,
+    )  # fmt: skip
+    tpl = env.get_template("page.html")
+    render = pages.fast_or_full(tpl, {"t": "a", "c": "b", "x": 1}, {"t": "c", "c": "d", "x": 2})
+    assert render == tpl.render  # x is in the chrome: no fast path
+    fast = pages.fast_or_full(tpl, {"t": "a", "c": "b<", "x": 1}, {"t": "c", "c": "d", "x": 1})
+    assert fast != tpl.render
+    assert fast(t="z", c="<y>", x=1) == tpl.render(t="z", c="<y>", x=1) == "<title>z</title>&lt;y&gt;<p>1</p>"
