@@ -131,4 +131,3 @@ def in_place_plan(settings: dict[str, Any]) -> BuildPlan:
         previous_state=live_state if live_state.is_dir() else None,
         in_place=True,
     )
-
