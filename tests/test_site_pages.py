@@ -270,3 +270,16 @@ def test_fast_page_falls_back_when_the_chrome_depends_on_the_page():
     fast = pages.fast_or_full(tpl, {"t": "a", "c": "b<", "x": 1}, {"t": "c", "c": "d", "x": 1})
     assert fast != tpl.render
     assert fast(t="z", c="<y>", x=1) == tpl.render(t="z", c="<y>", x=1) == "<title>z</title>&lt;y&gt;<p>1</p>"
+
+
+def test_site_with_no_public_record(tmp_path):
+    from datetime import date
+
+    removed = record(status="removed", removed_on=date(2026, 11, 1), removal_reason="performed")
+    s = make_site(tmp_path, {"a.yaml": removed}, news=False)
+    result = s.build()
+    assert result.public == 0
+    assert "暂无公开记录" in s.page("debtors/").text_content()
+    assert "暂无新闻" in s.page("").text_content()
+    assert [c.text_content() for c in s.page("removals/").cssselect("tbody th")] == ["（2024）鲁0502执1234号"]
+    assert grep_tree(s.output, "张三丰") == []
