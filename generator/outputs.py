@@ -53,7 +53,10 @@ Renderer = Callable[[RenderContext], Iterable[OutputFile]]
 Indexer = Callable[[RenderContext, Path], None]
 
 # "module:function" names; each issue's module adds itself here.
-RENDERERS: list[str] = []
+RENDERERS: list[str] = [
+    "generator.notices:render",
+    "generator.stats:render",
+]
 INDEXERS: list[str] = []
 
 
