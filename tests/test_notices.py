@@ -111,28 +111,42 @@ def test_qr_code_without_siteurl_holds_site_path(tmp_path):
     assert decode_path(d, size) == ["/debtors/2025-lu05-zhi-77/"]
 
 
-def test_deterministic_and_mask_cache_gives_same_bytes(tmp_path):
+def test_deterministic_and_matrix_cache_gives_same_bytes(tmp_path):
     ctx, first = _render(tmp_path)
     [cache] = [f for f in first if f.state]
-    assert cache.path == notices.MASK_CACHE
+    assert cache.path == notices.MATRIX_CACHE
     lines = cache.data.decode().splitlines()
     assert [line.split("\t")[0] for line in lines] == ["/debtors/2024-lu0502-zhi-1234/", "/debtors/2025-lu05-zhi-77/"]
     assert list(notices.render(ctx)) == first  # same view, same bytes
     state = tmp_path / "state"
     (state / "notices").mkdir(parents=True)
-    (state / notices.MASK_CACHE).write_bytes(cache.data)
+    (state / notices.MATRIX_CACHE).write_bytes(cache.data)
     ctx.state = state
-    assert list(notices.render(ctx)) == first  # masks reused: same symbols
-    # a corrupt cache line is ignored, not trusted
-    (state / notices.MASK_CACHE).write_text("/debtors/2024-lu0502-zhi-1234/\tnine\n", encoding="utf-8")
-    assert list(notices.render(ctx)) == first
+    assert list(notices.render(ctx)) == first  # matrices reused: same symbols
+    # a corrupt cache is ignored, not trusted
+    # the cache is really read: a well-formed matrix under this URL is used as it is
+    good, other = (line.split("\t") for line in cache.data.decode().splitlines())
+    (state / notices.MATRIX_CACHE).write_text("\t".join([good[0], *other[1:]]) + "\n", encoding="utf-8")
+    reused = files(list(notices.render(ctx)))["debtors/2024-lu0502-zhi-1234/notice/index.html"]
+    assert _qr(reused)[0] == _qr(files(first)["debtors/2025-lu05-zhi-77/notice/index.html"])[0]
+    for junk in (
+        f"{good[0]}\t29\t!!!\n",  # not base64
+        f"{good[0]}\t{good[1]}\t{'/' * len(good[2])}\n",  # all dark
+        f"{good[0]}\t{good[1]}\t{'A' * len(good[2])}\n",  # all light: no finder patterns
+        f"{good[0]}\t{good[1]}\t{good[2][:-8]}\n",  # truncated
+    ):
+        (state / notices.MATRIX_CACHE).write_text(junk, encoding="utf-8")
+        assert list(notices.render(ctx)) == first
 
 
-def test_cached_mask_reproduces_segno_choice():
+def test_svg_path_and_cache_round_trip_equal_segno():
     for i in range(40):
-        text = f"https://fayuan.example.invalid/debtors/2024-lu0502-zhi-{1000 + i}-{i % 3}/"
-        chosen = notices.qr_code(text)
-        assert notices.qr_code(text, chosen.mask).matrix == chosen.matrix
+        text = f"https://fayuan.example.invalid/debtors/2024-lu0502-zhi-{1000 + i}{'-' + str(i % 3) if i % 3 else ''}/"
+        qr = segno.make(text, error="m", micro=False)
+        expected = re.search(r' d="([^"]+)"', qr.svg_inline(scale=1, border=4, omitsize=True, lineclass=None)).group(1)
+        matrix = notices.qr_matrix(text)
+        assert notices.svg_path(matrix) == expected
+        assert notices.unpack(notices.pack(matrix), len(matrix)) == matrix
 
 
 def test_name_is_escaped(tmp_path):

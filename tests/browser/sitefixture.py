@@ -1,0 +1,153 @@
+"""The site the browser tests look at: fictitious records built by the real build, served with
+the real search service on 127.0.0.1 (a free port) from a thread."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from socketserver import ThreadingMixIn
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from generator import demo
+from generator.checker import check_paths
+from generator.paths import index_dir
+from generator.policy import PublicView, decide
+
+from ..factory import ORG_DEBTOR, record
+
+CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parents[2]
+AS_OF = date(2026, 11, 25)
+PER_PAGE = 20  # the demo's 150 records make several pages
+NOTICE_DAYS = 90
+
+# Named records the tests look for; case numbers 8001+ never clash with the demo's 1000+n.
+PERSON = record(
+    case_number="（2025）鲁0502执8001号",
+    debtor__name="单雄信",  # 单 reads shan as a surname: search must find "shanxiongxin"
+    listed_on=date(2026, 11, 20),
+    vetting__decision="（2025）鲁0502执8001号之一",
+    vetting__vetted_on=date(2026, 11, 18),
+    debtor__age=41,
+)
+ORG = record(
+    case_number="（2025）鲁0502执8002号",
+    debtor=dict(ORG_DEBTOR, name="东营鑫盛测试商贸有限公司"),
+    listed_on=date(2026, 11, 19),
+    vetting__decision="（2025）鲁0502执8002号之一",
+    vetting__vetted_on=date(2026, 11, 18),
+)
+# The longest obligation a record may hold (500 characters) and three grounds: the notice
+# must still print on one A4 page.
+LONG = record(
+    case_number="（2025）鲁0502执8003号",
+    debtor__name="欧阳长义",
+    obligation=("支付货款及利息" * 72)[:500],
+    grounds=["evades_by_fraud", "violates_asset_report", "violates_consumption_ban"],
+    term_years=5,
+    listed_on=date(2026, 11, 18),
+    vetting__decision="（2025）鲁0502执8003号之一",
+    vetting__vetted_on=date(2026, 11, 17),
+    debtor__age=41,
+)
+NAMED = {"person": PERSON, "org": ORG, "long": LONG}
+NEWS = """Title: 东营法院集中发布一批失信被执行人名单（演示）
+Date: 2026-11-20
+Slug: fixture-news
+Summary: 演示新闻：东营法院集中发布失信被执行人名单。
+
+演示新闻，内容虚构。东营市两级法院开展集中执行行动，依法将拒不履行生效法律文书确定义务的
+被执行人纳入失信被执行人名单。
+"""
+PAGE = """Title: 关于本站
+Slug: about
+
+演示页面：本站所有数据均为随机生成的虚构数据。
+"""
+
+
+@dataclass
+class FixtureSite:
+    root: Path  # holds content/, the settings file, output/ and .chenglai-state/
+    output: Path
+    view: PublicView  # computed here with policy.decide, independently of the build
+    base_url: str = ""
+
+    def record_id(self, key: str) -> str:
+        rec = NAMED[key]
+        return next(p.id for p in self.view.public if p.case_number == rec["case_number"])
+
+
+def write_content(root: Path) -> Path:
+    """Fixture content and a settings file (the repo's pelicanconf.py with overrides)."""
+    content = root / "content"
+    debtors = content / "debtors"
+    demo.write_records(debtors, demo.make_records(150, seed=2026, as_of=AS_OF))
+    demo.write_records(debtors, list(NAMED.values()))
+    for kind in ("news", "pages"):
+        src = ROOT / "content" / kind
+        if src.is_dir():
+            shutil.copytree(src, content / kind)
+    (content / "news").mkdir(exist_ok=True)
+    (content / "news" / "fixture-news.md").write_text(NEWS, encoding="utf-8")
+    (content / "pages").mkdir(exist_ok=True)
+    if not any((content / "pages").iterdir()):
+        (content / "pages" / "about.md").write_text(PAGE, encoding="utf-8")
+    settings = root / "pelicanconf.py"
+    settings.write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        "from pelicanconf import *  # noqa: F403\n"
+        f"PATH = {str(content)!r}\n"
+        f"THEME = {str(ROOT / 'theme')!r}\n"
+        "SITEURL = ''\n"
+        f"PORTAL_PER_PAGE = {PER_PAGE}\n"
+        f"PORTAL_REMOVAL_NOTICE_DAYS = {NOTICE_DAYS}\n"
+        "PORTAL_DEMO = True\n",
+        encoding="utf-8",
+    )
+    return settings
+
+
+def build_fixture_site(root: Path) -> FixtureSite:
+    from generator.build import build_site
+
+    settings = write_content(root)
+    output = root / "output"
+    build_site(settings, output, AS_OF)
+    checked = check_paths([root / "content" / "debtors"])
+    assert not checked.errors, checked.errors[:3]
+    return FixtureSite(root=root, output=output, view=decide(checked.records, AS_OF, NOTICE_DAYS))
+
+
+class _Server(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+@contextmanager
+def serve(site: FixtureSite) -> Iterator[FixtureSite]:
+    """The site and its search on http://127.0.0.1:<free port>/ until the block ends."""
+    from search.serve import make_app  # the same dispatcher `chenglai serve` runs
+
+    app = make_app(site.output, index_dir(site.output))
+    server = make_server("127.0.0.1", 0, app, server_class=_Server, handler_class=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="fixture-site", daemon=True)
+    thread.start()
+    site.base_url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
