@@ -4,6 +4,7 @@ the real search service on 127.0.0.1 (a free port) from a thread."""
 from __future__ import annotations
 
 import shutil
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from generator import demo
 from generator.checker import check_paths
 from generator.paths import index_dir
-from generator.policy import PublicView, decide
+from generator.policy import PublicRecord, PublicView, decide
 
 from ..factory import ORG_DEBTOR, record
 
@@ -77,14 +78,23 @@ class FixtureSite:
     root: Path  # holds content/, the settings file, output/ and .chenglai-state/
     output: Path
     view: PublicView  # computed here with policy.decide, independently of the build
-    base_url: str = ""
+    port: int
+    next_page_path: str = "/debtors/page/2/"
+    static_page_path: str = "/about/"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     def record_id(self, key: str) -> str:
         rec = NAMED[key]
         return next(p.id for p in self.view.public if p.case_number == rec["case_number"])
 
+    def view_record(self, record_id: str) -> PublicRecord:
+        return next(p for p in self.view.public if p.id == record_id)
 
-def write_content(root: Path) -> Path:
+
+def write_content(root: Path, siteurl: str) -> Path:
     """Fixture content and a settings file (the repo's pelicanconf.py with overrides)."""
     content = root / "content"
     debtors = content / "debtors"
@@ -106,7 +116,7 @@ def write_content(root: Path) -> Path:
         "from pelicanconf import *  # noqa: F403\n"
         f"PATH = {str(content)!r}\n"
         f"THEME = {str(ROOT / 'theme')!r}\n"
-        "SITEURL = ''\n"
+        f"SITEURL = {siteurl!r}\n"
         f"PORTAL_PER_PAGE = {PER_PAGE}\n"
         f"PORTAL_REMOVAL_NOTICE_DAYS = {NOTICE_DAYS}\n"
         "PORTAL_DEMO = True\n",
@@ -115,15 +125,24 @@ def write_content(root: Path) -> Path:
     return settings
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def build_fixture_site(root: Path) -> FixtureSite:
+    """Build with an absolute SITEURL on a port chosen now, as publishconf.py builds the real
+    site: links and QR codes then hold the address the browser will use."""
     from generator.build import build_site
 
-    settings = write_content(root)
+    port = free_port()
+    settings = write_content(root, f"http://127.0.0.1:{port}")
     output = root / "output"
     build_site(settings, output, AS_OF)
     checked = check_paths([root / "content" / "debtors"])
     assert not checked.errors, checked.errors[:3]
-    return FixtureSite(root=root, output=output, view=decide(checked.records, AS_OF, NOTICE_DAYS))
+    return FixtureSite(root=root, output=output, view=decide(checked.records, AS_OF, NOTICE_DAYS), port=port)
 
 
 class _Server(ThreadingMixIn, WSGIServer):
@@ -141,10 +160,9 @@ def serve(site: FixtureSite) -> Iterator[FixtureSite]:
     from search.serve import make_app  # the same dispatcher `chenglai serve` runs
 
     app = make_app(site.output, index_dir(site.output))
-    server = make_server("127.0.0.1", 0, app, server_class=_Server, handler_class=_QuietHandler)
+    server = make_server("127.0.0.1", site.port, app, server_class=_Server, handler_class=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="fixture-site", daemon=True)
     thread.start()
-    site.base_url = f"http://127.0.0.1:{server.server_port}"
     try:
         yield site
     finally:
