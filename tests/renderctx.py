@@ -1,7 +1,10 @@
-"""A RenderContext over fixture records, for testing one renderer without a whole site build."""
+"""Build a RenderContext the way the site build does, from fixture record files, and write a
+renderer's output the way the build does (public files in the output, state=True files in
+the state folder)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -9,25 +12,60 @@ from typing import Any
 import jinja2
 
 from generator.checker import check_paths
-from generator.outputs import OutputFile, RenderContext
-from generator.policy import decide
+from generator.outputs import NewsItem, OutputFile, RenderContext
+from generator.policy import PublicView, decide
 
 from .factory import AS_OF, write
 
-THEME = Path(__file__).resolve().parent.parent / "theme" / "templates"
+THEME_TEMPLATES = Path(__file__).resolve().parent.parent / "theme" / "templates"
 
 
-def render_context(
-    folder: Path, records: list[dict[str, Any]], as_of: date = AS_OF, state: Path | None = None, **settings: Any
-) -> RenderContext:
-    for i, rec in enumerate(records):
+def view_of(folder: Path, recs: Iterable[dict[str, Any]], as_of: date = AS_OF) -> PublicView:
+    """Write the records into `folder` (replacing what was there), check them, decide."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.yaml"):
+        old.unlink()
+    for i, rec in enumerate(recs):
         write(folder, f"r{i:03d}.yaml", rec)
-    result = check_paths([folder], drafts_ok=False)
+    result = check_paths([folder])
     assert not result.errors, result.errors
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(THEME), autoescape=True)
-    conf = {"SITENAME": "测试站", "SITEURL": "", "PORTAL_DEMO": True} | settings
-    return RenderContext(view=decide(result.records, as_of), settings=conf, env=env, state=state)
+    return decide(result.records, as_of)
 
 
-def files(outputs: list[OutputFile]) -> dict[str, bytes]:
-    return {f.path: f.data for f in outputs if not f.state}
+def theme_env(settings: dict[str, Any]) -> jinja2.Environment:
+    """The theme's Environment with the globals base.html needs (the build uses Pelican's,
+    which, like this one, leaves undefined optional globals empty)."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(THEME_TEMPLATES), autoescape=True)
+    env.globals.update(
+        SITENAME=settings.get("SITENAME", ""),
+        SITEURL=settings.get("SITEURL", ""),
+        PORTAL_DEMO=settings.get("PORTAL_DEMO", False),
+        PORTAL_SEARCH_URL=settings.get("PORTAL_SEARCH_URL", "/search/"),
+        query="",
+    )
+    return env
+
+
+SETTINGS: dict[str, Any] = {"SITENAME": "失信被执行人名单公示（测试）", "SITEURL": "", "PORTAL_DEMO": True}
+
+
+def context(
+    view: PublicView,
+    settings: dict[str, Any] | None = None,
+    news: list[NewsItem] | None = None,
+    state: Path | None = None,
+) -> RenderContext:
+    s = {**SETTINGS, **(settings or {})}
+    return RenderContext(view, s, news or [], theme_env(s), state)
+
+
+def write_outputs(files: Iterable[OutputFile], output: Path, state: Path) -> dict[str, bytes]:
+    """Write files as the build does; return the public ones by path."""
+    public: dict[str, bytes] = {}
+    for f in files:
+        target = (state if f.state else output) / f.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(f.data)
+        if not f.state:
+            public[f.path] = f.data
+    return public

@@ -13,7 +13,16 @@ from generator.outputs import OutputFile
 
 from .factory import ORG_DEBTOR, record
 from .qrimage import decode_path
-from .renderctx import files, render_context
+from .renderctx import context, view_of
+
+
+def render_context(folder, records, **settings):
+    return context(view_of(folder, records), settings)
+
+
+def files(outputs):
+    """The public files of a renderer's output, by path."""
+    return {f.path: f.data for f in outputs if not f.state}
 
 PERSON = record()
 ORG = record(case_number="（2025）鲁05执77号", court="东营市中级人民法院", region_code="370500", debtor=dict(ORG_DEBTOR),

@@ -11,7 +11,16 @@ from generator import stats
 from generator.demo import make_records
 
 from .factory import AS_OF, record
-from .renderctx import files, render_context
+from .renderctx import context, view_of
+
+
+def render_context(folder, records, **settings):
+    return context(view_of(folder, records), settings)
+
+
+def files(outputs):
+    """The public files of a renderer's output, by path."""
+    return {f.path: f.data for f in outputs if not f.state}
 
 
 def _page(tmp_path, records, **settings):

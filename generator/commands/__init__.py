@@ -1,3 +1,11 @@
 """Subcommands of `chenglai`, one module each; importing them registers them."""
 
-from . import check  # noqa: F401
+from . import (  # noqa: F401
+    build,
+    check,
+    expiring,
+    import_,
+    mask,
+    remove,
+    vet,
+)
