@@ -161,5 +161,6 @@ def render(ctx: RenderContext) -> Iterator[OutputFile]:
         public_count=len(ctx.view.public),
         notice_count=len(ctx.view.notices),
         page_url="stats/",
+        nav_active="stats",
     )
     yield OutputFile("stats/index.html", html.encode("utf-8"))

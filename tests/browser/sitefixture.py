@@ -94,8 +94,8 @@ class FixtureSite:
         return next(p for p in self.view.public if p.id == record_id)
 
 
-def write_content(root: Path, siteurl: str) -> Path:
-    """Fixture content and a settings file (the repo's pelicanconf.py with overrides)."""
+def write_content(root: Path) -> Path:
+    """Fixture content: demo records, the named ones, the repository's news and pages plus one of each."""
     content = root / "content"
     debtors = content / "debtors"
     demo.write_records(debtors, demo.make_records(150, seed=2026, as_of=AS_OF))
@@ -104,25 +104,10 @@ def write_content(root: Path, siteurl: str) -> Path:
         src = ROOT / "content" / kind
         if src.is_dir():
             shutil.copytree(src, content / kind)
-    (content / "news").mkdir(exist_ok=True)
+        (content / kind).mkdir(parents=True, exist_ok=True)
     (content / "news" / "fixture-news.md").write_text(NEWS, encoding="utf-8")
-    (content / "pages").mkdir(exist_ok=True)
-    if not any((content / "pages").iterdir()):
-        (content / "pages" / "about.md").write_text(PAGE, encoding="utf-8")
-    settings = root / "pelicanconf.py"
-    settings.write_text(
-        "import sys\n"
-        f"sys.path.insert(0, {str(ROOT)!r})\n"
-        "from pelicanconf import *  # noqa: F403\n"
-        f"PATH = {str(content)!r}\n"
-        f"THEME = {str(ROOT / 'theme')!r}\n"
-        f"SITEURL = {siteurl!r}\n"
-        f"PORTAL_PER_PAGE = {PER_PAGE}\n"
-        f"PORTAL_REMOVAL_NOTICE_DAYS = {NOTICE_DAYS}\n"
-        "PORTAL_DEMO = True\n",
-        encoding="utf-8",
-    )
-    return settings
+    (content / "pages" / "about.md").write_text(PAGE, encoding="utf-8")
+    return content
 
 
 def free_port() -> int:
@@ -132,17 +117,25 @@ def free_port() -> int:
 
 
 def build_fixture_site(root: Path) -> FixtureSite:
-    """Build with an absolute SITEURL on a port chosen now, as publishconf.py builds the real
-    site: links and QR codes then hold the address the browser will use."""
+    """Build with the repository's pelicanconf.py and an absolute SITEURL on a port chosen now, as
+    publishconf.py builds the real site: links and QR codes hold the address the browser uses."""
     from generator.build import build_site
 
     port = free_port()
-    settings = write_content(root, f"http://127.0.0.1:{port}")
+    content = write_content(root)
     output = root / "output"
-    build_site(settings, output, AS_OF)
-    checked = check_paths([root / "content" / "debtors"])
+    overrides = {
+        "PATH": str(content),
+        "SITEURL": f"http://127.0.0.1:{port}",
+        "PORTAL_PER_PAGE": PER_PAGE,
+        "PORTAL_REMOVAL_NOTICE_DAYS": NOTICE_DAYS,
+        "PORTAL_DEMO": True,
+    }
+    build_site(ROOT / "pelicanconf.py", output, AS_OF, overrides=overrides)
+    checked = check_paths([content / "debtors"])
     assert not checked.errors, checked.errors[:3]
-    return FixtureSite(root=root, output=output, view=decide(checked.records, AS_OF, NOTICE_DAYS), port=port)
+    view = decide(checked.records, AS_OF, NOTICE_DAYS)
+    return FixtureSite(root=root, output=output, view=view, port=port)
 
 
 class _Server(ThreadingMixIn, WSGIServer):
