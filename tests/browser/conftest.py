@@ -71,6 +71,14 @@ def page(browser, site):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def axe_page(browser, site):  # type: ignore[no-untyped-def]
+    """For axe only: the search service's Content-Security-Policy forbids the injected script."""
+    ctx = _context(browser, site, viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    yield ctx.new_page()
+    ctx.close()
+
+
+@pytest.fixture
 def nojs_page(browser, site):  # type: ignore[no-untyped-def]
     ctx = _context(browser, site, java_script_enabled=False, viewport={"width": 1280, "height": 900})
     yield ctx.new_page()

@@ -11,9 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from socketserver import ThreadingMixIn
-from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import make_server
 
 from generator import demo
 from generator.checker import check_paths
@@ -138,22 +136,15 @@ def build_fixture_site(root: Path) -> FixtureSite:
     return FixtureSite(root=root, output=output, view=view, port=port)
 
 
-class _Server(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        pass
-
-
 @contextmanager
 def serve(site: FixtureSite) -> Iterator[FixtureSite]:
-    """The site and its search on http://127.0.0.1:<free port>/ until the block ends."""
-    from search.serve import make_app  # the same dispatcher `chenglai serve` runs
+    """The site and its search on http://127.0.0.1:<port>/ until the block ends: the very
+    dispatcher, static file server and search service `chenglai serve` runs, in a thread."""
+    from generator.commands.serve import QuietHandler, StaticFiles, ThreadingServer, dispatcher
+    from search.service import make_app
 
-    app = make_app(site.output, index_dir(site.output))
-    server = make_server("127.0.0.1", site.port, app, server_class=_Server, handler_class=_QuietHandler)
+    app = dispatcher(StaticFiles(site.output), make_app(index_dir(site.output)))
+    server = make_server("127.0.0.1", site.port, app, server_class=ThreadingServer, handler_class=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="fixture-site", daemon=True)
     thread.start()
     try:

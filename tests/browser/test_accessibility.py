@@ -24,8 +24,11 @@ def _describe(violations: list[dict]) -> str:
 
 
 @pytest.mark.parametrize("kind", PAGE_NAMES)
-def test_no_axe_violations(page, site, axe_path, kind):
+def test_no_axe_violations(axe_page, site, axe_path, kind):
+    page = axe_page
     page.goto(path_for(site, kind))
     page.add_script_tag(path=axe_path)
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    assert result["testEngine"]["version"] == "4.14.1"
+    assert len(result["passes"]) > 10  # axe really looked at the page
     assert result["violations"] == [], f"{kind}:\n" + _describe(result["violations"])

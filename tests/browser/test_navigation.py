@@ -60,3 +60,11 @@ def test_pagination_next_page(page, site):
     page.locator("a[rel='prev']").first.click()
     page.wait_for_url(re.compile(r"/debtors/$"))
     screenshot(page, "js-debtors-page-1-again")
+
+
+def test_missing_page_is_404_with_the_site_404_page(page):
+    response = page.goto("/debtors/2019-lu0502-zhi-1/")
+    assert response is not None and response.status == 404
+    assert page.locator("h1").inner_text() == "页面不存在"
+    page.locator("main a[href$='/debtors/']").first.click()
+    page.wait_for_url(re.compile(r"/debtors/$"))

@@ -11,7 +11,7 @@ from .conftest import screenshot
 
 def _search(page, text: str):  # type: ignore[no-untyped-def]
     page.goto("/")
-    box = page.locator("form[role='search'] input[name='q']")
+    box = page.locator("header form[role='search'] input[name='q']")
     box.fill(text)
     box.press("Enter")
     page.wait_for_url(re.compile(r"/search/\?"))

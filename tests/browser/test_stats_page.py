@@ -51,7 +51,7 @@ def test_charts_draw_the_table_numbers(page):
     page.goto("/stats/")
     for key in ("court", "region", "ground", "kind", "month", "removal"):
         svg = page.locator(f"#{key} svg[role='img']")
-        assert svg.locator("title").inner_text()
+        assert svg.locator("title").text_content()
         counts = [c for c in _table(page, key).values() if c]
         widths = svg.locator("rect").evaluate_all("rs => rs.map(r => r.width.baseVal.value)")
         assert len(widths) == len(counts)
