@@ -52,6 +52,8 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FixtureSite]:
+    if not (ROOT / "search" / "service.py").is_file():  # until branch search is merged
+        pytest.skip("search/service.py 尚未合入：浏览器测试需要真实的搜索服务")
     built = build_fixture_site(tmp_path_factory.mktemp("browser-site"))
     with serve(built) as running:
         yield running
