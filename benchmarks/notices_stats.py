@@ -64,7 +64,7 @@ def main() -> None:
     print(f"notices cold           {cold_s:.2f} s  ({n / cold_s:,.0f}/s)")
     print(f"notices warm (cache)   {warm_s:.2f} s  ({n / warm_s:,.0f}/s)")
     print(f"notice page size       {sum(len(f.data) for f in html) / len(html):,.0f} bytes average")
-    print(f"mask cache             {len(cache.data):,} bytes")
+    print(f"matrix cache (state)   {len(cache.data):,} bytes")
     print(f"stats page             {stats_s * 1000:.0f} ms")
     print(f"peak RSS               {peak:,.0f} MB")
 
