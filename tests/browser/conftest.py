@@ -15,11 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from .artifacts import ROOT
 from .sitefixture import CHROMIUM, FixtureSite, build_fixture_site, serve
 
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 LAUNCH_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -94,10 +92,3 @@ def phone_page(browser, site):  # type: ignore[no-untyped-def]
     )
     yield ctx.new_page()
     ctx.close()
-
-
-def screenshot(page, name: str, full_page: bool = True) -> Path:  # type: ignore[no-untyped-def]
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=full_page)
-    return path

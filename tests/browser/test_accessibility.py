@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import AXE
+from .artifacts import AXE
 from .pages import PAGE_NAMES, path_for
 
 

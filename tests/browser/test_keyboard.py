@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .conftest import screenshot
+from .artifacts import screenshot
 
 MAX_TABS = 40
 

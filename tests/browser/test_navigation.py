@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .conftest import screenshot
+from .artifacts import screenshot
 from .sitefixture import PER_PAGE
 
 RECORD_HREF = re.compile(r"/debtors/(\d{4}-[a-z0-9]+-[a-z]+-\d+(?:-\d+)?)/$")

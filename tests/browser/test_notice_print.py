@@ -10,7 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from ..qrimage import decode_gray, decode_path
-from .conftest import SCREENSHOTS, screenshot
+from .artifacts import SCREENSHOTS, screenshot
 from .png import to_gray
 
 A4_POINTS = (595.92, 842.88)  # 210 × 297 mm as Chromium writes it (1/72 in, rounded to its 1/96 in grid)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import screenshot
+from .artifacts import screenshot
 from .pages import PAGE_NAMES, path_for
 
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from .conftest import screenshot
+from .artifacts import screenshot
 
 
 def _search(page, text: str):  # type: ignore[no-untyped-def]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
-from .conftest import screenshot
+from .artifacts import screenshot
 
 
 def _table(page, key: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
