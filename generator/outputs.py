@@ -53,8 +53,12 @@ Renderer = Callable[[RenderContext], Iterable[OutputFile]]
 Indexer = Callable[[RenderContext, Path], None]
 
 # "module:function" names; each issue's module adds itself here.
-RENDERERS: list[str] = []
-INDEXERS: list[str] = []
+RENDERERS: list[str] = [
+    "search.pages:render",
+]
+INDEXERS: list[str] = [
+    "search.indexer:build",
+]
 
 
 def _resolve(name: str) -> Callable[..., Any]:

@@ -1,0 +1,226 @@
+"""Build the Whoosh index from the PublicView and the news: nothing else is ever indexed.
+
+Registered in generator/outputs.py INDEXERS; the site build calls `build(ctx, staging_dir)` and
+swaps the folder in with the site. Besides the index the folder holds `site.json`: what the
+service needs to render pages in the site's theme (it reads only this folder, never content).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from whoosh import index
+from whoosh.fields import ID, KEYWORD, STORED, Schema
+
+from generator.errors import BuildError
+from generator.outputs import NewsItem, RenderContext
+from generator.policy import PublicRecord
+from generator.records import GROUNDS, KINDS
+
+from . import analysis
+
+SITE_FILE = "site.json"
+# Below this many documents two writer processes cost more than they save.
+PARALLEL_MIN_DOCS = 5000
+WRITER_LIMIT_MB = 128
+NEWS_BODY_CHARS = 4000  # stored for snippets around the match; the page has the rest
+
+
+def _keys(scorable: bool = False) -> KEYWORD:
+    # exact identifiers need no length normalisation: non-scorable fields score by weight,
+    # and skip a per-document length column (a third of the indexing time)
+    return KEYWORD(scorable=scorable)
+
+
+SCHEMA = Schema(
+    # stored: what a result shows (never a full ID: only PublicRecord's masked fields exist here)
+    id=STORED,
+    url=STORED,
+    title=STORED,
+    kind=ID(stored=True),
+    court=STORED,
+    court_slug=ID(stored=True),
+    region_code=ID(stored=True),
+    grounds=KEYWORD(stored=True),
+    snippet=STORED,
+    body=STORED,  # news only: plain text for a snippet around the match
+    # searched: pre-computed keys (search.analysis), one space-separated string per field
+    name=_keys(scorable=True),  # Han n-grams of the debtor's name (shorter names rank first)
+    py=_keys(),  # full toneless pinyin spellings, surname and given name alone
+    pyi=_keys(),  # pinyin initials
+    case=_keys(),  # case-number part keys: y<year> c<court code> k<type> n<number> s<suffix>
+    idk=_keys(),  # masked-ID keys: h<first 10> t<last 4>
+    uscc=_keys(),
+    rep=_keys(scorable=True),  # legal representative's name n-grams
+    text=_keys(scorable=True),  # jieba words: organization names, news
+)
+# Court and region names are not indexed per record: the query side maps them to the
+# court_slug / region_code terms through site.json (a few names, thousands of records).
+
+
+def _join(keys: Any) -> str:
+    # keys never hold whitespace (search.analysis builds them from Han, digits and a-z)
+    return " ".join(dict.fromkeys(keys))
+
+
+def record_snippet(r: PublicRecord) -> str:
+    """The line under a result's title: case number, court, the visible identifier, obligation."""
+    parts = [r.case_number, r.court]
+    if r.id_masked:
+        parts.append(f"身份证号码 {r.id_masked}")
+    if r.uscc:
+        parts.append(f"统一社会信用代码 {r.uscc}")
+    if r.legal_representative:
+        parts.append(f"法定代表人 {r.legal_representative}")
+    parts.append(r.obligation)
+    return " · ".join(parts)
+
+
+def record_document(r: PublicRecord) -> dict[str, str]:
+    name = analysis.fold(r.name)
+    doc = {
+        "id": r.id,
+        "url": r.url,
+        "title": r.name,
+        "kind": r.kind,
+        "court": r.court,
+        "court_slug": r.court_slug,
+        "region_code": r.region_code,
+        "grounds": " ".join(r.grounds),
+        "snippet": record_snippet(r),
+        "name": _join(analysis.han_ngrams(name)),
+        "case": _join(analysis.case_keys(r.case_number)),
+        "idk": _join(analysis.id_keys(r.id_masked)),
+    }
+    if r.kind == "person":
+        full, initials = analysis.pinyin_keys(name)
+        doc["py"] = _join(full)
+        doc["pyi"] = _join(initials)
+    else:
+        doc["text"] = _join(analysis.words(name))
+        if r.uscc:
+            doc["uscc"] = r.uscc.upper()
+        if r.legal_representative:
+            doc["rep"] = _join(analysis.han_ngrams(r.legal_representative))
+    return {k: v for k, v in doc.items() if v}
+
+
+def news_document(item: NewsItem) -> dict[str, str]:
+    return {
+        "id": f"news-{item.slug}",
+        "url": item.url,
+        "title": item.title,
+        "kind": "news",
+        "court": "",
+        "snippet": item.summary,
+        "body": item.text[:NEWS_BODY_CHARS],
+        "text": _join(analysis.words(item.title) + analysis.words(item.text)),
+    }
+
+
+def documents(ctx: RenderContext) -> Iterator[dict[str, str]]:
+    """Every document of the index: the public records, then the news. Nothing else."""
+    for r in ctx.view.public:
+        yield record_document(r)
+    for item in ctx.news:
+        yield news_document(item)
+
+
+def facets(ctx: RenderContext) -> dict[str, list[dict[str, Any]]]:
+    """Filter choices with counts, for the results page's selects."""
+    view = ctx.view
+    courts = {slug: (recs[0].court, len(recs)) for slug, recs in view.by_court().items()}
+    regions = {code: (recs[0].region_name, len(recs)) for code, recs in view.by_region().items()}
+    grounds = {g: (GROUNDS[g], len(recs)) for g, recs in view.by_ground().items()}
+    kinds = Counter(r.kind for r in view.public)
+    out = {
+        "court": [{"value": k, "label": n, "count": c} for k, (n, c) in courts.items()],
+        "region": [{"value": k, "label": n, "count": c} for k, (n, c) in regions.items()],
+        "ground": [{"value": k, "label": n, "count": c} for k, (n, c) in grounds.items()],
+        "kind": [{"value": k, "label": KINDS[k], "count": kinds[k]} for k in KINDS if kinds[k]],
+    }
+    if ctx.news:
+        out["kind"].append({"value": "news", "label": "执行新闻", "count": len(ctx.news)})
+    return out
+
+
+def templates_dir(ctx: RenderContext) -> Path:
+    """The theme's templates folder: from the build's jinja2 loader, else THEME/templates."""
+    loader = getattr(ctx.env, "loader", None)
+    for path in getattr(loader, "searchpath", None) or []:
+        if (Path(path) / "base.html").is_file():
+            return Path(path).resolve()
+    theme = ctx.settings.get("THEME")
+    if theme and (Path(theme) / "templates" / "base.html").is_file():
+        return (Path(theme) / "templates").resolve()
+    return (Path(__file__).resolve().parent.parent / "theme" / "templates").resolve()
+
+
+def _plain(value: Any) -> bool:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    return False
+
+
+def template_context(settings: dict[str, Any]) -> dict[str, Any]:
+    """The plain UPPERCASE settings, so that base.html renders in the service as in the build."""
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(settings.items())
+            if k.isupper() and _plain(v)}  # fmt: skip
+
+
+def site_info(ctx: RenderContext) -> dict[str, Any]:
+    s = ctx.settings
+    return {
+        "context": template_context(s),
+        "SITENAME": s.get("SITENAME", ""),
+        "SITEURL": s.get("SITEURL", ""),
+        "PORTAL_DEMO": bool(s.get("PORTAL_DEMO", False)),
+        "PORTAL_SEARCH_URL": s.get("PORTAL_SEARCH_URL", "/search/"),
+        "templates": str(templates_dir(ctx)),
+        "as_of": ctx.view.as_of.isoformat(),
+        "records": len(ctx.view.public),
+        "news": len(ctx.news),
+        "facets": facets(ctx),
+    }
+
+
+def _fresh(index_dir: Path) -> None:
+    """An empty folder for the index; refuse to clear anything that is not an old index."""
+    if index_dir.exists():
+        names = os.listdir(index_dir)
+        # Whoosh names its files _MAIN_<gen>.toc, MAIN_<segment>.*, MAIN_WRITELOCK
+        ours = all(n == SITE_FILE or n.startswith(("_MAIN", "MAIN")) for n in names)
+        if names and not ours:
+            raise BuildError(f"搜索索引目录中有非索引文件，拒绝清空：{index_dir}")
+        shutil.rmtree(index_dir)
+    index_dir.mkdir(parents=True)
+
+
+def build(ctx: RenderContext, index_dir: Path) -> None:
+    """Write a complete new index of `ctx.view.public` and `ctx.news` into `index_dir`."""
+    index_dir = Path(index_dir)
+    _fresh(index_dir)
+    ix = index.create_in(str(index_dir), SCHEMA)
+    docs = list(documents(ctx))
+    if len(docs) >= PARALLEL_MIN_DOCS and (os.cpu_count() or 1) > 1:
+        writer = ix.writer(procs=2, limitmb=WRITER_LIMIT_MB, multisegment=True)
+    else:
+        writer = ix.writer(limitmb=WRITER_LIMIT_MB)
+    try:
+        for doc in docs:
+            writer.add_document(**doc)
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit()
+    ix.close()
+    data = json.dumps(site_info(ctx), ensure_ascii=False, indent=1, sort_keys=True)
+    (index_dir / SITE_FILE).write_text(data + "\n", encoding="utf-8")
