@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from whoosh import query as wq
-from whoosh.collectors import TimeLimit, TimeLimitCollector
+from whoosh.collectors import FilterCollector, TimeLimit, TimeLimitCollector
 from whoosh.searching import Searcher
 
 from generator import casenumber, ids
@@ -222,12 +222,21 @@ def _token(token: str, places: tuple[Place, ...]) -> tuple[wq.Query | None, list
     return _or([_term("text", word), _term("uscc", upper)]), [token]
 
 
+def _spaced_case_number(compact: str) -> bool:
+    """（2024） 鲁0502 执1234 号: a case number typed with spaces is one case number."""
+    if not any(c.isdigit() for c in compact):
+        return False
+    keys = analysis.case_query_keys(compact) or []
+    return any(k[0] in "yc" for k in keys)
+
+
 def parse(text: str, places: tuple[Place, ...] = ()) -> Parsed:
     """Validate and interpret the text a person typed; SearchError(400) when it cannot be searched."""
     clean = _validate(text)
     # pinyin typed with spaces (zhang san feng) is one name, not three words
     joined = analysis.pinyin_query(clean)
-    tokens = [clean.replace(" ", "")] if joined else clean.split()
+    compact = clean.replace(" ", "")
+    tokens = [compact] if joined or _spaced_case_number(compact) else clean.split()
     queries: list[wq.Query] = []
     needles: list[str] = []
     for token in tokens:
@@ -246,25 +255,30 @@ def parse(text: str, places: tuple[Place, ...] = ()) -> Parsed:
 
 class DeadlineCollector(TimeLimitCollector):
     """TimeLimitCollector without its timer thread and SIGALRM: signals only reach the main
-    thread, and threaded servers search in others. Checks a deadline between matches."""
+    thread, and threaded servers search in others. Checks a deadline every 64 matches."""
 
     def __init__(self, child: Any, timelimit: float):
         super().__init__(child, timelimit, use_alarm=False)
         self.deadline = 0.0
+        self.seen = 0
 
     def prepare(self, top_searcher: Any, q: Any, context: Any) -> None:
         self.child.prepare(top_searcher, q, context)
         self.timedout = False
+        self.seen = 0
         self.deadline = time.monotonic() + self.timelimit
 
     def collect_matches(self) -> None:
-        child = self.child
-        deadline = self.deadline
-        for n, sub_docnum in enumerate(child.matches()):
-            if not n & 63 and time.monotonic() > deadline:
-                self.timedout = True
-                raise TimeLimit
-            child.collect(sub_docnum)
+        for sub_docnum in self.child.matches():
+            self.collect(sub_docnum)
+
+    def collect(self, sub_docnum: int) -> None:
+        # called by a wrapping FilterCollector too, for the documents the filter allows
+        self.seen += 1
+        if self.seen & 63 == 1 and time.monotonic() > self.deadline:
+            self.timedout = True
+            raise TimeLimit
+        self.child.collect(sub_docnum)
 
     def finish(self) -> None:
         self.child.finish()
@@ -346,13 +360,16 @@ def run(searcher: Searcher, parsed: Parsed, filters: Filters = Filters(), page: 
         per_page: int = PER_PAGE, timelimit: float = TIME_LIMIT) -> Page:  # fmt: skip
     """One page of results, best first; SearchError(503) when the time limit is reached."""
     # optimize=False: every match is visited, so the total is exact (and filters count right)
-    collector = searcher.collector(limit=page * per_page, filter=filters.query(), optimize=False)
-    timed = DeadlineCollector(collector, timelimit)
+    top = searcher.collector(limit=page * per_page, optimize=False)
+    timed = DeadlineCollector(top, timelimit)
+    allow = filters.query()
+    # the filter wraps the deadline: FilterCollector runs its own match loop and calls collect()
+    collector = FilterCollector(timed, allow=allow) if allow is not None else timed
     try:
-        searcher.search_with_collector(parsed.query, timed)
+        searcher.search_with_collector(parsed.query, collector)
     except TimeLimit:
         raise SearchError("查询超时：请输入更完整的姓名、案号或证件号码，或加上筛选条件", 503) from None
-    results = timed.results()
+    results = collector.results()
     total = len(results)
     hits = []
     for hit in results[(page - 1) * per_page : page * per_page]:
