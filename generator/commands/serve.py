@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import mimetypes
+import signal
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -137,6 +138,10 @@ class QuietHandler(WSGIRequestHandler):
         pass
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=8000, help="端口（默认 8000；0 表示任选空闲端口）")
     p.add_argument("--as-of", type=parse_date, metavar="DATE", help="按此日期构建（YYYY-MM-DD，默认上海时区今天）")
@@ -168,6 +173,7 @@ def run(args: argparse.Namespace) -> int:
     port = server.server_address[1]
     print(f"本地预览已启动：http://127.0.0.1:{port}/  （搜索：http://127.0.0.1:{port}/search/）", flush=True)
     print("按 Ctrl+C 停止。", flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill PID` stops as cleanly as Ctrl+C
     try:
         server.serve_forever()
     except KeyboardInterrupt:
