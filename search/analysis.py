@@ -64,11 +64,15 @@ def is_han(text: str) -> bool:
 # ---------------------------------------------------------------- Han names: n-grams
 
 
-def han_ngrams(text: str) -> list[str]:
-    """Unigrams and bigrams of every Han run (index side): 张三丰 → 张 三 丰 张三 三丰."""
+def han_ngrams(text: str, unigrams: bool = True) -> list[str]:
+    """Unigrams and bigrams of every Han run (index side): 张三丰 → 张 三 丰 张三 三丰.
+
+    Organization names go without unigrams (a one-character query for a company is noise,
+    and they are the longest names: half of their keys)."""
     out: list[str] = []
     for run in _HAN_RUN.findall(fold(text).translate(_NAME_DOTS)):
-        out.extend(run)
+        if unigrams or len(run) == 1:
+            out.extend(run)
         out.extend(run[i : i + 2] for i in range(len(run) - 1))
     return out
 
@@ -166,18 +170,22 @@ def case_compact(text: str) -> str:
     return casenumber.normalise(fold(text)).translate(_CASE_STRIP)
 
 
+PLAIN_TYPE = "执"  # the type of nearly every enforcement case: not worth a key per record
+
+
 def case_keys(case_text: str) -> list[str]:
-    """Keys of a case number, one per part: y<year>, c<court code> (鲁0502 and 0502), k<type>,
-    n<number>, s<suffix>. A typed case number or part of one must match all of its parts' keys.
+    """Keys of a case number, one per part: y<year>, c<court code>, n<number>, and k<type> and
+    s<suffix> when there is something to tell apart (执恢, 之一). A typed case number, or part
+    of one, must match all of its parts' keys.
 
     Parts, not every run of parts: one key per record is unique (the number) instead of ten,
     and unique terms are what indexing time is spent on."""
     case = casenumber.parse(case_text)
     if case is None:
         return []
-    keys = [f"y{case.year}", f"c{case.court_code}", f"k{case.type}", f"n{case.number}"]
-    if case.code:
-        keys.append(f"c{case.code}")
+    keys = [f"y{case.year}", f"c{case.court_code}", f"n{case.number}"]
+    if case.type != PLAIN_TYPE:
+        keys.append(f"k{case.type}")
     if case.suffix:
         keys.append(f"s{case.suffix}")
     return keys
@@ -185,7 +193,8 @@ def case_keys(case_text: str) -> list[str]:
 
 def case_query_keys(text: str) -> list[str] | None:
     """The keys a typed case number (whole or part, any bracket/width form) must all match;
-    None when the text is not shaped like one."""
+    None when the text is not shaped like one. A court code typed without its province
+    character (0502执1234) is not compared: the year, type and number still are."""
     m = _CASE_PARTS.match(case_compact(text))
     if not m or not any(m.groupdict().values()):
         return None
@@ -193,9 +202,9 @@ def case_query_keys(text: str) -> list[str] | None:
     keys = []
     if year:
         keys.append(f"y{year}")
-    if court:
+    if court and not court[0].isdigit():
         keys.append(f"c{court}")
-    if kind and number:
+    if kind and kind != PLAIN_TYPE and number:
         keys.append(f"k{kind}")
     if number:
         keys.append(f"n{number}")

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index
-from whoosh.fields import ID, KEYWORD, STORED, Schema
+from whoosh.codec.whoosh3 import W3Codec
+from whoosh.fields import KEYWORD, STORED, Schema
 
 from generator.errors import BuildError
 from generator.outputs import NewsItem, RenderContext
@@ -28,14 +29,15 @@ from . import analysis
 SITE_FILE = "site.json"
 # Below this many documents two writer processes cost more than they save.
 PARALLEL_MIN_DOCS = 5000
-WRITER_LIMIT_MB = 128
+WRITER_LIMIT_MB = 512  # per writer process: 100,000 records index without spilling runs to disk
 NEWS_BODY_CHARS = 4000  # stored for snippets around the match; the page has the rest
 
 
-def _keys(scorable: bool = False) -> KEYWORD:
-    # exact identifiers need no length normalisation: non-scorable fields score by weight,
-    # and skip a per-document length column (a third of the indexing time)
-    return KEYWORD(scorable=scorable)
+def _keys() -> KEYWORD:
+    # Every indexed field is scorable, even exact identifiers: Whoosh looks a field's length
+    # column up for every posting at commit, and for a non-scorable field that lookup is a
+    # stat() of a missing file each time (a third of the indexing time).
+    return KEYWORD(scorable=True)
 
 
 SCHEMA = Schema(
@@ -43,30 +45,35 @@ SCHEMA = Schema(
     id=STORED,
     url=STORED,
     title=STORED,
-    kind=ID(stored=True),
+    kind=STORED,
     court=STORED,
-    court_slug=ID(stored=True),
-    region_code=ID(stored=True),
-    grounds=KEYWORD(stored=True),
+    court_slug=STORED,
+    region_code=STORED,
+    grounds=STORED,
     snippet=STORED,
     body=STORED,  # news only: plain text for a snippet around the match
-    # searched: pre-computed keys (search.analysis), one space-separated string per field
-    name=_keys(scorable=True),  # Han n-grams of the debtor's name (shorter names rank first)
-    py=_keys(),  # full toneless pinyin spellings, surname and given name alone
-    pyi=_keys(),  # pinyin initials
-    case=_keys(),  # case-number part keys: y<year> c<court code> k<type> n<number> s<suffix>
-    idk=_keys(),  # masked-ID keys: h<first 10> t<last 4>
-    uscc=_keys(),
-    rep=_keys(scorable=True),  # legal representative's name n-grams
-    text=_keys(scorable=True),  # jieba words: organization names, news
+    # filters, one field: K<kind> C<court slug> R<region code> G<ground> (fewer fields, faster writes)
+    facet=_keys(),
+    # searched: pre-computed keys (search.analysis), handed to Whoosh as lists (no tokenizer)
+    name=_keys(),  # Han n-grams of the debtor's name (shorter names rank first)
+    py=_keys(),  # toneless pinyin: full spellings, surname and given name alone, initials
+    ident=_keys(),  # identifiers: case-number parts (y c n k s), masked-ID parts (h t), USCC
+    rep=_keys(),  # legal representative's name n-grams
+    text=_keys(),  # jieba words: organization names, news
 )
 # Court and region names are not indexed per record: the query side maps them to the
 # court_slug / region_code terms through site.json (a few names, thousands of records).
 
 
-def _join(keys: Any) -> str:
+def codec() -> W3Codec:
+    # no zlib for posting blocks: most terms are one or a few postings (case numbers, IDs),
+    # where compressing costs more time than it saves space, at build and at query time
+    return W3Codec(compression=0)
+
+
+def _keys_of(*groups: Any) -> list[str]:
     # keys never hold whitespace (search.analysis builds them from Han, digits and a-z)
-    return " ".join(dict.fromkeys(keys))
+    return list(dict.fromkeys(k for group in groups for k in group))
 
 
 def record_snippet(r: PublicRecord) -> str:
@@ -82,9 +89,9 @@ def record_snippet(r: PublicRecord) -> str:
     return " · ".join(parts)
 
 
-def record_document(r: PublicRecord) -> dict[str, str]:
+def record_document(r: PublicRecord) -> dict[str, Any]:
     name = analysis.fold(r.name)
-    doc = {
+    doc: dict[str, Any] = {
         "id": r.id,
         "url": r.url,
         "title": r.name,
@@ -94,24 +101,22 @@ def record_document(r: PublicRecord) -> dict[str, str]:
         "region_code": r.region_code,
         "grounds": " ".join(r.grounds),
         "snippet": record_snippet(r),
-        "name": _join(analysis.han_ngrams(name)),
-        "case": _join(analysis.case_keys(r.case_number)),
-        "idk": _join(analysis.id_keys(r.id_masked)),
+        "facet": [f"K{r.kind}", f"C{r.court_slug}", f"R{r.region_code}", *(f"G{g}" for g in r.grounds)],
+        "name": _keys_of(analysis.han_ngrams(name, unigrams=r.kind == "person")),
     }
     if r.kind == "person":
         full, initials = analysis.pinyin_keys(name)
-        doc["py"] = _join(full)
-        doc["pyi"] = _join(initials)
+        doc["py"] = _keys_of(full, initials)
+        doc["ident"] = _keys_of(analysis.case_keys(r.case_number), analysis.id_keys(r.id_masked))
     else:
-        doc["text"] = _join(analysis.words(name))
-        if r.uscc:
-            doc["uscc"] = r.uscc.upper()
+        doc["text"] = _keys_of(analysis.words(name))
+        doc["ident"] = _keys_of(analysis.case_keys(r.case_number), [r.uscc.upper()] if r.uscc else [])
         if r.legal_representative:
-            doc["rep"] = _join(analysis.han_ngrams(r.legal_representative))
+            doc["rep"] = _keys_of(analysis.han_ngrams(r.legal_representative))
     return {k: v for k, v in doc.items() if v}
 
 
-def news_document(item: NewsItem) -> dict[str, str]:
+def news_document(item: NewsItem) -> dict[str, Any]:
     return {
         "id": f"news-{item.slug}",
         "url": item.url,
@@ -119,12 +124,13 @@ def news_document(item: NewsItem) -> dict[str, str]:
         "kind": "news",
         "court": "",
         "snippet": item.summary,
+        "facet": ["Knews"],
         "body": item.text[:NEWS_BODY_CHARS],
-        "text": _join(analysis.words(item.title) + analysis.words(item.text)),
+        "text": _keys_of(analysis.words(item.title), analysis.words(item.text)),
     }
 
 
-def documents(ctx: RenderContext) -> Iterator[dict[str, str]]:
+def documents(ctx: RenderContext) -> Iterator[dict[str, Any]]:
     """Every document of the index: the public records, then the news. Nothing else."""
     for r in ctx.view.public:
         yield record_document(r)
@@ -209,13 +215,14 @@ def build(ctx: RenderContext, index_dir: Path) -> None:
     index_dir = Path(index_dir)
     _fresh(index_dir)
     ix = index.create_in(str(index_dir), SCHEMA)
-    docs = list(documents(ctx))
-    if len(docs) >= PARALLEL_MIN_DOCS and (os.cpu_count() or 1) > 1:
-        writer = ix.writer(procs=2, limitmb=WRITER_LIMIT_MB, multisegment=True)
+    count = len(ctx.view.public) + len(ctx.news)
+    if count >= PARALLEL_MIN_DOCS and (os.cpu_count() or 1) > 1:
+        # two writer processes, each its own segment (no merge); this process makes the documents
+        writer = ix.writer(procs=2, limitmb=WRITER_LIMIT_MB, multisegment=True, codec=codec())
     else:
-        writer = ix.writer(limitmb=WRITER_LIMIT_MB)
+        writer = ix.writer(limitmb=WRITER_LIMIT_MB, codec=codec())
     try:
-        for doc in docs:
+        for doc in documents(ctx):  # streamed: the writer processes start while documents are made
             writer.add_document(**doc)
     except BaseException:
         writer.cancel()

@@ -32,8 +32,7 @@ TIME_LIMIT = 2.0  # seconds per query
 KIND_VALUES = (*KINDS, "news")
 
 # Field weights: an exact identifier beats a name, a name beats a word in a court name.
-BOOST = {"case": 8.0, "idk": 8.0, "uscc": 8.0, "name": 4.0, "py": 4.0, "pyi": 3.0,
-         "text": 1.5, "rep": 1.0, "place": 0.5}  # fmt: skip
+BOOST = {"ident": 8.0, "name": 4.0, "py": 4.0, "text": 1.5, "rep": 1.0, "place": 0.5}
 
 # Punctuation a name, a company or a case number may contain; anything else that is not a
 # letter, digit or mark is query-syntax junk (Whoosh's * ? ~ ^ { } : " + - … and friends).
@@ -55,8 +54,8 @@ class Filters:
     kind: str | None = None
 
     def query(self) -> wq.Query | None:
-        terms = [wq.Term(f, v) for f, v in (("court_slug", self.court), ("region_code", self.region),
-                 ("grounds", self.ground), ("kind", self.kind)) if v]  # fmt: skip
+        terms = [wq.Term("facet", f"{p}{v}") for p, v in (("C", self.court), ("R", self.region),
+                 ("G", self.ground), ("K", self.kind)) if v]  # fmt: skip
         if not terms:
             return None
         return terms[0] if len(terms) == 1 else wq.And(terms)
@@ -148,34 +147,31 @@ def _all(field: str, keys: list[str]) -> wq.Query:
 class Place:
     """A court or region a query may name: matched here, applied as a term on its code."""
 
-    field: str  # court_slug | region_code
-    value: str
+    key: str  # the facet key: C<court slug> or R<region code>
     name: str  # folded (Simplified)
 
 
 def places_from_facets(facets: dict[str, list[dict[str, Any]]]) -> tuple[Place, ...]:
     """Courts and regions from the index's site.json facets."""
-    out = [Place("court_slug", f["value"], analysis.fold(f["label"])) for f in facets.get("court", [])]
-    out += [Place("region_code", f["value"], analysis.fold(f["label"])) for f in facets.get("region", [])]
+    out = [Place("C" + f["value"], analysis.fold(f["label"])) for f in facets.get("court", [])]
+    out += [Place("R" + f["value"], analysis.fold(f["label"])) for f in facets.get("region", [])]
     return tuple(out)
 
 
 def _places(runs: list[str], places: tuple[Place, ...]) -> list[wq.Query]:
     if not runs or any(len(r) < 2 for r in runs):
         return []
-    return [wq.Term(p.field, p.value, boost=BOOST["place"]) for p in places if all(r in p.name for r in runs)]
+    return [wq.Term("facet", p.key, boost=BOOST["place"]) for p in places if all(r in p.name for r in runs)]
 
 
 def _digits(token: str) -> tuple[list[wq.Query], list[str]]:
-    parts = [_term("case", f"n{token}")]
-    if 2 <= len(token) <= 6:
-        parts.append(_term("case", f"c{token}"))  # court code digits: 0502
+    parts = [_term("ident", f"n{token}")]
     if len(token) == 4:
-        parts.append(_term("idk", f"t{token}"))
+        parts.append(_term("ident", f"t{token}"))
     elif len(token) == 10:
-        parts.append(_term("idk", f"h{token}"))
+        parts.append(_term("ident", f"h{token}"))
     if len(token) == 6:
-        parts.append(wq.Term("region_code", token, boost=BOOST["place"]))
+        parts.append(wq.Term("facet", f"R{token}", boost=BOOST["place"]))
     return parts, [token]
 
 
@@ -189,14 +185,14 @@ def _token(token: str, places: tuple[Place, ...]) -> tuple[wq.Query | None, list
         if analysis.is_full_id_shape(upper) and not ids.is_full_id_valid(upper):
             raise SearchError("身份证号码校验位不正确，请核对后重新输入")
         # match and highlight the visible parts only: the full number goes no further
-        return _all("idk", id_keys), [upper[:10], upper[-4:]]
+        return _all("ident", id_keys), [upper[:10], upper[-4:]]
     if _USCC.match(upper):
-        return _term("uscc", upper), [upper]
+        return _term("ident", upper), [upper]
     if _DIGITS.match(token):
         parts, needles = _digits(token)
         return _or(parts), needles
     if _ID_TAIL.match(upper):
-        return _term("idk", f"t{upper}"), [upper]
+        return _term("ident", f"t{upper}"), [upper]
     has_digit = any(c.isdigit() for c in token)
     has_han = any(analysis.is_han(c) for c in token)
     if has_digit and has_han:  # a case number or a part of one, in any bracket/width form
@@ -204,7 +200,7 @@ def _token(token: str, places: tuple[Place, ...]) -> tuple[wq.Query | None, list
         compact = analysis.case_compact(token)
         needles = [n for n in re.split(r"[()（）〔〕［］\[\]号]+", casenumber.normalise(token)) if n]
         # not shaped like a case number: a key no record has (no match, not an error)
-        return (_all("case", keys) if keys else wq.Term("case", "x" + compact)), needles
+        return (_all("ident", keys) if keys else wq.Term("ident", "x" + compact)), needles
     if has_han:
         plain = token.translate(_BRACKETS)
         grams = analysis.query_ngrams(plain)
@@ -215,11 +211,11 @@ def _token(token: str, places: tuple[Place, ...]) -> tuple[wq.Query | None, list
         return (_or(parts) if parts else None), runs + grams
     key = analysis.pinyin_query(token)
     if key:
-        return _or([_term("py", key), _term("pyi", key), _term("text", key)]), []
+        return _or([_term("py", key), _term("text", key)]), []
     word = re.sub(r"[^\w]", "", token.lower())
     if not word:
         return None, []
-    return _or([_term("text", word), _term("uscc", upper)]), [token]
+    return _or([_term("text", word), _term("ident", upper)]), [token]
 
 
 def _spaced_case_number(compact: str) -> bool:
