@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from whoosh import query as wq
-from whoosh.collectors import FilterCollector, TimeLimit, TimeLimitCollector
+from whoosh.collectors import FilterCollector, TimeLimit, TimeLimitCollector, TopCollector
 from whoosh.searching import Searcher
 
 from generator import casenumber, ids
@@ -129,8 +129,7 @@ def _and(field: str, keys: list[str]) -> wq.Query | None:
     keys = [k for k in dict.fromkeys(keys) if k]
     if not keys:
         return None
-    q: wq.Query = wq.Term(field, keys[0]) if len(keys) == 1 else wq.And([wq.Term(field, k) for k in keys])
-    return q.with_boost(BOOST[field])
+    return _all(field, keys)
 
 
 def _term(field: str, key: str) -> wq.Query:
@@ -139,8 +138,10 @@ def _term(field: str, key: str) -> wq.Query:
 
 def _all(field: str, keys: list[str]) -> wq.Query:
     """Every key must match (the parts of a case number, the visible parts of an ID)."""
-    terms = [wq.Term(field, k) for k in keys]
-    return (terms[0] if len(terms) == 1 else wq.And(terms)).with_boost(BOOST[field])
+    # boost given at construction: with_boost() deep-copies the query
+    if len(keys) == 1:
+        return wq.Term(field, keys[0], boost=BOOST[field])
+    return wq.And([wq.Term(field, k) for k in keys], boost=BOOST[field])
 
 
 @dataclass(frozen=True)
@@ -288,8 +289,16 @@ class Hit:
     kind: str
     court: str
     snippet: str  # plain text
-    snippet_html: str  # escaped, matches in <mark>
-    title_html: str
+    needles: tuple[str, ...] = ()
+
+    @property
+    def snippet_html(self) -> str:
+        """Escaped snippet, matches in <mark> (computed for HTML pages only)."""
+        return highlight(self.snippet, self.needles)
+
+    @property
+    def title_html(self) -> str:
+        return highlight(self.title, self.needles)
 
     def as_json(self) -> dict[str, str]:
         return {"id": self.id, "url": self.url, "title": self.title, "kind": self.kind,
@@ -355,8 +364,9 @@ def _news_snippet(body: str, summary: str, needles: tuple[str, ...]) -> str:
 def run(searcher: Searcher, parsed: Parsed, filters: Filters = Filters(), page: int = 1,
         per_page: int = PER_PAGE, timelimit: float = TIME_LIMIT) -> Page:  # fmt: skip
     """One page of results, best first; SearchError(503) when the time limit is reached."""
-    # optimize=False: every match is visited, so the total is exact (and filters count right)
-    top = searcher.collector(limit=page * per_page, optimize=False)
+    # usequality=False and replace=0: every match is visited and counted. Whoosh otherwise
+    # skips blocks and drops sub-queries that cannot reach the top N, so the total undercounts.
+    top = TopCollector(limit=page * per_page, usequality=False, replace=0)
     timed = DeadlineCollector(top, timelimit)
     allow = filters.query()
     # the filter wraps the deadline: FilterCollector runs its own match loop and calls collect()
@@ -375,8 +385,7 @@ def run(searcher: Searcher, parsed: Parsed, filters: Filters = Filters(), page: 
             snippet = _news_snippet(f.get("body", ""), snippet, parsed.needles)
         hits.append(Hit(
             id=f["id"], url=f["url"], title=f["title"], kind=f["kind"], court=f.get("court", ""),
-            snippet=snippet, snippet_html=highlight(snippet, parsed.needles),
-            title_html=highlight(f["title"], parsed.needles),
+            snippet=snippet, needles=parsed.needles,
         ))  # fmt: skip
     return Page(parsed.echo, total, page, per_page, tuple(hits), filters)
 
