@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
@@ -34,6 +35,60 @@ def is_full_id_valid(number: str) -> bool:
     except ValueError:
         return False
     return check_digit(number[:17]) == number[17]
+
+
+MIN_AGE = 18  # art. 4: minors are never listed
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What a record may hold of a full citizen ID, derived once it has been checked."""
+
+    id_masked: str
+    gender: str
+    age: int
+
+
+class IdNumberError(ValueError):
+    """A full ID that cannot be recorded; `code` is the content error code (E087, E084)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def identify(number: str, on: date) -> Identity:
+    """Check a full ID by its GB 11643 check digit and birth date only (not stdnum's
+    region-in-birth-year rule, which real IDs may break) and derive the masked form, gender
+    and age on `on` (the listing date); minors are refused."""
+    number = number.strip().upper()
+    if not FULL_RE.match(number):
+        if MASKED_RE.match(number):
+            raise IdNumberError("E087", "需要完整的 18 位身份证号码：已脱敏的号码无法核验校验位、计算年龄")
+        if re.fullmatch(r"\d{15}", number):
+            raise IdNumberError("E087", "15 位旧身份证号码：请换用 18 位号码")
+        raise IdNumberError("E087", f"身份证号码 {_hint(number)} 应为 18 位（17 位数字 + 数字或 X）")
+    try:
+        born = birth_date(number)
+    except ValueError:
+        # the month and day are what masking hides: never print them next to the masked form
+        raise IdNumberError("E087", f"身份证号码 {mask(number)} 中的出生日期（第 7–14 位）不是有效日期") from None
+    expected = check_digit(number[:17])
+    if number[17] != expected:
+        raise IdNumberError(
+            "E087", f"身份证号码 {mask(number)} 校验位不正确（GB 11643）：末位应为 {expected}，请核对号码"
+        )
+    age = age_on(born, on)
+    if age < 0:
+        raise IdNumberError("E087", f"身份证号码 {mask(number)} 中的出生日期晚于发布时间 {on}")
+    if age < MIN_AGE:
+        raise IdNumberError("E084", f"发布时 {age} 岁：未成年人不得纳入失信被执行人名单（规定第四条）")
+    return Identity(mask(number), gender(number), age)
+
+
+def _hint(number: str) -> str:
+    # never echo a whole (possibly valid) ID into messages or logs
+    return f"{number[:6]}…（{len(number)} 位）" if len(number) > 10 else repr(number)
 
 
 def birth_date(number: str) -> date:

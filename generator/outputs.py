@@ -54,6 +54,8 @@ Indexer = Callable[[RenderContext, Path], None]
 
 # "module:function" names; each issue's module adds itself here.
 RENDERERS: list[str] = [
+    "generator.feeds:render",
+    "generator.exports:render",
     "search.pages:render",
 ]
 INDEXERS: list[str] = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .errors import UsageError
@@ -18,6 +19,17 @@ PORTAL_DEFAULTS: dict[str, tuple[Any, str]] = {
     "PORTAL_DEMO": (False, "为 True 时每页标明“演示数据，纯属虚构”"),
     "PORTAL_SEARCH_URL": ("/search/", "搜索表单提交地址（搜索服务的 HTML 结果页）"),
     "PORTAL_JOBS": (None, "并行进程数；None 表示 CPU 核数"),
+    "PORTAL_TAG_AUTHORITY": (
+        None,
+        "订阅条目 tag: 标识的域名（一经发布不要更改）；None 表示取 SITEURL 的主机名，SITEURL 为空时用 chenglai.invalid",
+    ),
+    "PORTAL_FEED_LIMIT": (100, "新纳入名单、各法院、各地区订阅中的最新条目数"),
+    "PORTAL_CHANGES_DAYS": (90, "/data/changes/ 中每日变更文件保留的天数"),
+    "PORTAL_DATA_LICENSE": ("CC BY 4.0", "开放数据与订阅的许可协议名称"),
+    "PORTAL_DATA_LICENSE_URL": (
+        "https://creativecommons.org/licenses/by/4.0/deed.zh-hans",
+        "许可协议全文网址",
+    ),
 }
 
 
@@ -31,6 +43,12 @@ def portal_settings(settings: dict[str, Any]) -> dict[str, Any]:
         raise UsageError("PORTAL_REMOVAL_NOTICE_DAYS 应为非负整数")
     if not isinstance(out["PORTAL_PER_PAGE"], int) or out["PORTAL_PER_PAGE"] < 1:
         raise UsageError("PORTAL_PER_PAGE 应为正整数")
+    for name in ("PORTAL_FEED_LIMIT", "PORTAL_CHANGES_DAYS"):
+        if not isinstance(out[name], int) or out[name] < 1:
+            raise UsageError(f"{name} 应为正整数")
+    authority = out["PORTAL_TAG_AUTHORITY"]
+    if authority is not None and not re.fullmatch(r"([^@\s]+@)?[A-Za-z0-9.-]+\.[A-Za-z]{2,}", str(authority)):
+        raise UsageError("PORTAL_TAG_AUTHORITY 应为域名（如 court.example.gov.cn）或电子邮件地址（RFC 4151）")
     if not 0 <= float(out["PORTAL_MAX_DROP"]) <= 1:
         raise UsageError("PORTAL_MAX_DROP 应在 0 与 1 之间")
     return out

@@ -1,7 +1,13 @@
 """Subcommands of `chenglai`, one module each; importing them registers them."""
 
-from . import (
-    check,  # noqa: F401
-    search,  # noqa: F401
-    serve,  # noqa: F401
+from . import (  # noqa: F401
+    build,
+    check,
+    expiring,
+    import_,
+    mask,
+    remove,
+    search,
+    serve,
+    vet,
 )

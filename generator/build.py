@@ -1,0 +1,298 @@
+"""`build_site`: check, render into staging, leak gate, count-drop guard, atomic swap.
+
+Layout beside the output folder (generator.paths):
+
+    <parent>/<output>/                       the live site
+    <parent>/.chenglai-state/<output>/
+        index/                               the live search index
+        build/                               the live build's state: manifest.json, build.json,
+                                             renderers' state files (RenderContext.state)
+        staging/{site,index,build}/          this build, until it is swapped in
+        previous/{site,index,build}/         the build before the live one (rollback)
+        lock                                 one build at a time
+
+A content error stops before anything is written. Staging is separate from the live site
+and swapped in by rename (Linux renameat2 RENAME_EXCHANGE: the live folder is never
+missing), so a crash or kill mid-build leaves the previous site as it was; the next build
+clears the leftover staging folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import fcntl
+import io
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from . import leakcheck, paths
+from .errors import BuildError, UsageError
+from .plan import (
+    BUILD_INFO,
+    BUILD_STATE,
+    MANIFEST,
+    PLAN_KEY,
+    BuildPlan,
+    as_of_from,
+    load_view,
+    write_manifest,
+)
+from .policy import PublicView
+from .settings import portal_settings
+
+
+@dataclass
+class BuildResult:
+    output: Path
+    index: Path
+    view: PublicView
+    as_of: date
+    public: int
+    notices: int
+    files_written: int  # new or changed files
+    files_unchanged: int  # same bytes as the live site: mtime kept
+    files_removed: int  # in the live site, not in this build
+    seconds: float
+    state: Path
+
+
+# -- settings -----------------------------------------------------------------------
+def read_settings(settings_path: str | os.PathLike[str], overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Pelican's read_settings, with a Chinese message for a missing file."""
+    from pelican.settings import read_settings as pelican_read_settings
+
+    path = Path(settings_path)
+    if not path.is_file():
+        raise UsageError(f"找不到设置文件：{path}（在站点目录运行，或用 -s 指定）")
+    settings = pelican_read_settings(str(path.resolve()), override=dict(overrides or {}))
+    portal_settings(settings)  # unknown or bad PORTAL_* settings: usage error, before any work
+    return settings
+
+
+# -- directory swaps ------------------------------------------------------------------
+_libc = ctypes.CDLL(None, use_errno=True)
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def exchange(a: Path, b: Path) -> None:
+    """Atomically swap two existing paths (renameat2 RENAME_EXCHANGE); falls back to two renames."""
+    renameat2 = getattr(_libc, "renameat2", None)
+    if renameat2 is not None:
+        if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+            return
+        err = ctypes.get_errno()
+        if err not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+            raise OSError(err, os.strerror(err), str(a))
+    # not atomic: b is missing for the time between the two renames
+    tmp = a.with_name(a.name + ".swap")
+    os.rename(b, tmp)
+    os.rename(a, b)
+    os.rename(tmp, a)
+
+
+def install(new: Path, live: Path) -> None:
+    """Put `new` at `live`; the old `live` (if any) ends up at `new`'s path."""
+    if live.exists():
+        exchange(new, live)
+    else:
+        live.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(new, live)
+
+
+@contextlib.contextmanager
+def locked(state: Path) -> Iterator[None]:
+    state.mkdir(parents=True, exist_ok=True)
+    with open(state / "lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildError(f"另一个构建正在进行（{state / 'lock'}）；请等待其结束") from None
+        yield
+
+
+# -- Pelican, quietly ---------------------------------------------------------------
+class _Errors(logging.Handler):
+    """Pelican logs (and skips) a news or page file it cannot read: for us that fails the build."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def run_pelican(settings: dict[str, Any]) -> None:
+    from pelican import Pelican
+
+    handler = _Errors()
+    logger = logging.getLogger("pelican")
+    logger.addHandler(handler)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # Pelican's "Done: Processed …" line
+            Pelican(settings).run()
+    finally:
+        logger.removeHandler(handler)
+    if handler.messages:
+        raise BuildError("Pelican 处理新闻或页面时出错：\n  " + "\n  ".join(handler.messages))
+
+
+# -- guards -------------------------------------------------------------------------
+def theme_texts(theme: str | os.PathLike[str]) -> list[str]:
+    """The theme's own words (templates): a withheld name inside them is not a leak."""
+    out = []
+    for path in sorted(Path(theme, "templates").rglob("*.html")):
+        out.append(path.read_text(encoding="utf-8"))
+    return out
+
+
+def allowed_texts(settings: dict[str, Any], plan: BuildPlan) -> list[str]:
+    texts = theme_texts(settings["THEME"])
+    # news text is not exempt: a news article naming a removed debtor is a leak
+    return [*texts, settings.get("SITENAME", "")]
+
+
+def leak_gate(settings: dict[str, Any], plan: BuildPlan, index: Path | None) -> None:
+    assert plan.view is not None
+    gate = leakcheck.LeakGate(plan.view, allowed_texts(settings, plan))
+    leakcheck.check(gate, plan.output, index, portal_settings(settings)["PORTAL_JOBS"])
+
+
+def drop_guard(settings: dict[str, Any], plan: BuildPlan, allow_drop: bool) -> None:
+    """Refuse a build whose public count fell by more than PORTAL_MAX_DROP, unless allowed."""
+    assert plan.view is not None
+    before = plan.previous_info().get("public")
+    now = len(plan.view.public)
+    max_drop = float(portal_settings(settings)["PORTAL_MAX_DROP"])
+    if allow_drop or not isinstance(before, int) or before <= 0:
+        return
+    if now < before * (1 - max_drop):
+        raise BuildError(
+            f"公开记录数从上次的 {before} 条降至 {now} 条（下降 {100 * (before - now) / before:.1f}%），"
+            f"超过 PORTAL_MAX_DROP={max_drop:g}；线上站点未改变。"
+            "若确属正常（如批量删除），请用 chenglai build --allow-drop 重新构建"
+        )
+
+
+def write_state(plan: BuildPlan) -> None:
+    assert plan.view is not None
+    plan.state.mkdir(parents=True, exist_ok=True)
+    write_manifest(plan.state / MANIFEST, plan.manifest)
+    info = {"as_of": plan.view.as_of.isoformat(), "public": len(plan.view.public), "notices": len(plan.view.notices)}
+    (plan.state / BUILD_INFO).write_text(json.dumps(info, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def _rmtree(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)
+
+
+def commit_in_place(plan: BuildPlan, settings: dict[str, Any]) -> None:
+    """End of a plain `pelican content` run: leak gate, then the index and state go live."""
+    leak_gate(settings, plan, plan.index)
+    write_state(plan)
+    state = paths.state_dir(plan.output, settings.get("PORTAL_STATE_PATH"))
+    for new, live in ((plan.index, state / "index"), (plan.state, state / BUILD_STATE)):
+        install(new, live)
+        _rmtree(new)
+
+
+# -- the build ----------------------------------------------------------------------
+def build_site(
+    settings_path: str | os.PathLike[str] = "pelicanconf.py",
+    output: str | os.PathLike[str] | None = None,
+    as_of: date | None = None,
+    allow_drop: bool = False,
+    overrides: dict[str, Any] | None = None,
+    drafts_ok: bool = False,
+) -> BuildResult:
+    """Build the site and search index; the live output changes only if every check passes."""
+    started = time.perf_counter()
+    over = dict(overrides or {})
+    if output is not None:
+        over["OUTPUT_PATH"] = str(Path(output).resolve())
+    settings = read_settings(settings_path, over)
+    live = Path(settings["OUTPUT_PATH"]).resolve()
+    state = paths.state_dir(live, settings.get("PORTAL_STATE_PATH"))
+    day = as_of_from(settings, as_of)
+    view = load_view(settings, day, drafts_ok)  # content errors: raised here, nothing written
+
+    with locked(state):
+        staging = state / "staging"
+        _rmtree(staging)  # a crashed build's leftovers
+        live_state = state / BUILD_STATE
+        plan = BuildPlan(
+            output=staging / "site",
+            index=staging / "index",
+            state=staging / BUILD_STATE,
+            previous_output=live if live.is_dir() else None,
+            previous_state=live_state if live_state.is_dir() else None,
+            view=view,
+            as_of=day,
+            drafts_ok=drafts_ok,
+        )
+        for folder in (plan.output, plan.index, plan.state):
+            folder.mkdir(parents=True)
+        previous_manifest = plan.previous_manifest()
+        settings["OUTPUT_PATH"] = str(plan.output)
+        settings[PLAN_KEY] = plan
+        try:
+            run_pelican(settings)
+            leak_gate(settings, plan, plan.index)
+            drop_guard(settings, plan, allow_drop)
+            write_state(plan)
+            _retain(settings, live, plan.output)
+            # swap: site first (what the public sees), then index and state
+            previous = state / "previous"
+            _rmtree(previous)
+            previous.mkdir()
+            for name, new, target in (
+                ("site", plan.output, live),
+                ("index", plan.index, paths.index_dir(live, settings.get("PORTAL_STATE_PATH"))),
+                (BUILD_STATE, plan.state, live_state),
+            ):
+                existed = target.exists()
+                install(new, target)
+                if existed:
+                    os.rename(new, previous / name)
+        finally:
+            _rmtree(staging)
+
+    unchanged = sum(1 for k, e in plan.manifest.items() if previous_manifest.get(k) == e)
+    return BuildResult(
+        output=live,
+        index=paths.index_dir(live, settings.get("PORTAL_STATE_PATH")),
+        view=view,
+        as_of=day,
+        public=len(view.public),
+        notices=len(view.notices),
+        files_written=len(plan.manifest) - unchanged,
+        files_unchanged=unchanged,
+        files_removed=len(previous_manifest.keys() - plan.manifest.keys()),
+        seconds=time.perf_counter() - started,
+        state=state,
+    )
+
+
+def _retain(settings: dict[str, Any], live: Path, staging: Path) -> None:
+    """OUTPUT_RETENTION entries (e.g. .git of a deploy checkout) follow the live site."""
+    for name in settings.get("OUTPUT_RETENTION") or []:
+        src = live / name
+        if src.exists() and not (staging / name).exists():
+            if src.is_dir():
+                shutil.copytree(src, staging / name, symlinks=True, copy_function=shutil.copy2)
+            else:
+                shutil.copy2(src, staging / name)

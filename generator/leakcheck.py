@@ -1,0 +1,215 @@
+"""The leak gate: the second lock. Before a build is swapped in, every output file is scanned
+for any full 18-digit ID number and for the name and case number of every non-public record.
+
+One Aho-Corasick automaton (ahocorasick-rs, leftmost-longest) holds every withheld name,
+every withheld case number in each bracket/digit-width form a template could print, and
+the public texts that happen to contain one of them ("王伟华" is public, "王伟" withheld):
+a match of such a public text is skipped, so common names do not fail builds while "王伟"
+anywhere else still does. Files holding JSON `\\u` escapes, %-encoding or HTML character
+references are also scanned decoded.
+"""
+
+from __future__ import annotations
+
+import html
+import multiprocessing
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote_to_bytes
+
+import ahocorasick_rs
+
+from .errors import BuildError
+from .ids import FULL_ID_RE
+from .policy import PublicView
+
+_FULL_ID = re.compile(FULL_ID_RE.pattern.encode("ascii"))
+_JSON_ESCAPE = re.compile(rb"\\u([0-9a-fA-F]{4})")
+_PERCENT = re.compile(rb"%[0-9A-Fa-f]{2}")
+_HAN_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff·（）()〔〕［］\[\]0-9０-９]+")
+_OPEN, _CLOSE = "（(〔［[", "）)〕］]"
+_FULLWIDTH = str.maketrans({str(i): chr(0xFF10 + i) for i in range(10)})
+# Scanning a few hundred files costs less than starting processes.
+PARALLEL_MIN_FILES = 2000
+MAX_REPORTED = 20
+
+
+@dataclass(frozen=True, order=True)
+class Leak:
+    path: str
+    text: str
+    kind: str  # 身份证号码 | 姓名/名称 | 执行案号
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.kind}「{self.text}」"
+
+
+def case_variants(case: str) -> set[str]:
+    """（2024）鲁0502执1234号 as it could be printed: each bracket pair, ASCII or full-width digits."""
+    out = set()
+    for digits in (case, case.translate(_FULLWIDTH)):
+        for o, c in zip(_OPEN, _CLOSE, strict=True):
+            out.add(digits.replace("（", o).replace("）", c))
+    return out
+
+
+def public_texts(view: PublicView) -> Iterator[str]:
+    """Every text the view publishes: what may legitimately contain a withheld string."""
+    for r in view.public:
+        yield from (r.name, r.court, r.region_name, r.case_number, r.basis_issuer, r.basis_document, r.obligation)
+        if r.legal_representative:
+            yield r.legal_representative
+    for n in view.notices:
+        yield from (n.case_number, n.court)
+
+
+class LeakGate:
+    """Compiled once per build from the PublicView; `scan(bytes)` returns what leaked."""
+
+    def __init__(self, view: PublicView, allowed: Iterable[str] = ()):
+        allowed_set = set(public_texts(view)) | set(allowed)
+        needles: dict[str, str] = {}
+        for name in view.withheld_names:
+            if name not in allowed_set:  # the same name public in another role (法定代表人…)
+                needles[name] = "姓名/名称"
+        for case in view.withheld_case_numbers:
+            for v in case_variants(case):
+                needles[v] = "执行案号"
+        self.public_uscc = {r.uscc.encode() for r in view.public if r.uscc}
+        self.kinds: list[str | None] = []
+        patterns: list[bytes] = []
+        for text, kind in sorted(needles.items()):
+            patterns.append(text.encode("utf-8"))
+            self.kinds.append(kind)
+        exempt = self._exemptions(needles, allowed_set)
+        for text in sorted(exempt - needles.keys()):
+            patterns.append(text.encode("utf-8"))
+            self.kinds.append(None)
+        self.patterns = patterns
+        self.ac = (
+            ahocorasick_rs.BytesAhoCorasick(patterns, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
+            if patterns
+            else None
+        )
+
+    @staticmethod
+    def _exemptions(needles: dict[str, str], allowed: set[str]) -> set[str]:
+        """Public texts and their Han runs that contain a needle: matches of these are fine."""
+        if not needles:
+            return set()
+        ac = ahocorasick_rs.AhoCorasick(list(needles), matchkind=ahocorasick_rs.MatchKind.Standard)
+        out = set()
+        for text in allowed:
+            if not ac.find_matches_as_indexes(text, overlapping=True):
+                continue
+            out.add(text)
+            for run in _HAN_RUN.findall(text):
+                if ac.find_matches_as_indexes(run, overlapping=True):
+                    out.add(run)
+        return out
+
+    def scan(self, data: bytes, path: str = "") -> list[Leak]:
+        leaks = self._scan(data, path)
+        if b"\\u" in data:
+            decoded = _JSON_ESCAPE.sub(lambda m: chr(int(m[1], 16)).encode("utf-8", "surrogatepass"), data)
+            leaks += self._scan(decoded, path)
+        if _PERCENT.search(data):
+            leaks += self._scan(unquote_to_bytes(data), path)
+        if b"&#" in data:
+            leaks += self._scan(html.unescape(data.decode("utf-8", "replace")).encode("utf-8"), path)
+        return sorted(set(leaks))
+
+    def _scan(self, data: bytes, path: str) -> list[Leak]:
+        leaks = [
+            Leak(path, m.group().decode("ascii"), "身份证号码")
+            for m in _FULL_ID.finditer(data)
+            if m.group() not in self.public_uscc
+        ]
+        if self.ac is not None:
+            for idx, start, end in self.ac.find_matches_as_indexes(data):
+                kind = self.kinds[idx]
+                if kind is not None:
+                    leaks.append(Leak(path, data[start:end].decode("utf-8", "replace"), kind))
+        return leaks
+
+    def scan_files(self, root: Path, files: list[str]) -> list[Leak]:
+        leaks: list[Leak] = []
+        for rel in files:
+            with open(os.path.join(root, rel), "rb") as fh:
+                data = fh.read()
+            leaks += self.scan(data, rel)
+        return leaks
+
+
+def all_files(root: Path) -> list[str]:
+    out = []
+    for dirpath, _dirs, names in os.walk(root):
+        rel = os.path.relpath(dirpath, root)
+        out.extend(n if rel == "." else f"{rel}/{n}" for n in names)
+    return sorted(out)
+
+
+_JOB: tuple[LeakGate, Path] | None = None
+
+
+def _scan_chunk(files: list[str]) -> list[Leak]:
+    assert _JOB is not None
+    gate, root = _JOB
+    return gate.scan_files(root, files)
+
+
+def scan_tree(gate: LeakGate, root: Path, jobs: int | None = None) -> list[Leak]:
+    """Every file under `root`, whatever its type, in `jobs` forked processes when many."""
+    global _JOB
+    files = all_files(root)
+    jobs = jobs or os.cpu_count() or 1
+    if jobs < 2 or len(files) < PARALLEL_MIN_FILES:
+        return gate.scan_files(root, files)
+    size = max(500, len(files) // (jobs * 8))
+    chunks = [files[i : i + size] for i in range(0, len(files), size)]
+    _JOB = (gate, root)
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            parts = pool.map(_scan_chunk, chunks)
+    finally:
+        _JOB = None
+    return sorted(leak for part in parts for leak in part)
+
+
+def scan_index(gate: LeakGate, index: Path) -> list[Leak]:
+    """The stored fields of a Whoosh index (its files are binary: read through Whoosh)."""
+    try:
+        from whoosh import index as whoosh_index
+    except ImportError:  # pragma: no cover
+        return []
+    if not index.is_dir() or not whoosh_index.exists_in(str(index)):
+        return []
+    leaks: list[Leak] = []
+    ix = whoosh_index.open_dir(str(index))
+    try:
+        with ix.searcher() as searcher:
+            for n, fields in enumerate(searcher.all_stored_fields()):
+                text = "\n".join(str(v) for v in fields.values())
+                leaks += gate.scan(text.encode("utf-8"), f"{index.name}/（索引第 {n} 条）")
+    finally:
+        ix.close()
+    return leaks
+
+
+def check(gate: LeakGate, root: Path, index: Path | None = None, jobs: int | None = None) -> None:
+    """Raise BuildError naming each file and text found; nothing found: return."""
+    leaks = scan_tree(gate, root, jobs)
+    if index is not None:
+        leaks += scan_index(gate, index)
+    if not leaks:
+        return
+    lines = [str(leak) for leak in leaks[:MAX_REPORTED]]
+    more = f"\n  ……另有 {len(leaks) - MAX_REPORTED} 处" if len(leaks) > MAX_REPORTED else ""
+    raise BuildError(
+        f"泄露检查未通过：输出中出现不应公开的信息（{len(leaks)} 处），本次构建已放弃，线上站点未改变：\n  "
+        + "\n  ".join(lines)
+        + more
+    )

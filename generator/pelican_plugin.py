@@ -1,0 +1,238 @@
+"""The Pelican plugin: records in, site pages and every other output out.
+
+Registered from pelicanconf.py (PLUGINS = ["generator.pelican_plugin"]). It touches Pelican
+only at its extension points:
+
+- `initialized`: check the records and decide the PublicView *before* Pelican cleans or
+  writes anything (a content error stops the run with nothing written);
+- `generator_init`: autoescape on, the theme's filters and globals, in every generator;
+- `get_generators`: RecordsGenerator, a dedicated generator (not the article pipeline);
+- `get_writer`: PortalWriter (fast path for our pages, manifest, unchanged files keep mtime);
+- `finalized`: record Pelican's own files in the manifest; in a plain `pelican` run, run the
+  leak gate and commit the search index and state (`chenglai build` does both itself,
+  around an atomic swap).
+
+News and static pages stay on Pelican's Markdown path; their HTML is sanitised with nh3
+by the `sanitize` filter the templates use.
+"""
+
+from __future__ import annotations
+
+import gc
+import html as htmllib
+import logging
+import multiprocessing
+import os
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import nh3
+from markupsafe import Markup
+from pelican import signals
+from pelican.generators import Generator
+
+from . import outputs, pages, sitemap
+from .outputs import NewsItem, OutputFile, RenderContext
+from .plan import PLAN_KEY, BuildPlan, as_of_from, in_place_plan, load_view
+from .policy import PublicRecord
+from .writer import PortalWriter
+
+PLUGIN = "generator.pelican_plugin"
+# Below this many record pages a process pool costs more than it saves.
+PARALLEL_MIN_RECORDS = 4000
+log = logging.getLogger(__name__)
+
+
+def sanitize(value: Any) -> Markup:
+    """Markdown HTML → HTML safe to embed: nh3's allow-list (no script, style, on*…)."""
+    return Markup(nh3.clean(str(value or "")))
+
+
+def plain(value: Any) -> str:
+    """HTML → its text, for summaries and the search index."""
+    return " ".join(htmllib.unescape(nh3.clean(str(value or ""), tags=set())).split())
+
+
+def _ours(settings: dict[str, Any]) -> bool:
+    # Pelican's signals are process-wide: stay out of runs that did not load this plugin
+    return PLUGIN in (settings.get("PLUGINS") or [])
+
+
+def _plan(settings: dict[str, Any]) -> BuildPlan:
+    return settings[PLAN_KEY]  # type: ignore[no-any-return]
+
+
+# -- signal receivers ---------------------------------------------------------------
+def _initialized(pelican: Any) -> None:
+    settings = pelican.settings
+    if not _ours(settings):
+        return
+    plan = settings.get(PLAN_KEY)
+    if plan is None:
+        plan = settings[PLAN_KEY] = in_place_plan(settings)
+        plan.in_place = True  # type: ignore[attr-defined]
+    if plan.view is None:
+        plan.as_of = as_of_from(settings, plan.as_of)
+        plan.view = load_view(settings, plan.as_of, plan.drafts_ok)
+
+
+def _generator_init(generator: Any) -> None:
+    if not _ours(generator.settings):
+        return
+    env = generator.env
+    env.autoescape = True  # whatever JINJA_ENVIRONMENT says: no unescaped value reaches a page
+    env.filters.update({"sanitize": sanitize, "plain": plain})
+    pages.install(env, generator.settings)
+
+
+def _get_generators(pelican: Any) -> Any:
+    return RecordsGenerator if _ours(pelican.settings) else None
+
+
+def _get_writer(pelican: Any) -> Any:
+    return PortalWriter if _ours(pelican.settings) else None
+
+
+def _finalized(pelican: Any) -> None:
+    if not _ours(pelican.settings):
+        return
+    plan = _plan(pelican.settings)
+    if plan.writer is not None:
+        plan.manifest = plan.writer.finish()
+    if getattr(plan, "in_place", False):
+        from .build import commit_in_place
+
+        commit_in_place(plan, pelican.settings)
+
+
+def register() -> None:
+    signals.initialized.connect(_initialized)
+    signals.generator_init.connect(_generator_init)
+    signals.get_generators.connect(_get_generators)
+    signals.get_writer.connect(_get_writer)
+    signals.finalized.connect(_finalized)
+
+
+# -- the records generator ------------------------------------------------------------
+def news_items(articles: list[Any]) -> list[NewsItem]:
+    """Pelican's published articles as NewsItems (sanitised HTML, plain text), newest first."""
+    items = []
+    for a in articles:
+        body = str(sanitize(a.content))
+        when = a.date.date() if isinstance(a.date, datetime) else a.date
+        assert isinstance(when, date)
+        items.append(
+            NewsItem(
+                slug=a.slug,
+                title=plain(a.title),
+                url=a.url,
+                date=when,
+                summary=plain(getattr(a, "summary", "")),
+                text=plain(body),
+                html=body,
+            )  # fmt: skip
+        )
+    items.sort(key=lambda n: (-n.date.toordinal(), n.slug))
+    return items
+
+
+class RecordsGenerator(Generator):
+    """Writes the record pages, lists and other site pages, then every renderer's files."""
+
+    def generate_context(self) -> None:
+        plan = _plan(self.settings)
+        site_pages = [
+            {"title": plain(p.title), "url": p.url}
+            for p in sorted(self.context.get("pages", []), key=lambda p: (getattr(p, "menu_order", 0), p.slug))
+        ]
+        # shared with Pelican's own templates (news, static pages) through the context
+        self.context["site_pages"] = site_pages
+        self.env.globals["site_pages"] = site_pages
+        self.context["PORTAL_VIEW_AS_OF"] = plan.view.as_of if plan.view else None
+
+    def generate_output(self, writer: Any) -> None:
+        plan = _plan(self.settings)
+        assert plan.view is not None
+        news = news_items(self.context.get("articles", []))
+        plan.news = news
+        previous_state = plan.previous_state if plan.previous_state and plan.previous_state.is_dir() else None
+        ctx = RenderContext(view=plan.view, settings=self.settings, news=news, env=self.env, state=previous_state)
+        site = pages.SitePages(ctx)
+        n_records = self._write_records(writer, site, plan.view.public)
+        n_pages = _write_all(writer, plan, site.all_but_records())
+        extra = [p["url"] for p in self.context["site_pages"]]
+        n_pages += _write_all(writer, plan, sitemap.render(ctx, extra=extra))
+        n_other = 0
+        for render in outputs.renderers():
+            n_other += _write_all(writer, plan, render(ctx))
+        os.makedirs(plan.index, exist_ok=True)
+        for build in outputs.indexers():
+            build(ctx, plan.index)
+        plan.counts = {
+            "public": len(plan.view.public),
+            "notices": len(plan.view.notices),
+            "record_pages": n_records,
+            "site_pages": n_pages,
+            "other_files": n_other,
+        }
+
+    def _write_records(self, writer: Any, site: pages.SitePages, records: tuple[PublicRecord, ...]) -> int:
+        jobs = self.settings.get("PORTAL_JOBS") or os.cpu_count() or 1
+        if jobs < 2 or len(records) < PARALLEL_MIN_RECORDS or not isinstance(writer, PortalWriter):
+            return _write_all(writer, None, site.records(records))
+        return _write_parallel(writer, site, records, jobs)
+
+
+def _write_all(writer: Any, plan: BuildPlan | None, files: Any) -> int:
+    n = 0
+    for f in files:
+        if f.state:
+            assert plan is not None
+            path = plan.state / f.path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(f.data)
+        elif isinstance(writer, PortalWriter):
+            writer.write_output(f)
+        else:  # another plugin's writer: write the bytes ourselves, inside its output
+            _write_plain(writer.output_path, f)
+        n += 1
+    return n
+
+
+def _write_plain(root: str, f: OutputFile) -> None:
+    from pelican.utils import sanitised_join
+
+    path = Path(sanitised_join(root, f.path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(f.data)
+
+
+# The forked workers find their job here (inherited at fork, never pickled).
+_JOB: tuple[PortalWriter, pages.SitePages, tuple[PublicRecord, ...]] | None = None
+
+
+def _render_chunk(bounds: tuple[int, int]) -> dict[str, Any]:
+    assert _JOB is not None
+    writer, site, records = _JOB
+    writer.entries = {}
+    for f in site.records(records[bounds[0] : bounds[1]]):
+        writer.write_output(f)
+    return writer.entries
+
+
+def _write_parallel(writer: PortalWriter, site: pages.SitePages, records: tuple[PublicRecord, ...], jobs: int) -> int:
+    """Record pages in `jobs` forked processes; each writes its share and returns its manifest."""
+    global _JOB
+    size = max(500, len(records) // (jobs * 8))
+    bounds = [(i, min(i + size, len(records))) for i in range(0, len(records), size)]
+    _JOB = (writer, site, records)
+    gc.freeze()  # keep the parent's objects out of the children's GC: fewer copied pages
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            for entries in pool.imap_unordered(_render_chunk, bounds):
+                writer.merge(entries)
+    finally:
+        _JOB = None
+        gc.unfreeze()
+    return len(records)

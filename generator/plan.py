@@ -1,0 +1,137 @@
+"""What one site build works on: the PublicView and where its files go.
+
+`chenglai build` makes a BuildPlan that points every write at a staging folder, and hands
+it to Pelican in the settings (key PLAN_KEY); a plain `pelican content` run gets an in-place
+plan from the plugin. Either way the plugin reads the records through `load_view`, the one
+path from record files to a PublicView.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from . import paths
+from .checker import check_paths
+from .errors import ContentErrors, UsageError
+from .policy import PublicView, decide
+from .settings import portal_settings
+
+PLAN_KEY = "CHENGLAI_BUILD_PLAN"
+MANIFEST = "manifest.json"  # output path -> [digest, size, mtime_ns] of the live output
+BUILD_INFO = "build.json"  # as_of and counts of the live build (count-drop guard)
+BUILD_STATE = "build"  # <state>/build: the live build's state folder (RenderContext.state)
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    digest: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass
+class BuildPlan:
+    """Where one build reads and writes; shared by build_site and the Pelican plugin."""
+
+    output: Path  # where Pelican writes this run (staging, or the live output in place)
+    index: Path  # where indexers build the search index
+    state: Path  # where this run's state files go (manifest, build.json, renderer state)
+    previous_output: Path | None  # the live output the manifest describes (mtime carry)
+    previous_state: Path | None  # the live build's state folder, read-only
+    view: PublicView | None = None
+    as_of: date | None = None
+    drafts_ok: bool = False
+    # filled in by the plugin while Pelican runs
+    manifest: dict[str, ManifestEntry] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    writer: Any = None  # the PortalWriter of this run
+    news: list[Any] = field(default_factory=list)  # NewsItems, for callers after the run
+
+    def previous_manifest(self) -> dict[str, ManifestEntry]:
+        if self.previous_state is None:
+            return {}
+        return read_manifest(self.previous_state / MANIFEST)
+
+    def previous_info(self) -> dict[str, Any]:
+        if self.previous_state is None:
+            return {}
+        try:
+            return json.loads((self.previous_state / BUILD_INFO).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+        except (OSError, ValueError):
+            return {}
+
+
+def read_manifest(path: Path) -> dict[str, ManifestEntry]:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: ManifestEntry(*v) for k, v in raw.get("files", {}).items()}
+
+
+def write_manifest(path: Path, manifest: dict[str, ManifestEntry]) -> None:
+    files = {k: [e.digest, e.size, e.mtime_ns] for k, e in sorted(manifest.items())}
+    path.write_text(json.dumps({"files": files}, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+
+def as_of_from(settings: dict[str, Any], as_of: date | None = None) -> date:
+    """The build date: --as-of, else PORTAL_AS_OF, else today in Asia/Shanghai."""
+    if as_of is not None:
+        return as_of
+    configured = settings.get("PORTAL_AS_OF")
+    if isinstance(configured, date):
+        return configured
+    if configured:
+        try:
+            return date.fromisoformat(str(configured))
+        except ValueError:
+            raise UsageError(f"PORTAL_AS_OF 应为 YYYY-MM-DD：{configured!r}") from None
+    from .cli import today_shanghai
+
+    return today_shanghai()
+
+
+def records_dir(settings: dict[str, Any]) -> Path:
+    portal = portal_settings(settings)
+    return Path(settings["PATH"]) / portal["PORTAL_RECORDS_DIR"]
+
+
+def load_view(settings: dict[str, Any], as_of: date, drafts_ok: bool = False) -> PublicView:
+    """Check every record file and decide what is public on `as_of`; any error stops here."""
+    portal = portal_settings(settings)
+    folder = records_dir(settings)
+    if not folder.is_dir():
+        raise UsageError(f"记录目录不存在：{folder}（PATH/PORTAL_RECORDS_DIR）")
+    jobs = portal["PORTAL_JOBS"]
+    try:  # staff read error lines relative to where they stand
+        folder = folder.resolve().relative_to(Path.cwd())
+    except ValueError:
+        pass
+    result = check_paths([folder], drafts_ok=drafts_ok, jobs=jobs)
+    if result.errors:
+        raise ContentErrors(result.errors)
+    return decide(result.records, as_of, portal["PORTAL_REMOVAL_NOTICE_DAYS"])
+
+
+def in_place_plan(settings: dict[str, Any]) -> BuildPlan:
+    """The plan of a plain `pelican content` run: pages straight into OUTPUT_PATH."""
+    output = Path(settings["OUTPUT_PATH"])
+    state = paths.state_dir(output, settings.get("PORTAL_STATE_PATH"))
+    live_state = state / BUILD_STATE
+    return BuildPlan(
+        output=output,
+        index=state / "index.new",
+        state=state / (BUILD_STATE + ".new"),
+        previous_output=output if output.is_dir() else None,
+        previous_state=live_state if live_state.is_dir() else None,
+    )
+
+
+def ensure_dir(path: Path) -> Path:
+    os.makedirs(path, exist_ok=True)
+    return path
