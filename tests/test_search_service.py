@@ -13,8 +13,9 @@ from urllib.parse import urlencode
 import lxml.html
 import pytest
 
-from generator.outputs import renderers
+from generator.outputs import INDEXERS, RENDERERS
 from search import indexer
+from search.pages import render
 from search.service import make_app
 
 from .search_fixture import PUBLIC, build_index, context, full_id
@@ -216,8 +217,9 @@ def test_missing_index_answers_503(tmp_path):
 
 def test_static_search_page_renderer(tmp_path):
     ctx = context(tmp_path / "c")
-    pages = [f for r in renderers() for f in r(ctx) if f.path == "search/index.html"]
-    assert len(pages) == 1
+    assert "search.pages:render" in RENDERERS and "search.indexer:build" in INDEXERS
+    pages = list(render(ctx))
+    assert [p.path for p in pages] == ["search/index.html"]
     doc = lxml.html.fromstring(pages[0].data)
     assert not doc.cssselect("script")
     assert doc.cssselect("form.search-form")[0].get("action") == "/search/"
