@@ -173,19 +173,25 @@ def _plain(value: Any) -> bool:
         return True
     if isinstance(value, (list, tuple)):
         return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
     return False
 
 
-def template_context(settings: dict[str, Any]) -> dict[str, Any]:
-    """The plain UPPERCASE settings, so that base.html renders in the service as in the build."""
-    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(settings.items())
-            if k.isupper() and _plain(v)}  # fmt: skip
+def template_context(settings: dict[str, Any], env: Any = None) -> dict[str, Any]:
+    """The plain UPPERCASE settings and the theme's plain globals (site_pages…), so that
+    base.html renders in the service as it does in the build."""
+    out = {k: v for k, v in sorted(settings.items()) if k.isupper() and _plain(v)}
+    for k, v in sorted(getattr(env, "globals", {}).items()):
+        if not k.startswith("_") and _plain(v) and not isinstance(v, (str, int, float, bool)) and v is not None:
+            out.setdefault(k, v)
+    return json.loads(json.dumps(out, ensure_ascii=False))  # tuples → lists, as site.json holds them
 
 
 def site_info(ctx: RenderContext) -> dict[str, Any]:
     s = ctx.settings
     return {
-        "context": template_context(s),
+        "context": template_context(s, ctx.env),
         "SITENAME": s.get("SITENAME", ""),
         "SITEURL": s.get("SITEURL", ""),
         "PORTAL_DEMO": bool(s.get("PORTAL_DEMO", False)),
