@@ -246,6 +246,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds of load (wrk)")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--keep", metavar="DIR", help="build the index here and keep it")
+    parser.add_argument("--reuse", action="store_true", help="with --keep: use the index already there")
     args = parser.parse_args()
 
     t = time.perf_counter()
@@ -254,10 +255,13 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="chenglai-bench-"))
     folder = Path(args.keep) if args.keep else tmp / "index"
     try:
-        b = build_index(view, folder)
-        print(f"index build: {b['docs']:.0f} documents in {b['wall']:.1f} s wall = {b['rate']:.0f} docs/s; "
-              f"CPU {b['cpu']:.1f} s (all processes) = {b['cpu_rate']:.0f} docs per CPU-second; "
-              f"load average before {b['load']:.1f}; index {b['mb']:.0f} MiB")  # fmt: skip
+        if args.reuse and (folder / indexer.SITE_FILE).is_file():
+            print(f"index build: skipped, using {folder}")
+        else:
+            b = build_index(view, folder)
+            print(f"index build: {b['docs']:.0f} documents in {b['wall']:.1f} s wall = {b['rate']:.0f} docs/s; "
+                  f"CPU {b['cpu']:.1f} s (all processes) = {b['cpu_rate']:.0f} docs per CPU-second; "
+                  f"load average before {b['load']:.1f}; index {b['mb']:.0f} MiB")  # fmt: skip
         mix = query_mix(view.public, args.requests)
         proc, port = start_gunicorn(folder, args.workers, args.threads)
         try:

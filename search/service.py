@@ -29,6 +29,7 @@ from whoosh.searching import Searcher
 from generator.errors import SearchError
 from generator.records import KINDS
 
+from . import analysis
 from . import query as sq
 from .indexer import SITE_FILE
 
@@ -124,6 +125,14 @@ class SearchApp:
         env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), autoescape=True, trim_blocks=False)
         places = sq.places_from_facets(site.get("facets") or {})
         return Generation(key, ix, site, places, env, security_headers(site.get("SITEURL", "")))
+
+    def warm(self) -> None:
+        """Load jieba's dictionary and open the index now, not on a visitor's first request."""
+        analysis.words("预热")
+        try:
+            self.generation()
+        except SearchError:
+            pass  # no index yet: requests answer 503 until a build writes one
 
     def searcher(self, gen: Generation) -> Searcher:
         local = self._local
@@ -288,4 +297,6 @@ def default_index_dir() -> Path:
 
 def create_app() -> SearchApp:
     """Factory for gunicorn: `gunicorn 'search.service:create_app()'`."""
-    return make_app(default_index_dir())
+    app = make_app(default_index_dir())
+    app.warm()
+    return app
