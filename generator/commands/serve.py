@@ -146,7 +146,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=8000, help="端口（默认 8000；0 表示任选空闲端口）")
     p.add_argument("--as-of", type=parse_date, metavar="DATE", help="按此日期构建（YYYY-MM-DD，默认上海时区今天）")
     p.add_argument("--no-build", action="store_true", help="不构建，直接预览已有的输出目录")
-    p.add_argument("-o", "--output", default="output", metavar="DIR", help="输出目录（默认 output）")
+    p.add_argument(
+        "-o", "--output", metavar="DIR", help="输出目录（默认：设置文件中的 OUTPUT_PATH，--no-build 时为 output）"
+    )
     p.add_argument("-s", "--settings", default="pelicanconf.py", metavar="FILE", help="设置文件（默认 pelicanconf.py）")
     p.add_argument(
         "--index", metavar="DIR", help="搜索索引目录（默认为输出目录旁的 .chenglai-state/<输出目录名>/index）"
@@ -154,18 +156,24 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    output = Path(args.output)
-    if not args.no_build:
+    if args.no_build:
+        output = Path(args.output or "output")
+        index = index_dir(output)
+    else:
         from ..build import build_site  # lazily: the build pulls in Pelican
 
-        build_site(settings_path=args.settings, output=output, as_of=args.as_of)
+        built = build_site(args.settings, output=args.output, as_of=args.as_of)
+        output, index = built.output, built.index
+        print(f"构建完成（发布日期 {built.as_of.isoformat()}）：公开记录 {built.public} 条。", flush=True)
+    if args.index:
+        index = Path(args.index)
     if not (output / "index.html").is_file():
         raise UsageError(f"输出目录 {output} 中没有已构建的网站：请先运行 chenglai build，或去掉 --no-build")
     if not 0 <= args.port <= 65535:
         raise UsageError("端口应在 0 到 65535 之间")
     from search.service import make_app
 
-    app = dispatcher(StaticFiles(output), make_app(Path(args.index) if args.index else index_dir(output)))
+    app = dispatcher(StaticFiles(output), make_app(index))
     try:
         server = make_server("127.0.0.1", args.port, app, server_class=ThreadingServer, handler_class=QuietHandler)
     except OSError as exc:
