@@ -75,7 +75,11 @@ class Parsed:
 
 
 def masked_echo(text: str) -> str:
-    """The typed text safe to show or log: a full 18-digit ID number keeps only its visible parts."""
+    """The typed text safe to show or log: a full 18-digit ID number keeps only its visible parts,
+    also when typed in groups with spaces (370502 19850101 1234)."""
+    compact = "".join(unicodedata.normalize("NFKC", text).split())
+    if analysis.is_full_id_shape(compact):
+        return ids.mask(compact)
     return ids.FULL_ID_RE.sub(lambda m: ids.mask(m.group(0)), text)
 
 
@@ -233,7 +237,8 @@ def parse(text: str, places: tuple[Place, ...] = ()) -> Parsed:
     # pinyin typed with spaces (zhang san feng) is one name, not three words
     joined = analysis.pinyin_query(clean)
     compact = clean.replace(" ", "")
-    tokens = [compact] if joined or _spaced_case_number(compact) else clean.split()
+    one = joined or _spaced_case_number(compact) or analysis.visible_id_keys(compact) is not None
+    tokens = [compact] if one else clean.split()
     queries: list[wq.Query] = []
     needles: list[str] = []
     for token in tokens:

@@ -89,6 +89,12 @@ def test_full_id_matches_on_visible_parts(searcher, places):
     assert page.query == masked
     assert number not in json.dumps(page.as_json(), ensure_ascii=False)
     assert number not in page.hits[0].snippet_html
+    spaced = f"{number[:6]} {number[6:14]} {number[14:]}"
+    page = search(searcher, places, spaced)
+    assert [h.title for h in page.hits] == [ZHANG] and page.query == masked
+    fullwidth = "".join(chr(ord(c) + 0xFEE0) for c in number)
+    page = search(searcher, places, fullwidth)
+    assert [h.title for h in page.hits] == [ZHANG] and page.query == masked
     lower_x = full_id("3705021976****8375").lower()
     assert [h.title for h in search(searcher, places, lower_x).hits] == ["查良镛"]
 
