@@ -153,7 +153,7 @@ def test_pagination(index_dir):
     beyond = json.loads(call(small, "/api/search", {"q": "东营区人民法院", "page": "50"})[2])
     assert beyond["results"] == [] and beyond["total"] == first["total"]
     html = lxml.html.fromstring(call(small, "/search/", {"q": "东营区人民法院", "page": "2"})[2])
-    nav = html.cssselect("nav.pagination")[0]
+    nav = html.cssselect("nav.pager")[0]
     assert nav.cssselect("[aria-current=page]")[0].text == "2"
     hrefs = [a.get("href") for a in nav.cssselect("a")]
     assert "/search/?q=%E4%B8%9C%E8%90%A5%E5%8C%BA%E4%BA%BA%E6%B0%91%E6%B3%95%E9%99%A2" in hrefs  # page 1

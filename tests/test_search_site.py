@@ -56,6 +56,9 @@ def test_static_search_page_in_the_site(site):
     assert doc.cssselect("form.search-form")[0].get("action") == "/search/"
     assert doc.cssselect(".search-service-note")
     assert "lu0502" in [o.get("value") for o in doc.cssselect("select[name=court] option")]
+    # every stylesheet the page links is in the output
+    for link in doc.cssselect('link[rel="stylesheet"]'):
+        assert (site.output / link.get("href").lstrip("/")).is_file(), link.get("href")
 
 
 def test_service_page_looks_like_the_site(site):
