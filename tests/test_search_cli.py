@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import subprocess
 import sys
+import threading
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -67,6 +70,36 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+def wait_for_url(proc: subprocess.Popen[str], timeout: float = 120) -> list[str]:
+    """stdout lines of `chenglai serve` up to the one with its URL; fails (not hangs) otherwise."""
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        try:
+            for line in proc.stdout or ():
+                lines.put(line)
+        except (ValueError, OSError):  # the pipe closed under us when the test stopped serve
+            pass
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    got: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        if line is None:
+            break
+        got.append(line)
+        if "http://127.0.0.1:" in line:
+            return got
+    proc.kill()
+    _out, err = proc.communicate()
+    pytest.fail("serve did not start: " + "".join(got) + err[-3000:])
+
+
 @pytest.fixture
 def served(tmp_path):
     """A small output folder, its search index, and `chenglai serve --no-build` on a free port."""
@@ -96,13 +129,9 @@ def served(tmp_path):
          "--index", str(index_dir)],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    line = proc.stdout.readline() if proc.stdout else ""
-    if "http://127.0.0.1:" not in line:
-        proc.kill()
-        pytest.fail(f"serve did not start: {line} {proc.communicate()[1][-2000:]}")
-    base = line.split("http://", 1)[1].split("/", 1)[0]
     try:
-        yield f"http://{base}", proc
+        lines = wait_for_url(proc)
+        yield lines[-1].split("/  ", 1)[0].split("：", 1)[1], proc
     finally:
         proc.terminate()
         proc.communicate(timeout=20)

@@ -18,6 +18,7 @@ from search.service import make_app
 
 from .factory import AS_OF
 from .sitefixture import NON_PUBLIC, REPO, SETTINGS, make_site
+from .test_search_cli import wait_for_url
 from .test_search_service import call
 
 
@@ -85,14 +86,7 @@ def test_serve_builds_then_serves(tmp_path):
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        lines = []
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line)
-            if "http://127.0.0.1:" in line:
-                break
-        else:
-            pytest.fail("serve did not start: " + "".join(lines) + proc.communicate()[1][-3000:])
+        lines = wait_for_url(proc)
         assert lines[0].startswith("构建完成")
         base = "http://" + lines[-1].split("http://", 1)[1].split("/", 1)[0]
         with urllib.request.urlopen(f"{base}/api/search?{urlencode({'q': '鲁0502执1234'})}", timeout=10) as r:
