@@ -216,13 +216,27 @@ def _fresh(index_dir: Path) -> None:
     index_dir.mkdir(parents=True)
 
 
+def _abandon(writer: Any) -> None:
+    """Stop a writer after an error. MpWriter.cancel() does not reach its writer processes
+    (they wait on their job queue for ever, and this process would wait for them at exit)."""
+    tasks = getattr(writer, "tasks", [])
+    for _ in tasks:
+        writer.jobqueue.put(None)  # "no more jobs": each process finishes and exits
+    for task in tasks:
+        task.join(30)
+        if task.is_alive():
+            task.terminate()
+    writer.cancel()
+
+
 def build(ctx: RenderContext, index_dir: Path) -> None:
     """Write a complete new index of `ctx.view.public` and `ctx.news` into `index_dir`."""
     index_dir = Path(index_dir)
     _fresh(index_dir)
     ix = index.create_in(str(index_dir), SCHEMA)
     count = len(ctx.view.public) + len(ctx.news)
-    if count >= PARALLEL_MIN_DOCS and (os.cpu_count() or 1) > 1:
+    jobs = ctx.settings.get("PORTAL_JOBS") or os.cpu_count() or 1
+    if count >= PARALLEL_MIN_DOCS and jobs > 1:
         # two writer processes, each its own segment (no merge); this process makes the documents
         writer = ix.writer(procs=2, limitmb=WRITER_LIMIT_MB, multisegment=True, codec=codec())
     else:
@@ -231,7 +245,7 @@ def build(ctx: RenderContext, index_dir: Path) -> None:
         for doc in documents(ctx):  # streamed: the writer processes start while documents are made
             writer.add_document(**doc)
     except BaseException:
-        writer.cancel()
+        _abandon(writer)
         raise
     writer.commit()
     ix.close()

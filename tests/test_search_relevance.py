@@ -272,3 +272,28 @@ def test_totals_are_exact_beyond_the_first_page(tmp_path):
             assert every > 100, text
             assert sq.run(s, parsed, per_page=10).total == every, text
             assert sq.run(s, parsed, per_page=10, page=2).total == every, text
+
+
+@pytest.mark.slow
+def test_a_failed_index_build_leaves_no_writer_processes(tmp_path):
+    """An error while documents are made (here: a news item without text) stops the two
+    writer processes too, instead of leaving them waiting for work for ever."""
+    import multiprocessing
+
+    from generator import demo
+    from generator.outputs import NewsItem, RenderContext
+    from generator.policy import decide
+    from generator.records import Record, SourceRecord
+    from search import indexer
+
+    from .factory import AS_OF
+
+    sources = [SourceRecord(f"{i}.yaml", Record.model_validate(r), {}, str(i)) for i, r in
+               enumerate(demo.make_records(8000, as_of=AS_OF))]  # fmt: skip
+    view = decide(sources, AS_OF)
+    assert len(view.public) >= indexer.PARALLEL_MIN_DOCS
+    broken = NewsItem("x", "标题", "news/x/", AS_OF, "摘要", None, "")  # type: ignore[arg-type]
+    ctx = RenderContext(view=view, settings={"PORTAL_JOBS": 2}, news=[broken])
+    with pytest.raises(TypeError):
+        indexer.build(ctx, tmp_path / "ix")
+    assert multiprocessing.active_children() == []
