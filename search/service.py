@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import threading
+import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,8 +167,10 @@ class SearchApp:
                 raise SearchError("页面不存在", 404)
         except SearchError as exc:
             status, ctype, body = self._error(exc, api)
-        except Exception:  # never a 500 page with a traceback; the log has it, without the query
-            log.exception("search request failed: %s", path)
+        except Exception as exc:  # never a traceback page; the log has the frames, not the message
+            # (an exception's message may quote what was typed: a name, an ID number)
+            frames = "".join(traceback.format_tb(exc.__traceback__))
+            log.error("search request failed: %s %s\n%s", path, type(exc).__name__, frames)
             status, ctype, body = self._error(SearchError("搜索服务内部错误，请稍后再试", 500), api)
         headers = [("Content-Type", ctype), ("Content-Length", str(len(body)))]
         headers += self._headers()

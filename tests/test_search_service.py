@@ -276,3 +276,22 @@ def test_concurrent_requests_each_get_an_answer(app):
     for t in threads:
         t.join()
     assert sorted(set(results)) == [200, 400] and len(results) == 40
+
+
+def test_a_broken_theme_answers_500_and_logs_no_query(tmp_path, caplog):
+    live = tmp_path / "index"
+    indexer.build(context(tmp_path / "a"), live)
+    broken = tmp_path / "templates"
+    broken.mkdir()
+    (broken / "search.html").write_text("{% extends 'base.html' %}{% block content %}{{ page.hits[0]. }}{% endblock %}")
+    site = json.loads((live / "site.json").read_text(encoding="utf-8"))
+    (live / "site.json").write_text(json.dumps({**site, "templates": str(broken)}), encoding="utf-8")
+    app = make_app(live)
+    number = full_id(PUBLIC["张三丰"]["debtor"]["id_masked"])
+    with caplog.at_level("ERROR", logger="search.service"):
+        status, headers, body = call(app, "/search/", {"q": number})
+    assert status == 500 and b"Traceback" not in body and number.encode() not in body
+    assert "X-Content-Type-Options" in headers
+    assert "TemplateSyntaxError" in caplog.text and number not in caplog.text and "3705021985" not in caplog.text
+    # the JSON API does not need the theme
+    assert call(app, "/api/search", {"q": number})[0] == 200
