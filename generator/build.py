@@ -27,6 +27,7 @@ import io
 import json
 import logging
 import os
+import resource
 import shutil
 import time
 from collections.abc import Iterator
@@ -64,6 +65,8 @@ class BuildResult:
     files_removed: int  # in the live site, not in this build
     seconds: float
     state: Path
+    phases: dict[str, float]  # wall seconds per step: check, render, leak_gate, swap
+    cpu: dict[str, float]  # CPU seconds per step, this process and its (finished) workers
 
 
 # -- settings -----------------------------------------------------------------------
@@ -103,11 +106,18 @@ def exchange(a: Path, b: Path) -> None:
 
 def install(new: Path, live: Path) -> None:
     """Put `new` at `live`; the old `live` (if any) ends up at `new`'s path."""
-    if live.exists():
-        exchange(new, live)
-    else:
-        live.parent.mkdir(parents=True, exist_ok=True)
-        os.rename(new, live)
+    try:
+        if live.exists():
+            exchange(new, live)
+        else:
+            live.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(new, live)
+    except OSError as exc:
+        if exc.errno == errno.EXDEV:
+            raise BuildError(
+                f"状态目录与 {live} 不在同一文件系统，无法原子替换：请把 PORTAL_STATE_PATH 设在输出目录所在的磁盘上"
+            ) from None
+        raise
 
 
 @contextlib.contextmanager
@@ -135,6 +145,7 @@ class _Errors(logging.Handler):
 
 def run_pelican(settings: dict[str, Any]) -> None:
     from pelican import Pelican
+    from pelican.writers import FileOverwriteFailedError
 
     handler = _Errors()
     logger = logging.getLogger("pelican")
@@ -142,6 +153,8 @@ def run_pelican(settings: dict[str, Any]) -> None:
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # Pelican's "Done: Processed …" line
             Pelican(settings).run()
+    except FileOverwriteFailedError as exc:  # e.g. a static page with the slug "debtors"
+        raise BuildError(f"两个页面要写到同一个文件（请修改新闻或页面的 Slug）：{exc}") from None
     finally:
         logger.removeHandler(handler)
     if handler.messages:
@@ -149,24 +162,20 @@ def run_pelican(settings: dict[str, Any]) -> None:
 
 
 # -- guards -------------------------------------------------------------------------
-def theme_texts(theme: str | os.PathLike[str]) -> list[str]:
-    """The theme's own words (templates): a withheld name inside them is not a leak."""
-    out = []
-    for path in sorted(Path(theme, "templates").rglob("*.html")):
-        out.append(path.read_text(encoding="utf-8"))
-    return out
-
-
-def allowed_texts(settings: dict[str, Any], plan: BuildPlan) -> list[str]:
-    texts = theme_texts(settings["THEME"])
-    # news text is not exempt: a news article naming a removed debtor is a leak
-    return [*texts, settings.get("SITENAME", "")]
-
-
 def leak_gate(settings: dict[str, Any], plan: BuildPlan, index: Path | None) -> None:
+    """What the writer found while writing, plus Pelican's own files and the index."""
+    from .pelican_plugin import make_gate
+
     assert plan.view is not None
-    gate = leakcheck.LeakGate(plan.view, allowed_texts(settings, plan))
-    leakcheck.check(gate, plan.output, index, portal_settings(settings)["PORTAL_JOBS"])
+    writer = plan.writer
+    if writer is None or writer.gate is None:  # not our writer: scan the whole tree
+        leakcheck.check(make_gate(settings, plan.view), plan.output, index, portal_settings(settings)["PORTAL_JOBS"])
+        return
+    gate = writer.gate
+    leaks = list(writer.leaks) + gate.scan_files(plan.output, writer.unscanned)
+    if index is not None:
+        leaks += leakcheck.scan_index(gate, index)
+    leakcheck.report(leaks)
 
 
 def drop_guard(settings: dict[str, Any], plan: BuildPlan, allow_drop: bool) -> None:
@@ -210,6 +219,11 @@ def commit_in_place(plan: BuildPlan, settings: dict[str, Any]) -> None:
         _rmtree(new)
 
 
+def _cpu_seconds() -> float:
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 # -- the build ----------------------------------------------------------------------
 def build_site(
     settings_path: str | os.PathLike[str] = "pelicanconf.py",
@@ -228,7 +242,18 @@ def build_site(
     live = Path(settings["OUTPUT_PATH"]).resolve()
     state = paths.state_dir(live, settings.get("PORTAL_STATE_PATH"))
     day = as_of_from(settings, as_of)
+    phases: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+    mark, cpu_mark = started, _cpu_seconds()
+
+    def lap(name: str) -> None:
+        nonlocal mark, cpu_mark
+        now, cpu_now = time.perf_counter(), _cpu_seconds()
+        phases[name], cpu[name] = now - mark, cpu_now - cpu_mark
+        mark, cpu_mark = now, cpu_now
+
     view = load_view(settings, day, drafts_ok)  # content errors: raised here, nothing written
+    lap("check")
 
     with locked(state):
         staging = state / "staging"
@@ -251,7 +276,9 @@ def build_site(
         settings[PLAN_KEY] = plan
         try:
             run_pelican(settings)
+            lap("render")
             leak_gate(settings, plan, plan.index)
+            lap("leak_gate")
             drop_guard(settings, plan, allow_drop)
             write_state(plan)
             _retain(settings, live, plan.output)
@@ -270,6 +297,7 @@ def build_site(
                     os.rename(new, previous / name)
         finally:
             _rmtree(staging)
+        lap("swap")
 
     unchanged = sum(1 for k, e in plan.manifest.items() if previous_manifest.get(k) == e)
     return BuildResult(
@@ -284,6 +312,8 @@ def build_site(
         files_removed=len(previous_manifest.keys() - plan.manifest.keys()),
         seconds=time.perf_counter() - started,
         state=state,
+        phases=phases,
+        cpu=cpu,
     )
 
 

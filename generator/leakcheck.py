@@ -29,6 +29,8 @@ from .policy import PublicView
 _FULL_ID = re.compile(FULL_ID_RE.pattern.encode("ascii"))
 _JSON_ESCAPE = re.compile(rb"\\u([0-9a-fA-F]{4})")
 _PERCENT = re.compile(rb"%[0-9A-Fa-f]{2}")
+_DIGIT_MASK = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_SEVENTEEN = b"0" * 17
 _HAN_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff·（）()〔〕［］\[\]0-9０-９]+")
 _OPEN, _CLOSE = "（(〔［[", "）)〕］]"
 _FULLWIDTH = str.maketrans({str(i): chr(0xFF10 + i) for i in range(10)})
@@ -116,18 +118,22 @@ class LeakGate:
         if b"\\u" in data:
             decoded = _JSON_ESCAPE.sub(lambda m: chr(int(m[1], 16)).encode("utf-8", "surrogatepass"), data)
             leaks += self._scan(decoded, path)
-        if _PERCENT.search(data):
+        if b"%" in data and _PERCENT.search(data):
             leaks += self._scan(unquote_to_bytes(data), path)
         if b"&#" in data:
             leaks += self._scan(html.unescape(data.decode("utf-8", "replace")).encode("utf-8"), path)
         return sorted(set(leaks))
 
     def _scan(self, data: bytes, path: str) -> list[Leak]:
-        leaks = [
-            Leak(path, m.group().decode("ascii"), "身份证号码")
-            for m in _FULL_ID.finditer(data)
-            if m.group() not in self.public_uscc
-        ]
+        leaks = []
+        # the ID regex runs at 30 MB/s; a 17-digit run is rare, and finding one in the digit
+        # mask is a C-speed substring search
+        if _SEVENTEEN in data.translate(_DIGIT_MASK):
+            leaks = [
+                Leak(path, m.group().decode("ascii"), "身份证号码")
+                for m in _FULL_ID.finditer(data)
+                if m.group() not in self.public_uscc
+            ]
         if self.ac is not None:
             for idx, start, end in self.ac.find_matches_as_indexes(data):
                 kind = self.kinds[idx]
@@ -145,7 +151,7 @@ class LeakGate:
 
 
 def all_files(root: Path) -> list[str]:
-    out = []
+    out: list[str] = []
     for dirpath, _dirs, names in os.walk(root):
         rel = os.path.relpath(dirpath, root)
         out.extend(n if rel == "." else f"{rel}/{n}" for n in names)
@@ -199,13 +205,11 @@ def scan_index(gate: LeakGate, index: Path) -> list[Leak]:
     return leaks
 
 
-def check(gate: LeakGate, root: Path, index: Path | None = None, jobs: int | None = None) -> None:
+def report(leaks: list[Leak]) -> None:
     """Raise BuildError naming each file and text found; nothing found: return."""
-    leaks = scan_tree(gate, root, jobs)
-    if index is not None:
-        leaks += scan_index(gate, index)
     if not leaks:
         return
+    leaks = sorted(set(leaks))
     lines = [str(leak) for leak in leaks[:MAX_REPORTED]]
     more = f"\n  ……另有 {len(leaks) - MAX_REPORTED} 处" if len(leaks) > MAX_REPORTED else ""
     raise BuildError(
@@ -213,3 +217,11 @@ def check(gate: LeakGate, root: Path, index: Path | None = None, jobs: int | Non
         + "\n  ".join(lines)
         + more
     )
+
+
+def check(gate: LeakGate, root: Path, index: Path | None = None, jobs: int | None = None) -> None:
+    """Scan every file under `root` (and the index's stored fields); raise on any leak."""
+    leaks = scan_tree(gate, root, jobs)
+    if index is not None:
+        leaks += scan_index(gate, index)
+    report(leaks)

@@ -58,8 +58,11 @@ RENDERERS: list[str] = [
     "generator.exports:render",
     "generator.notices:render",
     "generator.stats:render",
+    "search.pages:render",
 ]
-INDEXERS: list[str] = []
+INDEXERS: list[str] = [
+    "search.indexer:build",
+]
 
 
 def _resolve(name: str) -> Callable[..., Any]:

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import gc
 import html as htmllib
-import logging
 import multiprocessing
 import os
+import shutil
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -32,16 +32,14 @@ from markupsafe import Markup
 from pelican import signals
 from pelican.generators import Generator
 
-from . import outputs, pages, sitemap
+from . import leakcheck, outputs, pages, sitemap
 from .outputs import NewsItem, OutputFile, RenderContext
 from .plan import PLAN_KEY, BuildPlan, as_of_from, in_place_plan, load_view
-from .policy import PublicRecord
 from .writer import PortalWriter
 
 PLUGIN = "generator.pelican_plugin"
 # Below this many record pages a process pool costs more than it saves.
 PARALLEL_MIN_RECORDS = 4000
-log = logging.getLogger(__name__)
 
 
 def sanitize(value: Any) -> Markup:
@@ -52,6 +50,16 @@ def sanitize(value: Any) -> Markup:
 def plain(value: Any) -> str:
     """HTML → its text, for summaries and the search index."""
     return " ".join(htmllib.unescape(nh3.clean(str(value or ""), tags=set())).split())
+
+
+def theme_texts(theme: str | os.PathLike[str]) -> list[str]:
+    """The theme's own words (templates): a withheld name inside them is not a leak."""
+    return [p.read_text(encoding="utf-8") for p in sorted(Path(theme, "templates").rglob("*.html"))]
+
+
+def make_gate(settings: dict[str, Any], view: Any) -> leakcheck.LeakGate:
+    # news text is not exempt: a news article naming a removed debtor is a leak
+    return leakcheck.LeakGate(view, [*theme_texts(settings["THEME"]), settings.get("SITENAME", "")])
 
 
 def _ours(settings: dict[str, Any]) -> bool:
@@ -71,7 +79,9 @@ def _initialized(pelican: Any) -> None:
     plan = settings.get(PLAN_KEY)
     if plan is None:
         plan = settings[PLAN_KEY] = in_place_plan(settings)
-        plan.in_place = True  # type: ignore[attr-defined]
+        for folder in (plan.index, plan.state):  # a crashed run's leftovers
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
     if plan.view is None:
         plan.as_of = as_of_from(settings, plan.as_of)
         plan.view = load_view(settings, plan.as_of, plan.drafts_ok)
@@ -100,7 +110,7 @@ def _finalized(pelican: Any) -> None:
     plan = _plan(pelican.settings)
     if plan.writer is not None:
         plan.manifest = plan.writer.finish()
-    if getattr(plan, "in_place", False):
+    if plan.in_place:
         from .build import commit_in_place
 
         commit_in_place(plan, pelican.settings)
@@ -141,7 +151,6 @@ class RecordsGenerator(Generator):
     """Writes the record pages, lists and other site pages, then every renderer's files."""
 
     def generate_context(self) -> None:
-        plan = _plan(self.settings)
         site_pages = [
             {"title": plain(p.title), "url": p.url}
             for p in sorted(self.context.get("pages", []), key=lambda p: (getattr(p, "menu_order", 0), p.slug))
@@ -149,7 +158,6 @@ class RecordsGenerator(Generator):
         # shared with Pelican's own templates (news, static pages) through the context
         self.context["site_pages"] = site_pages
         self.env.globals["site_pages"] = site_pages
-        self.context["PORTAL_VIEW_AS_OF"] = plan.view.as_of if plan.view else None
 
     def generate_output(self, writer: Any) -> None:
         plan = _plan(self.settings)
@@ -158,9 +166,10 @@ class RecordsGenerator(Generator):
         plan.news = news
         previous_state = plan.previous_state if plan.previous_state and plan.previous_state.is_dir() else None
         ctx = RenderContext(view=plan.view, settings=self.settings, news=news, env=self.env, state=previous_state)
+        if isinstance(writer, PortalWriter):
+            writer.gate = make_gate(self.settings, plan.view)
         site = pages.SitePages(ctx)
-        n_records = self._write_records(writer, site, plan.view.public)
-        n_pages = _write_all(writer, plan, site.all_but_records())
+        n_pages = self._write_site(writer, site)
         extra = [p["url"] for p in self.context["site_pages"]]
         n_pages += _write_all(writer, plan, sitemap.render(ctx, extra=extra))
         n_other = 0
@@ -172,16 +181,16 @@ class RecordsGenerator(Generator):
         plan.counts = {
             "public": len(plan.view.public),
             "notices": len(plan.view.notices),
-            "record_pages": n_records,
             "site_pages": n_pages,
             "other_files": n_other,
         }
 
-    def _write_records(self, writer: Any, site: pages.SitePages, records: tuple[PublicRecord, ...]) -> int:
-        jobs = self.settings.get("PORTAL_JOBS") or os.cpu_count() or 1
-        if jobs < 2 or len(records) < PARALLEL_MIN_RECORDS or not isinstance(writer, PortalWriter):
-            return _write_all(writer, None, site.records(records))
-        return _write_parallel(writer, site, records, jobs)
+    def _write_site(self, writer: Any, site: pages.SitePages) -> int:
+        jobs = site.jobs()
+        procs = self.settings.get("PORTAL_JOBS") or os.cpu_count() or 1
+        if procs < 2 or len(site.view.public) < PARALLEL_MIN_RECORDS or not isinstance(writer, PortalWriter):
+            return _write_all(writer, None, site.all())
+        return _write_parallel(writer, site, jobs, procs)
 
 
 def _write_all(writer: Any, plan: BuildPlan | None, files: Any) -> int:
@@ -208,31 +217,30 @@ def _write_plain(root: str, f: OutputFile) -> None:
     path.write_bytes(f.data)
 
 
-# The forked workers find their job here (inherited at fork, never pickled).
-_JOB: tuple[PortalWriter, pages.SitePages, tuple[PublicRecord, ...]] | None = None
+# The forked workers find their work here (inherited at fork, never pickled).
+_WORK: tuple[PortalWriter, pages.SitePages, list[pages.Job]] | None = None
 
 
-def _render_chunk(bounds: tuple[int, int]) -> dict[str, Any]:
-    assert _JOB is not None
-    writer, site, records = _JOB
-    writer.entries = {}
-    for f in site.records(records[bounds[0] : bounds[1]]):
-        writer.write_output(f)
-    return writer.entries
+def _run_job(index: int) -> tuple[int, dict[str, Any], list[Any]]:
+    assert _WORK is not None
+    writer, site, jobs = _WORK
+    writer.entries, writer.leaks = {}, []
+    n = writer.write_outputs(site.run(jobs[index]))
+    return n, writer.entries, writer.leaks
 
 
-def _write_parallel(writer: PortalWriter, site: pages.SitePages, records: tuple[PublicRecord, ...], jobs: int) -> int:
-    """Record pages in `jobs` forked processes; each writes its share and returns its manifest."""
-    global _JOB
-    size = max(500, len(records) // (jobs * 8))
-    bounds = [(i, min(i + size, len(records))) for i in range(0, len(records), size)]
-    _JOB = (writer, site, records)
+def _write_parallel(writer: PortalWriter, site: pages.SitePages, jobs: list[pages.Job], procs: int) -> int:
+    """Site pages in `procs` forked processes; each writes its jobs' files, returns their manifest."""
+    global _WORK
+    _WORK = (writer, site, jobs)
     gc.freeze()  # keep the parent's objects out of the children's GC: fewer copied pages
+    n = 0
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            for entries in pool.imap_unordered(_render_chunk, bounds):
-                writer.merge(entries)
+        with multiprocessing.get_context("fork").Pool(procs) as pool:
+            for count, entries, leaks in pool.imap_unordered(_run_job, range(len(jobs))):
+                writer.merge(entries, leaks)
+                n += count
     finally:
-        _JOB = None
+        _WORK = None
         gc.unfreeze()
-    return len(records)
+    return n

@@ -9,7 +9,6 @@ path from record files to a PublicView.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -46,6 +45,7 @@ class BuildPlan:
     view: PublicView | None = None
     as_of: date | None = None
     drafts_ok: bool = False
+    in_place: bool = False  # a plain `pelican` run: no staging, the plugin commits at the end
     # filled in by the plugin while Pelican runs
     manifest: dict[str, ManifestEntry] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
@@ -129,9 +129,5 @@ def in_place_plan(settings: dict[str, Any]) -> BuildPlan:
         state=state / (BUILD_STATE + ".new"),
         previous_output=output if output.is_dir() else None,
         previous_state=live_state if live_state.is_dir() else None,
+        in_place=True,
     )
-
-
-def ensure_dir(path: Path) -> Path:
-    os.makedirs(path, exist_ok=True)
-    return path

@@ -113,14 +113,14 @@ def _walk(node: yaml.Node, path: tuple[str | int, ...], lines: Lines, seen: set[
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _BASE + "str":
                 raise _Fail(key_node.start_mark.line + 1, "E003", _field(path), "字段名必须是文字")
             # interned: 100k records share one copy of each key and key path (memory)
-            key = sys.intern(key_node.value)
-            key_path = (*path, key)
+            name: str = sys.intern(key_node.value)
+            key_path: tuple[str | int, ...] = (*path, name)
             if len(_PATHS) < 4096:  # bounded: junk files cannot grow it without end
                 key_path = _PATHS.setdefault(key_path, key_path)
-            if key in result:
+            if name in result:
                 raise _Fail(key_node.start_mark.line + 1, "E003", _field(key_path), "字段重复出现")
             lines[key_path] = key_node.start_mark.line + 1
-            result[key] = _walk(value_node, key_path, lines, seen, depth + 1)
+            result[name] = _walk(value_node, key_path, lines, seen, depth + 1)
         return result
     if isinstance(node, yaml.SequenceNode):
         items = []

@@ -217,3 +217,151 @@ def test_golden_record_page(tmp_path):
         GOLDEN.parent.mkdir(exist_ok=True)
         GOLDEN.write_text(page, encoding="utf-8")
     assert page == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_parallel_workers_write_the_same_site(tmp_path, monkeypatch):
+    """The forked fast path (used from PARALLEL_MIN_RECORDS up) and the serial path agree."""
+    from generator import pelican_plugin
+
+    s = make_site(tmp_path)
+    s.build(output=tmp_path / "serial", settings={"PORTAL_JOBS": 1, "PORTAL_PER_PAGE": 1})
+    monkeypatch.setattr(pelican_plugin, "PARALLEL_MIN_RECORDS", 0)
+    monkeypatch.setattr("generator.pages.RECORDS_PER_JOB", 1)
+    monkeypatch.setattr("generator.pages.PAGES_PER_JOB", 1)
+    result = s.build(output=tmp_path / "parallel", settings={"PORTAL_JOBS": 2, "PORTAL_PER_PAGE": 1})
+    assert tree(tmp_path / "parallel") == tree(tmp_path / "serial")
+    manifest = (paths.state_dir(tmp_path / "parallel") / "build" / "manifest.json").read_text(encoding="utf-8")
+    assert manifest.count("index.html") == sum(1 for f in tree(tmp_path / "parallel") if f.endswith("index.html"))
+    assert result.files_written == len(tree(tmp_path / "parallel"))
+
+
+def test_fast_pages_equal_full_template_renders(tmp_path):
+    """FastPage (chrome rendered once) gives the bytes of a full render, for every page."""
+    from generator import pages
+
+    s = make_site(tmp_path)
+    result = s.build(settings={"PORTAL_PER_PAGE": 1})
+    env = pages.theme_env(read_settings(str(SETTINGS), override=s.overrides(PORTAL_PER_PAGE=1)))
+    env.globals["site_pages"] = [{"title": "纠正申请", "url": "correction/"}]
+    site = pages.SitePages(outputs.RenderContext(view=result.view, settings=env.globals, env=env))
+    full = env.get_template("record.html")
+    for f, r in zip(site.records(result.view.public), result.view.public, strict=True):
+        assert f.data.decode() == full.render(r=r)
+        assert f.data == (s.output / f.path).read_bytes()
+    spec = site.specs[0]
+    listing = env.get_template("list.html")
+    for f in site.list_pages(spec):
+        n = int(f.path.split("/")[-2]) if "/page/" in f.path else 1
+        pager = pages.Pager(spec.base, n, len(spec.rows), len(spec.rows))
+        expected = listing.render(
+            pager=pager, rows=spec.rows[n - 1 : n], heading=spec.heading, nav_active=spec.nav, feed=None,
+            crumb=None, ground=None, row=site.row,
+        )  # fmt: skip
+        assert f.data.decode() == expected
+        assert f.data == (s.output / f.path).read_bytes()
+
+
+def test_as_of_decides_what_is_public(tmp_path):
+    s = make_site(tmp_path)
+    assert not (s.output / "debtors/2026-lu0502-zhi-2003").exists()
+    later = s.build(as_of=date(2026, 12, 20))  # the future record's listing day
+    assert later.as_of == date(2026, 12, 20)
+    assert (s.output / "debtors/2026-lu0502-zhi-2003/index.html").is_file()
+    assert "2026年12月20日" in (s.output / "index.html").read_text(encoding="utf-8")
+
+
+def test_build_refuses_drafts(tmp_path):
+    from .sitefixture import draft_record
+
+    s = make_site(tmp_path)
+    write(s.records, "lu0502/draft.yaml", draft_record())
+    with pytest.raises(ContentErrors) as exc:
+        s.build()
+    assert "E040" in str(exc.value)
+    assert not s.output.exists()
+
+
+def _leaky_renderer(ctx):
+    yield outputs.OutputFile("data/leak.csv", "姓名\n孙expired\n".encode())
+
+
+def _leaky_indexer(ctx, index_dir):
+    from whoosh import fields, index
+
+    ix = index.create_in(str(index_dir), fields.Schema(name=fields.STORED, text=fields.TEXT))
+    with ix.writer() as w:
+        w.add_document(name="（2026）鲁0502执2003号", text="x")
+
+
+@pytest.mark.parametrize(
+    "hook, where",
+    [("RENDERERS", "data/leak.csv: 姓名/名称「孙expired」"), ("INDEXERS", "执行案号「（2026）鲁0502执2003号」")],
+)
+def test_leak_gate_scans_renderer_files_and_index(tmp_path, monkeypatch, hook, where):
+    s = make_site(tmp_path)
+    s.build()
+    live = _live(s)
+    name = "_leaky_renderer" if hook == "RENDERERS" else "_leaky_indexer"
+    monkeypatch.setattr(outputs, hook, [*getattr(outputs, hook), f"tests.test_site_build:{name}"])
+    with pytest.raises(BuildError) as exc:
+        s.build()
+    assert where in str(exc.value)
+    assert _live(s) == live
+
+
+def test_record_pages_do_not_change_with_the_build_date(tmp_path):
+    """rsync-friendly daily builds: a record page depends on its record, not on the date."""
+    s = make_site(tmp_path)
+    s.build()
+    before = tree(s.output, mtimes=True)
+    result = s.build(as_of=date(2026, 11, 26))
+    after = tree(s.output, mtimes=True)
+    pages = [f for f in before if f.startswith("debtors/20")]
+    assert pages and all(after[f] == before[f] for f in pages)
+    assert after["index.html"] != before["index.html"]  # the home page says the date
+    assert result.files_unchanged >= len(pages)
+
+
+def test_slug_collision_is_a_build_error(tmp_path):
+    s = make_site(tmp_path)
+    (s.content / "pages" / "removals.md").write_text("Title: 删除\nSlug: removals\n\n正文\n", encoding="utf-8")
+    with pytest.raises(BuildError, match="Slug"):
+        s.build()
+    assert not s.output.exists()
+
+
+def test_one_build_at_a_time(tmp_path):
+    import fcntl
+
+    s = make_site(tmp_path)
+    s.build()
+    with open(paths.state_dir(s.output) / "lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        with pytest.raises(BuildError, match="另一个构建正在进行"):
+            s.build()
+
+
+def test_output_retention_entries_follow_the_site(tmp_path):
+    s = make_site(tmp_path)
+    s.build()
+    (s.output / ".git").mkdir()
+    (s.output / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    s.build(settings={"OUTPUT_RETENTION": [".git"]})
+    assert (s.output / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"
+
+
+def test_plain_pelican_run_refuses_a_leak(tmp_path):
+    s = make_site(tmp_path)
+    (s.content / "news" / "leak.md").write_text(
+        "Title: 履行完毕\nDate: 2026-11-10\nSlug: leak\n\n被执行人钱removed已履行完毕。\n", encoding="utf-8"
+    )
+    settings = read_settings(str(SETTINGS), override=s.overrides(OUTPUT_PATH=str(tmp_path / "pelican")))
+    with pytest.raises(BuildError, match="钱removed"):
+        Pelican(settings).run()
+    assert not (paths.state_dir(tmp_path / "pelican") / "build").exists()  # state not committed
+
+
+def test_missing_settings_file_is_a_usage_error(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["build"]) == 2
+    assert "找不到设置文件" in capsys.readouterr().err

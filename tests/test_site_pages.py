@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -85,7 +84,13 @@ def test_person_record_page_has_every_art6_field(site):
 def test_record_page_carries_the_correction_notice(site):
     doc = site.page("debtors/2024-lu0502-zhi-1234/")
     notice = texts(doc, "section.notice")[0]
-    for words in ("书面纠正申请", "十五日内审查", "三个工作日内纠正", "十日内向上一级人民法院申请复议", "东营市东营区人民法院"):
+    for words in (
+        "书面纠正申请",
+        "十五日内审查",
+        "三个工作日内纠正",
+        "十日内向上一级人民法院申请复议",
+        "东营市东营区人民法院",
+    ):
         assert words in notice
     assert doc.cssselect('section.notice a[href="/correction/"]')
 
@@ -142,7 +147,13 @@ def test_browse_indexes_and_lists_with_their_feeds(site):
 def test_home_page(site):
     home = site.page("")
     stats = dict(zip(texts(home, ".stats dt"), texts(home, ".stats dd"), strict=True))
-    assert stats == {"公开记录": "3 条", "自然人": "2 条", "法人或其他组织": "1 条", "执行法院": "2 个", "近期删除公告": "1 条"}
+    assert stats == {
+        "公开记录": "3 条",
+        "自然人": "2 条",
+        "法人或其他组织": "1 条",
+        "执行法院": "2 个",
+        "近期删除公告": "1 条",
+    }
     assert texts(home, "table tbody th") == ["赵六", "东营鑫盛商贸有限公司", "张三丰"]
     assert home.cssselect('a[href="/news/action/"]')
     form = home.cssselect('form[role=search][aria-label="查询失信被执行人"]')[0]
@@ -202,8 +213,8 @@ def test_noindex_records_setting(tmp_path):
     s = make_site(tmp_path)
     s.build(settings={"PORTAL_NOINDEX_RECORDS": True})
     doc = s.page("debtors/2024-lu0502-zhi-1234/")
-    assert doc.cssselect('meta[name=robots][content=noindex]')
-    assert not s.page("debtors/").cssselect('meta[name=robots]')
+    assert doc.cssselect("meta[name=robots][content=noindex]")
+    assert not s.page("debtors/").cssselect("meta[name=robots]")
     assert b"/debtors/2024-lu0502-zhi-1234/" not in (s.output / "sitemaps/sitemap-1.xml").read_bytes()
 
 
@@ -242,3 +253,34 @@ def test_records_dir_setting(tmp_path):
     assert (s.output / "debtors/2024-lu0502-zhi-1234/index.html").exists()
 
 
+def test_fast_page_falls_back_when_the_chrome_depends_on_the_page():
+    import jinja2
+
+    from generator import pages
+
+    env = jinja2.Environment(
+        loader=jinja2.DictLoader({
+            "base.html": "<title>{% block title %}{% endblock %}</title>{% block content %}{% endblock %}<p>{{ x }}</p>",
+            "page.html": '{% extends "base.html" %}{% block title %}{{ t }}{% endblock %}{% block content %}{{ c }}{% endblock %}',
+        }),
+        autoescape=True,
+    )  # fmt: skip
+    tpl = env.get_template("page.html")
+    render = pages.fast_or_full(tpl, {"t": "a", "c": "b", "x": 1}, {"t": "c", "c": "d", "x": 2})
+    assert render == tpl.render  # x is in the chrome: no fast path
+    fast = pages.fast_or_full(tpl, {"t": "a", "c": "b<", "x": 1}, {"t": "c", "c": "d", "x": 1})
+    assert fast != tpl.render
+    assert fast(t="z", c="<y>", x=1) == tpl.render(t="z", c="<y>", x=1) == "<title>z</title>&lt;y&gt;<p>1</p>"
+
+
+def test_site_with_no_public_record(tmp_path):
+    from datetime import date
+
+    removed = record(status="removed", removed_on=date(2026, 11, 1), removal_reason="performed")
+    s = make_site(tmp_path, {"a.yaml": removed}, news=False)
+    result = s.build()
+    assert result.public == 0
+    assert "暂无公开记录" in s.page("debtors/").text_content()
+    assert "暂无新闻" in s.page("").text_content()
+    assert [c.text_content() for c in s.page("removals/").cssselect("tbody th")] == ["（2024）鲁0502执1234号"]
+    assert grep_tree(s.output, "张三丰") == []

@@ -89,7 +89,9 @@ def test_a_minor_that_slips_past_the_checker_is_still_withheld(tmp_path):
 
 
 def test_withheld_record_pages_from_an_earlier_build_do_not_survive(tmp_path):
-    s = make_site(tmp_path, {"a.yaml": record(), "b.yaml": record(case_number="（2024）鲁0502执5001号", debtor__name="冯later")})
+    s = make_site(
+        tmp_path, {"a.yaml": record(), "b.yaml": record(case_number="（2024）鲁0502执5001号", debtor__name="冯later")}
+    )
     s.build()
     assert (s.output / "debtors/2024-lu0502-zhi-5001/index.html").is_file()
     write(s.records, "b.yaml", record(
