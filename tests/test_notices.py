@@ -24,6 +24,7 @@ def files(outputs):
     """The public files of a renderer's output, by path."""
     return {f.path: f.data for f in outputs if not f.state}
 
+
 PERSON = record()
 ORG = record(case_number="（2025）鲁05执77号", court="东营市中级人民法院", region_code="370500", debtor=dict(ORG_DEBTOR),
              basis={"issuer": "东营市中级人民法院", "document": "（2024）鲁05民初1号"},
