@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from .artifacts import ROOT
 from .sitefixture import CHROMIUM, FixtureSite, build_fixture_site, serve
 
 LAUNCH_ARGS = [
@@ -50,8 +49,6 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FixtureSite]:
-    if not (ROOT / "search" / "service.py").is_file():  # until branch search is merged
-        pytest.skip("search/service.py 尚未合入：浏览器测试需要真实的搜索服务")
     built = build_fixture_site(tmp_path_factory.mktemp("browser-site"))
     with serve(built) as running:
         yield running
