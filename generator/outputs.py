@@ -56,8 +56,13 @@ Indexer = Callable[[RenderContext, Path], None]
 RENDERERS: list[str] = [
     "generator.feeds:render",
     "generator.exports:render",
+    "generator.notices:render",
+    "generator.stats:render",
+    "search.pages:render",
 ]
-INDEXERS: list[str] = []
+INDEXERS: list[str] = [
+    "search.indexer:build",
+]
 
 
 def _resolve(name: str) -> Callable[..., Any]:

@@ -7,5 +7,7 @@ from . import (  # noqa: F401
     import_,
     mask,
     remove,
+    search,
+    serve,
     vet,
 )

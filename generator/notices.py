@@ -1,0 +1,173 @@
+"""Printable notices (公告): one A4 page per public record, with a QR code back to its page.
+
+Courts print these for notice boards and the press. The page is `/debtors/<id>/notice/`; the
+print stylesheet (theme/static/css/print.css) hides the site chrome but keeps the demo banner.
+The QR code is made at build time by segno as inline SVG, so the page needs no JavaScript and
+no image request.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import segno
+from markupsafe import Markup, escape
+
+from .outputs import OutputFile, RenderContext
+from .pagecontext import page_context
+from .policy import PublicRecord
+
+# Level M survives a crease or a smudge on a notice board; the version follows from the URL length.
+QR_ERROR = "m"
+QUIET_ZONE = 4  # modules of white around the code, as ISO/IEC 18004 asks
+# segno scores all eight masks in pure Python: ≈ 6 ms a code, most of a notice's cost. The symbol
+# is a pure function of the encoded text, so each build keeps the matrices in this state file
+# and the next build reuses them: same bytes, ≈ 0.1 ms a code.
+MATRIX_CACHE = "notices/qr-matrices.tsv"
+_DARK_RUN = re.compile(rb"\x01+")
+_TO_BITS = bytes.maketrans(b"\x00\x01", b"01")
+_FROM_BITS = bytes.maketrans(b"01", b"\x00\x01")
+
+Matrix = list[bytes]  # rows of 0 (light) / 1 (dark) bytes, as segno's QRCode.matrix
+
+
+def record_link(settings: dict[str, Any], record: PublicRecord) -> str:
+    """What the QR code encodes: the record page's absolute URL.
+
+    With an empty SITEURL (local preview) there is no absolute address to give, so the code
+    holds the site-relative path `/debtors/<id>/`; publishconf.py sets SITEURL for the real site.
+    """
+    siteurl = str(settings.get("SITEURL") or "").rstrip("/")
+    return f"{siteurl}/{record.url}"
+
+
+def qr_matrix(text: str) -> Matrix:
+    """The QR symbol for `text` (segno, error level M, best mask), without quiet zone."""
+    return [bytes(row) for row in segno.make(text, error=QR_ERROR, micro=False).matrix]
+
+
+def svg_path(matrix: Matrix) -> str:
+    """One path of 1-unit strokes over the dark runs, quiet zone included in the coordinates.
+
+    The same commands segno's SVG writer emits (absolute start, then relative moves), so the
+    bytes equal `segno.make(text).svg_inline(border=4, ...)`'s path, at a twentieth of its time.
+    """
+    parts: list[str] = []
+    cx = cy = -1
+    for y, row in enumerate(matrix, start=QUIET_ZONE):
+        for run in _DARK_RUN.finditer(row):
+            x, n = run.start() + QUIET_ZONE, run.end() - run.start()
+            parts.append(f"M{x} {y}.5h{n}" if cx < 0 else f"m{x - cx} {y - cy}h{n}")
+            cx, cy = x + n, y
+    return "".join(parts)
+
+
+def qr_svg(matrix: Matrix, label: str) -> Markup:
+    """Inline SVG (no XML declaration, no namespace: HTML5 embeds it), scaled by CSS.
+
+    Light modules are drawn white so the code scans on a dark screen too; 132 px on screen,
+    print.css sets the printed size in millimetres.
+    """
+    size = len(matrix) + 2 * QUIET_ZONE
+    return Markup(
+        f'<svg role="img" aria-label="{escape(label)}" width="132" height="132" viewBox="0 0 {size} {size}" class="qr">'
+        f'<path fill="#fff" d="M0 0h{size}v{size}h-{size}z"/><path stroke="#000" d="{svg_path(matrix)}"/></svg>'
+    )
+
+
+def pack(matrix: Matrix) -> str:
+    bits = b"".join(matrix).translate(_TO_BITS)
+    return base64.b64encode(int(bits, 2).to_bytes((len(bits) + 7) // 8, "big")).decode("ascii")
+
+
+def unpack(data: str, size: int) -> Matrix:
+    bits = bin(int.from_bytes(base64.b64decode(data), "big"))[2:].zfill(size * size).encode("ascii")
+    flat = bits.translate(_FROM_BITS)
+    return [flat[i * size : (i + 1) * size] for i in range(size)]
+
+
+def _read_cache(state: Path | None) -> dict[str, tuple[str, int]]:
+    """text → (packed matrix, size) from the previous build; unreadable lines are ignored."""
+    if state is None:
+        return {}
+    try:
+        lines = (state / MATRIX_CACHE).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return {}
+    cache: dict[str, tuple[str, int]] = {}
+    for line in lines:
+        fields = line.split("\t")
+        if len(fields) == 3 and fields[1].isdigit() and 21 <= int(fields[1]) <= 177:
+            cache[fields[0]] = (fields[2], int(fields[1]))
+    return cache
+
+
+_FINDER = (b"\x01" * 7, b"\x01\x00\x00\x00\x00\x00\x01", b"\x01\x00\x01\x01\x01\x00\x01")
+
+
+def _looks_like_qr(matrix: Matrix, size: int) -> bool:
+    """The three finder patterns where they belong: a truncated or garbled cache line fails."""
+    rows = (0, 1, 2, 3, 4, 5, 6)
+    want = (_FINDER[0], _FINDER[1], _FINDER[2], _FINDER[2], _FINDER[2], _FINDER[1], _FINDER[0])
+    return all(
+        matrix[r][:7] == w and matrix[r][size - 7 :] == w and matrix[size - 7 + r][:7] == w
+        for r, w in zip(rows, want, strict=True)
+    )
+
+
+def _cached(entry: tuple[str, int]) -> Matrix | None:
+    """A matrix from the cache, or None when the line is not a well-formed symbol."""
+    data, size = entry
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except ValueError:
+        return None
+    if (size - 17) % 4 or len(raw) != (size * size + 7) // 8 or int.from_bytes(raw, "big") >= 1 << size * size:
+        return None
+    matrix = unpack(data, size)
+    return matrix if _looks_like_qr(matrix, size) else None
+
+
+# Below this many new codes a process pool costs more than it saves.
+PARALLEL_MIN_CODES = 400
+
+
+def _new_matrices(texts: list[str], jobs: int) -> dict[str, Matrix]:
+    """segno on the codes the cache lacks; on several processes when there are many (cold build)."""
+    if jobs > 1 and len(texts) >= PARALLEL_MIN_CODES:
+        with ProcessPoolExecutor(jobs) as pool:
+            return dict(zip(texts, pool.map(qr_matrix, texts, chunksize=64), strict=True))
+    return {text: qr_matrix(text) for text in texts}
+
+
+def render(ctx: RenderContext) -> Iterator[OutputFile]:
+    """`debtors/<id>/notice/index.html` for every public record, and the matrix cache (state)."""
+    base = page_context(ctx)
+    template = ctx.env.get_template("notice.html")
+    cache = _read_cache(ctx.state)
+    links = {record.id: record_link(ctx.settings, record) for record in ctx.view.public}
+    matrices: dict[str, Matrix] = {}
+    for link in links.values():
+        # a tab or newline in SITEURL would break the cache file: such a link is never cached
+        if link in cache and link.isprintable() and (m := _cached(cache[link])) is not None:
+            matrices[link] = m
+    jobs = int(base.get("PORTAL_JOBS") or os.cpu_count() or 1)
+    matrices.update(_new_matrices(sorted(set(links.values()) - set(matrices)), jobs))
+    for record in ctx.view.public:
+        link = links[record.id]
+        html = template.render(
+            base,
+            record=record,
+            record_link=link,
+            qr=qr_svg(matrices[link], f"二维码：{link}"),
+            page_url=f"{record.url}notice/",
+        )
+        yield OutputFile(f"{record.url}notice/index.html", html.encode("utf-8"))
+    lines = "".join(f"{t}\t{len(m)}\t{pack(m)}\n" for t, m in sorted(matrices.items()) if t.isprintable())
+    yield OutputFile(MATRIX_CACHE, lines.encode("utf-8"), state=True)

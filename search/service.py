@@ -1,0 +1,305 @@
+"""The search service: a WSGI app that reads only the index folder (Whoosh + site.json).
+
+    GET /api/search?q=&court=&region=&ground=&kind=&page=   JSON (SPEC §4)
+    GET /search/?q=…                                         HTML results in the site's theme
+    GET /search/                                             the search form
+
+Run by gunicorn in production (`gunicorn 'search.service:create_app()'`, index folder from
+CHENGLAI_INDEX) and by `chenglai serve` locally. Bad queries answer 400, never 500. Nothing
+here logs a query: it may hold a name or an ID number.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import jinja2
+from markupsafe import escape
+from whoosh import index
+from whoosh.searching import Searcher
+
+from generator.errors import SearchError
+from generator.records import KINDS
+
+from . import analysis
+from . import query as sq
+from .indexer import SITE_FILE
+
+log = logging.getLogger(__name__)
+
+StartResponse = Callable[..., Any]
+MAX_QUERY_STRING = 2048
+PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "theme" / "templates"
+KIND_LABELS = {**KINDS, "news": "执行新闻"}
+
+
+@dataclass
+class Generation:
+    """One build's index as this process sees it: shared by threads; searchers are per thread."""
+
+    key: tuple[int, int, int]
+    ix: Any
+    site: dict[str, Any]
+    places: tuple[sq.Place, ...]
+    env: jinja2.Environment
+    headers: list[tuple[str, str]]
+
+
+def security_headers(siteurl: str = "") -> list[tuple[str, str]]:
+    """Headers every response carries. The theme's CSS comes from SITEURL, which may be absolute."""
+    origin = ""
+    if siteurl.startswith(("http://", "https://")):
+        parts = urlsplit(siteurl)
+        origin = f" {parts.scheme}://{parts.netloc}"
+    csp = (
+        f"default-src 'none'; style-src 'self'{origin}; img-src 'self'{origin} data:; "
+        f"script-src 'self'{origin}; form-action 'self'{origin}; base-uri 'none'; frame-ancestors 'none'"
+    )
+    return [
+        ("Content-Security-Policy", csp),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        # a query may hold a person's name: never send it on to another site
+        ("Referrer-Policy", "no-referrer"),
+        ("Cache-Control", "no-store"),
+    ]
+
+
+def _index_key(index_dir: Path) -> tuple[int, int, int] | None:
+    """Identity of the live index folder: a build swaps in a new folder (new inode) or writes a
+    new generation into it (new mtime). One stat per request."""
+    try:
+        st = os.stat(index_dir)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_mtime_ns)
+
+
+class SearchApp:
+    """WSGI app over one index folder; re-opens the index when a new build is swapped in."""
+
+    def __init__(self, index_dir: str | Path, per_page: int = sq.PER_PAGE, timelimit: float = sq.TIME_LIMIT):
+        self.index_dir = Path(index_dir)
+        self.per_page = per_page
+        self.timelimit = timelimit
+        self._lock = threading.Lock()
+        self._generation: Generation | None = None
+        self._local = threading.local()  # searchers are not thread-safe: one per thread
+
+    # ------------------------------------------------------------ index generations
+
+    def generation(self) -> Generation:
+        key = _index_key(self.index_dir)
+        gen = self._generation
+        if gen is not None and gen.key == key:
+            return gen
+        with self._lock:
+            gen = self._generation
+            if gen is not None and gen.key == key:
+                return gen
+            if key is None or not index.exists_in(str(self.index_dir)):
+                raise SearchError("搜索索引尚未建立：请先运行 chenglai build", 503)
+            gen = self._open(key)
+            old, self._generation = self._generation, gen
+        if old is not None:
+            log.info("search index re-opened: %s", self.index_dir)
+        return gen
+
+    def _open(self, key: tuple[int, int, int]) -> Generation:
+        ix = index.open_dir(str(self.index_dir))
+        try:
+            site = json.loads((self.index_dir / SITE_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            site = {}
+        templates = Path(site.get("templates") or PACKAGE_TEMPLATES)
+        if not (templates / "search.html").is_file():
+            templates = PACKAGE_TEMPLATES  # index built from another checkout: use our own theme
+        env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), autoescape=True, trim_blocks=False)
+        places = sq.places_from_facets(site.get("facets") or {})
+        return Generation(key, ix, site, places, env, security_headers(site.get("SITEURL", "")))
+
+    def warm(self) -> None:
+        """Load jieba's dictionary and open the index now, not on a visitor's first request."""
+        analysis.words("预热")
+        try:
+            self.generation()
+        except SearchError:
+            pass  # no index yet: requests answer 503 until a build writes one
+
+    def searcher(self, gen: Generation) -> Searcher:
+        local = self._local
+        if getattr(local, "key", None) != gen.key:
+            old = getattr(local, "searcher", None)
+            if old is not None:
+                old.close()
+            local.searcher = gen.ix.searcher()
+            local.key = gen.key
+        return local.searcher  # type: ignore[no-any-return]
+
+    def search(self, text: str, filters: sq.Filters, page: int) -> sq.Page:
+        gen = self.generation()
+        parsed = sq.parse(text, gen.places)
+        return sq.run(self.searcher(gen), parsed, filters, page, self.per_page, self.timelimit)
+
+    # ------------------------------------------------------------ WSGI
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO") or "/"
+        method = environ.get("REQUEST_METHOD", "GET")
+        api = path.startswith("/api/")
+        try:
+            if method not in ("GET", "HEAD"):
+                raise SearchError("只支持 GET 请求", 405)
+            if path == "/api/search":
+                status, ctype, body = self._api(environ)
+            elif path in ("/search/", "/search", "/search/index.html"):
+                status, ctype, body = self._html(environ)
+            else:
+                raise SearchError("页面不存在", 404)
+        except SearchError as exc:
+            status, ctype, body = self._error(exc, api)
+        except Exception as exc:  # never a traceback page; the log has the frames, not the message
+            # (an exception's message may quote what was typed: a name, an ID number)
+            frames = "".join(traceback.format_tb(exc.__traceback__))
+            log.error("search request failed: %s %s\n%s", path, type(exc).__name__, frames)
+            status, ctype, body = self._error(SearchError("搜索服务内部错误，请稍后再试", 500), api)
+        headers = [("Content-Type", ctype), ("Content-Length", str(len(body)))]
+        headers += self._headers()
+        if status.startswith("405"):
+            headers.append(("Allow", "GET, HEAD"))
+        start_response(status, headers)
+        return [b""] if method == "HEAD" else [body]
+
+    def _headers(self) -> list[tuple[str, str]]:
+        gen = self._generation
+        return gen.headers if gen is not None else security_headers()
+
+    @staticmethod
+    def _params(environ: dict[str, Any]) -> dict[str, str]:
+        raw = environ.get("QUERY_STRING", "")
+        if len(raw) > MAX_QUERY_STRING:
+            raise SearchError("请求参数过长")
+        try:
+            parsed = parse_qs(raw, keep_blank_values=True, errors="strict", max_num_fields=20)
+        except (UnicodeDecodeError, ValueError):
+            raise SearchError("请求参数编码不正确（应为 UTF-8）") from None
+        return {k: v[0] for k, v in parsed.items()}
+
+    def _query(self, params: dict[str, str]) -> tuple[str, sq.Filters, int]:
+        filters = sq.parse_filters(params.get("court"), params.get("region"), params.get("ground"), params.get("kind"))
+        return params.get("q", ""), filters, sq.parse_page(params.get("page"))
+
+    def _api(self, environ: dict[str, Any]) -> tuple[str, str, bytes]:
+        text, filters, page = self._query(self._params(environ))
+        result = self.search(text, filters, page)
+        return "200 OK", "application/json; charset=utf-8", _json(result.as_json())
+
+    def _html(self, environ: dict[str, Any]) -> tuple[str, str, bytes]:
+        params = self._params(environ)
+        if "q" not in params:
+            gen = self.generation()
+            return "200 OK", "text/html; charset=utf-8", render_page(gen.env, gen.site, filters=sq.Filters())
+        try:
+            text, filters, page = self._query(params)
+            result = self.search(text, filters, page)
+        except SearchError as exc:
+            if exc.status >= 500 and exc.status != 503:
+                raise
+            gen = self.generation()
+            body = render_page(gen.env, gen.site, query=sq.masked_echo(params.get("q", "")[:200]), error=str(exc),
+                               filters=sq.Filters())  # fmt: skip
+            return _status(exc.status), "text/html; charset=utf-8", body
+        gen = self.generation()
+        return "200 OK", "text/html; charset=utf-8", render_page(gen.env, gen.site, result=result, filters=filters)
+
+    def _error(self, exc: SearchError, api: bool) -> tuple[str, str, bytes]:
+        status = exc.status if exc.status in _REASONS else 400
+        if api:
+            return _status(status), "application/json; charset=utf-8", _json({"error": str(exc), "status": status})
+        body = f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>{status}</title><p>{_esc(str(exc))}</p></html>'
+        return _status(status), "text/html; charset=utf-8", body.encode("utf-8")
+
+
+_REASONS = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error",
+            503: "Service Unavailable"}  # fmt: skip
+
+
+def _status(code: int) -> str:
+    return f"{code} {_REASONS.get(code, 'Bad Request')}"
+
+
+def _esc(text: str) -> str:
+    return str(escape(text))
+
+
+def _json(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def page_numbers(page: int, pages: int, width: int = 2) -> list[int]:
+    """Page links around the current one, plus the first and the last."""
+    around = range(max(1, page - width), min(pages, page + width) + 1)
+    return sorted({1, pages, *around})
+
+
+def render_page(env: jinja2.Environment, site: dict[str, Any], *, result: sq.Page | None = None,
+                query: str = "", error: str | None = None, filters: sq.Filters | None = None,
+                static: bool = False) -> bytes:  # fmt: skip
+    """The search page: form, optional results or error. Shared by the service and search.pages."""
+    search_url = site.get("PORTAL_SEARCH_URL", "/search/")
+
+    def page_url(n: int) -> str:
+        assert result is not None
+        params = {"q": result.query, **result.filters.as_dict()}
+        if n > 1:
+            params["page"] = str(n)
+        return f"{search_url}?{urlencode(params)}"
+
+    context = {
+        **(site.get("context") or {}),
+        "SITENAME": site.get("SITENAME", ""),
+        "SITEURL": site.get("SITEURL", ""),
+        "PORTAL_DEMO": site.get("PORTAL_DEMO", False),
+        "PORTAL_SEARCH_URL": search_url,
+        "query": result.query if result else query,
+        "page": result,
+        "page_numbers": page_numbers(result.page, result.pages) if result else [],
+        "page_url": page_url,
+        "error": error,
+        "facets": site.get("facets") or {},
+        "filters": (filters or sq.Filters()).__dict__,
+        "kind_labels": KIND_LABELS,
+        "static": static,
+    }
+    html = env.get_template("search.html").render(context)
+    return html.encode("utf-8")
+
+
+def make_app(index_dir: str | Path, **kwargs: Any) -> SearchApp:
+    return SearchApp(index_dir, **kwargs)
+
+
+def default_index_dir() -> Path:
+    """CHENGLAI_INDEX, else the index of the site built into ./output."""
+    configured = os.environ.get("CHENGLAI_INDEX")
+    if configured:
+        return Path(configured)
+    from generator.paths import index_dir
+
+    return index_dir(Path("output"))
+
+
+def create_app() -> SearchApp:
+    """Factory for gunicorn: `gunicorn 'search.service:create_app()'`."""
+    app = make_app(default_index_dir())
+    app.warm()
+    return app

@@ -1,0 +1,96 @@
+"""The statistics page: numbers from public records and notices only, charts match tables."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+import lxml.html
+
+from generator import stats
+from generator.demo import make_records
+
+from .factory import AS_OF, record
+from .renderctx import context, view_of
+
+
+def render_context(folder, records, **settings):
+    return context(view_of(folder, records), settings)
+
+
+def files(outputs):
+    """The public files of a renderer's output, by path."""
+    return {f.path: f.data for f in outputs if not f.state}
+
+
+def _page(tmp_path, records, **settings):
+    ctx = render_context(tmp_path / "c", records, **settings)
+    out = list(stats.render(ctx))
+    return ctx, out, lxml.html.fromstring(files(out)["stats/index.html"])
+
+
+def _table(doc, key):
+    rows = doc.cssselect(f"#table-{key} tbody tr")
+    return {tr.cssselect("th")[0].text_content(): int(tr.cssselect("td")[0].text_content()) for tr in rows}
+
+
+def test_tables_equal_counts_from_view(tmp_path):
+    ctx, _out, doc = _page(tmp_path, make_records(120, seed=7, as_of=AS_OF))
+    public = ctx.view.public
+    assert int(doc.cssselect("#stats-public")[0].text) == len(public)
+    assert _table(doc, "court") == dict(Counter(r.court for r in public))
+    assert _table(doc, "region") == dict(Counter(f"{r.region_name}（{r.region_code}）" for r in public))
+    assert sum(_table(doc, "ground").values()) == sum(len(r.grounds) for r in public)
+    months = _table(doc, "month")
+    assert sum(months.values()) == len(public)
+    assert months[f"{AS_OF.year}年{AS_OF.month}月"] == sum(
+        r.listed_on.strftime("%Y%m") == AS_OF.strftime("%Y%m") for r in public
+    )
+    assert sum(_table(doc, "removal").values()) == len(ctx.view.notices) > 0
+
+
+def test_charts_are_accessible_svg_proportional_to_counts(tmp_path):
+    _ctx, _out, doc = _page(tmp_path, make_records(60, seed=3, as_of=AS_OF))
+    for key in ("court", "region", "ground", "kind", "month", "removal"):
+        [svg] = doc.cssselect(f"#{key} svg")
+        assert svg.get("role") == "img"
+        title = svg.cssselect("title")[0]
+        assert svg.get("aria-labelledby") == title.get("id") and title.text
+        counts = list(_table(doc, key).values())
+        bars = [float(r.get("width")) for r in svg.cssselect("rect")]
+        assert len(bars) == sum(1 for c in counts if c)
+        nonzero = [c for c in counts if c]
+        unit = bars[0] / nonzero[0]
+        assert all(abs(w - c * unit) < 0.2 for w, c in zip(bars, nonzero, strict=True))
+    assert not doc.cssselect("script")
+
+
+def test_only_public_records_are_counted(tmp_path):
+    listed = record()
+    removed = record(case_number="（2024）鲁0503执999号", debtor__name="王五", status="removed", region_code="370503",
+                     court="东营市河口区人民法院", removed_on=date(2026, 10, 3), removal_reason="performed",
+                     vetting__decision="（2024）鲁0503执999号之一")  # fmt: skip
+    future = record(case_number="（2024）鲁0502执998号", listed_on=date(2026, 12, 1), vetting__vetted_on=date(2026, 11, 30),
+                    vetting__decision="（2024）鲁0502执998号之一")  # fmt: skip
+    _ctx, out, doc = _page(tmp_path, [listed, removed, future])
+    assert _table(doc, "court") == {"东营市东营区人民法院": 1}
+    assert _table(doc, "region") == {"东营区（370502）": 1}
+    assert _table(doc, "month")["2025年6月"] == 1
+    assert sum(_table(doc, "month").values()) == 1
+    assert "2026年12月" not in _table(doc, "month")
+    assert _table(doc, "removal") == {"2026年8月": 0, "2026年9月": 0, "2026年10月": 1, "2026年11月": 0}
+    html = files(out)["stats/index.html"].decode()
+    assert "王五" not in html and "河口区" not in html and "执999号" not in html
+
+
+def test_deterministic(tmp_path):
+    ctx, out, _doc = _page(tmp_path, make_records(40, seed=5, as_of=AS_OF))
+    assert list(stats.render(ctx)) == out
+
+
+def test_empty_view(tmp_path):
+    _ctx, _out, doc = _page(
+        tmp_path, [record(listed_on=date(2026, 12, 1), vetting__vetted_on=date(2026, 11, 30), debtor__age=41)]
+    )
+    assert doc.cssselect("#stats-public")[0].text == "0"
+    assert not doc.cssselect("#court svg")
