@@ -10,6 +10,7 @@ from pathlib import Path
 
 from . import rules
 from .errors import RecordError
+from .parsecache import ParseCache
 from .records import SourceRecord, iter_record_files, parse_file
 
 # Below this many files a process pool costs more than it saves.
@@ -49,9 +50,15 @@ def _check_chunk(args: tuple[list[str], bool]) -> list[tuple[SourceRecord | None
     return out
 
 
-def check_paths(paths: Iterable[str | Path], drafts_ok: bool = False, jobs: int | None = None) -> CheckResult:
-    """Check record files (folders are searched for *.yaml); all problems of all files."""
+def check_paths(
+    paths: Iterable[str | Path], drafts_ok: bool = False, jobs: int | None = None, cache: ParseCache | None = None
+) -> CheckResult:
+    """Check record files (folders are searched for *.yaml); all problems of all files.
+
+    With a `cache` (generator.parsecache), files it knows are not parsed again."""
     files = [str(p) for p in iter_record_files(paths)]
+    known = cache.lookup(files, drafts_ok) if cache is not None else {}
+    everything, files = files, [f for f in files if f not in known]
     jobs = jobs or os.cpu_count() or 1
     chunks: list[list[str]]
     if jobs > 1 and len(files) >= PARALLEL_MIN_FILES:
@@ -62,11 +69,15 @@ def check_paths(paths: Iterable[str | Path], drafts_ok: bool = False, jobs: int 
     else:
         parts = [_check_chunk((files, drafts_ok))]
     result = CheckResult()
+    parsed = {}
     for part in parts:
         for src, errors in part:
             result.errors.extend(errors)
             if src is not None:
-                result.records.append(src)
+                parsed[src.path] = src
+                if cache is not None:
+                    cache.remember(src, drafts_ok)
+    result.records = [r for f in everything if (r := known.get(f) or parsed.get(f)) is not None]
     result.errors.extend(rules.check_across(result.records))
     result.errors.sort()
     return result

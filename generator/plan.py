@@ -17,6 +17,7 @@ from typing import Any
 from . import paths
 from .checker import check_paths
 from .errors import ContentErrors, UsageError
+from .parsecache import ParseCache
 from .policy import PublicView, decide
 from .settings import portal_settings
 
@@ -112,9 +113,12 @@ def load_view(settings: dict[str, Any], as_of: date, drafts_ok: bool = False) ->
         folder = folder.resolve().relative_to(Path.cwd())
     except ValueError:
         pass
-    result = check_paths([folder], drafts_ok=drafts_ok, jobs=jobs)
-    if result.errors:
+    # parsed records are kept in the state folder by content hash: unchanged files are not parsed again
+    cache = ParseCache.in_state(paths.state_dir(Path(settings["OUTPUT_PATH"]), settings.get("PORTAL_STATE_PATH")))
+    result = check_paths([folder], drafts_ok=drafts_ok, jobs=jobs, cache=cache)
+    if result.errors:  # a content error writes nothing, the cache included
         raise ContentErrors(result.errors)
+    cache.save()
     return decide(result.records, as_of, portal["PORTAL_REMOVAL_NOTICE_DAYS"])
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from . import casenumber, ids
 from .records import GROUNDS, NO_FIXED_TERM, REMOVAL_REASONS, SourceRecord
@@ -123,10 +124,8 @@ def _group(items, key):  # type: ignore[no-untyped-def]
     return dict(sorted(out.items()))
 
 
-def _public_record(src: SourceRecord, end: date | None) -> PublicRecord:
+def _public_record(src: SourceRecord, case: casenumber.CaseNumber, end: date | None) -> PublicRecord:
     r, d = src.record, src.record.debtor
-    case = casenumber.parse(r.case_number)
-    assert case is not None  # valid records parse
     return PublicRecord(
         id=casenumber.record_id(case, r.debtor_seq),
         case_number=case.text,
@@ -156,53 +155,80 @@ def _public_record(src: SourceRecord, end: date | None) -> PublicRecord:
     )
 
 
+class Facts(NamedTuple):
+    """What `decide` needs of one record, whatever the date: a pure function of the file's
+    bytes, so the parse cache (generator.parsecache) keeps it by content hash."""
+
+    record: PublicRecord | None  # as it would be published; None: never public (not eligible)
+    listed: bool  # status is listed
+    listed_on: date
+    removed: tuple[date, str] | None  # (removed_on, removal_reason) of a removed record
+    name: str  # the debtor's name (withheld when not public)
+    case_text: str | None  # the normalised case number; None when it does not parse
+
+
+def facts(src: SourceRecord) -> Facts:
+    """The date-independent part of `decide` for one record (kept by the parse cache)."""
+    known = src.derived.get("policy")
+    if known is not None:
+        return known  # type: ignore[no-any-return]
+    r = src.record
+    case = casenumber.parse(r.case_number)
+    eligible = (
+        case is not None
+        and not r.is_draft
+        and r.vetting.vetted_by != r.vetting.entered_by
+        and not (r.debtor.kind == "person" and (r.debtor.age is None or r.debtor.age < 18))
+    )
+    public = None
+    if eligible:
+        assert case is not None
+        public = _public_record(src, case, term_end(r.listed_on, r.term_years, r.grounds))
+    removed = None
+    if r.status == "removed" and r.removed_on is not None and r.removal_reason is not None:
+        removed = (r.removed_on, r.removal_reason)
+    return Facts(public, r.status == "listed", r.listed_on, removed, r.debtor.name, case.text if case else None)
+
+
 def decide(records: Iterable[SourceRecord], as_of: date, notice_days: int = DEFAULT_REMOVAL_NOTICE_DAYS) -> PublicView:
     """Split valid records into public ones and removal notices for the date `as_of`.
 
     Callers pass only records that passed `chenglai check`; the conditions that validity
-    already guarantees (vetting, age) are tested again here, because a leak costs more
-    than a comparison.
+    already guarantees (vetting, age) are tested again here (in `facts`), because a leak
+    costs more than a comparison.
     """
     public: list[PublicRecord] = []
     notices: list[RemovalNotice] = []
-    withheld: list[SourceRecord] = []
+    withheld: list[Facts] = []
     notice_from = as_of - timedelta(days=notice_days)
     for src in records:
-        r = src.record
-        case = casenumber.parse(r.case_number)
-        eligible = (
-            case is not None
-            and not r.is_draft
-            and r.vetting.vetted_by != r.vetting.entered_by
-            and not (r.debtor.kind == "person" and (r.debtor.age is None or r.debtor.age < 18))
-        )
-        end = term_end(r.listed_on, r.term_years, r.grounds)
-        if eligible and r.status == "listed" and r.listed_on <= as_of and (end is None or as_of < end):
-            public.append(_public_record(src, end))
+        f = facts(src)
+        p = f.record  # None: not eligible
+        end = p.term_ends_on if p is not None else None
+        if p is not None and f.listed and f.listed_on <= as_of and (end is None or as_of < end):
+            public.append(p)
             continue
-        withheld.append(src)
-        if not eligible or case is None or r.listed_on > as_of:
+        withheld.append(f)
+        if p is None or f.listed_on > as_of:
             continue  # never public: nothing to announce
         # was public and is no longer: the earlier of removal and term end
         ends = [(end, "term_expired")] if end is not None else []
-        if r.status == "removed" and r.removed_on is not None and r.removal_reason is not None:
-            ends.append((r.removed_on, r.removal_reason))
+        if f.removed is not None:
+            ends.append(f.removed)
         ends = [(d, why) for d, why in ends if d <= as_of]
         if not ends:
             continue
         gone_on, reason = min(ends)
-        if gone_on > r.listed_on and notice_from < gone_on:
+        if gone_on > f.listed_on and notice_from < gone_on:
             notices.append(RemovalNotice(
-                id=casenumber.record_id(case, r.debtor_seq), case_number=case.text, court=r.court,
-                court_slug=case.court_slug, region_code=r.region_code, removed_on=gone_on, reason=reason,
-            ))
+                id=p.id, case_number=p.case_number, court=p.court,
+                court_slug=p.court_slug, region_code=p.region_code, removed_on=gone_on, reason=reason,
+            ))  # fmt: skip
     public.sort(key=lambda p: (-p.listed_on.toordinal(), p.id))
     notices.sort(key=lambda n: (-n.removed_on.toordinal(), n.id))
     # what the leak gate must never find; a case number a public record or notice shares is public
     shown_cases = {p.case_number for p in public} | {n.case_number for n in notices}
     shown_names = {p.name for p in public}
-    names = frozenset(s.record.debtor.name for s in withheld) - shown_names
-    cases = frozenset(
-        c.text for s in withheld if (c := casenumber.parse(s.record.case_number)) is not None
-    ) - shown_cases
+    names = frozenset(f.name for f in withheld) - shown_names
+    cases = frozenset(f.case_text for f in withheld if f.case_text is not None) - shown_cases
     return PublicView(as_of, tuple(public), tuple(notices), names, cases)

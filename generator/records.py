@@ -6,6 +6,7 @@ import difflib
 import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from dataclasses import field as _field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -132,6 +133,8 @@ class SourceRecord:
     record: Record
     lines: yamlload.Lines
     digest: str  # sha256 of the file bytes: the parse cache key
+    # what later steps computed from this record (policy.facts…): filled by the parse cache
+    derived: dict[str, Any] = _field(default_factory=dict, compare=False, repr=False)
 
     def line(self, *field: str | int) -> int:
         """Line of a field, or of its nearest present parent, or 1."""

@@ -9,6 +9,7 @@ from pelican import Pelican
 from pelican.settings import read_settings
 
 from generator import leakcheck, paths
+from generator.parsecache import FILE as PARSE_CACHE
 from generator.plan import PLAN_KEY, BuildPlan
 from generator.policy import decide
 from generator.records import parse_file
@@ -27,9 +28,15 @@ def test_each_non_public_kind_leaves_no_trace(tmp_path):
     result = s.build(drafts_ok=True)
     assert result.public == 3
     state = paths.state_dir(s.output)
+
+    def in_state(*needles: str) -> list[tuple[str, str]]:
+        # the parse cache holds the content as it is (like content/ itself), never published;
+        # everything else there (index, manifests, renderers' state) must hold no trace
+        return [hit for hit in grep_tree(state, *needles) if hit[0] != PARSE_CACHE]
+
     for kind, (name, case) in NON_PUBLIC.items():
         assert grep_tree(s.output, name) == [], kind
-        assert grep_tree(state, name) == [], kind
+        assert in_state(name) == [], kind
         if kind == "removed":
             # only the removal notice (page and removals feeds) may say the case number;
             # never a record page, list row, data row or sitemap URL
@@ -38,7 +45,7 @@ def test_each_non_public_kind_leaves_no_trace(tmp_path):
             }
         else:
             assert grep_tree(s.output, *_bracket_variants(case)) == [], kind
-            assert grep_tree(state, *_bracket_variants(case)) == [], kind
+            assert in_state(*_bracket_variants(case)) == [], kind
     ids = {p.name for p in (s.output / "debtors").iterdir() if p.is_dir() and p.name != "page"}
     assert ids == {"2024-lu0502-zhi-1234", "2025-lu0502-zhi-77", "2025-lu0503-zhi-12"}
     sitemap = (s.output / "sitemaps" / "sitemap-1.xml").read_text(encoding="utf-8")

@@ -1,0 +1,293 @@
+"""The parse cache: record files parsed and checked once, reused while their bytes stay the same.
+
+Parsing is the largest part of checking (libyaml, then pydantic): at 100,000 records it is
+most of a cold build's check. A build keeps, in its state folder (`<state>/parse-cache.pickle`):
+
+- by content hash (sha256 of the file's bytes, `SourceRecord.digest`): the validated record as
+  plain values, the line of each key, which rule runs it passed (strict, or accepting drafts)
+  and the date-independent part of the publication decision (`policy.facts`);
+- by path: (device, inode, size, mtime, ctime) → content hash, so an unchanged file is not
+  even read. A file changed less than RACY_NS before it was looked at is not trusted by its
+  stat alone (a clock tick can hide a second write); it is hashed again next time.
+
+Only records that passed every single-record rule are kept; a file with a problem is parsed
+every time, so its errors are always the checker's own. Rules across files (duplicates…) and
+the decision for the build date always run on every record. The cache is tied to the code
+that made it (a hash of generator/*.py and the versions of the parsing libraries): any
+change starts it over. A file that is missing, truncated, altered (checksum) or of another
+version is ignored and rebuilt.
+
+Records come back as `CachedSource`s: the pydantic model and the line table are built on
+first use, without validating again (they were validated when stored). A build mostly needs
+only `derived["policy"]`, so 100,000 unchanged records cost a second or so, not a re-parse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import fields as dataclass_fields
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from . import policy
+from .records import Basis, Debtor, Record, SourceRecord, Vetting
+from .yamlload import Lines
+
+FILE = "parse-cache.pickle"
+FORMAT = 1
+MAGIC = b"chenglai parse cache\n"
+RACY_NS = 2_000_000_000
+STRICT, DRAFTS = 1, 2  # flags: passed the single-record rules without / with --drafts
+_LIBRARIES = ("pydantic", "pydantic-core", "PyYAML", "python-stdnum", "pypinyin")
+
+_NAMES: dict[type, tuple[str, ...]] = {m: tuple(m.model_fields) for m in (Record, Basis, Debtor, Vetting)}
+_NESTED = (("basis", Basis), ("debtor", Debtor), ("vetting", Vetting))
+_PUBLIC = tuple(f.name for f in dataclass_fields(policy.PublicRecord))
+_new = object.__new__
+_set = object.__setattr__
+
+# payload of one record: (values, fields-set mask) of Record (nested ones None), Basis, Debtor, Vetting
+Payload = tuple[tuple[Any, ...], int, tuple[Any, ...], int, tuple[Any, ...], int, tuple[Any, ...], int]
+# entry: payload, line layout number, line numbers, flags, policy facts (PublicRecord as a tuple)
+Entry = tuple[Payload, int, tuple[int, ...], int, tuple[Any, ...]]
+Stat = tuple[int, int, int, int, int]  # dev, inode, size, mtime_ns, ctime_ns
+
+
+def code_version() -> str:
+    """What the cached values depend on: this package's code and the parsing libraries."""
+    h = hashlib.sha256(f"{FORMAT} {sys.version}".encode())
+    for path in sorted(Path(__file__).resolve().parent.rglob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    for name in _LIBRARIES:
+        try:
+            h.update(f"{name}={metadata.version(name)}".encode())
+        except metadata.PackageNotFoundError:
+            h.update(name.encode())
+    return h.hexdigest()
+
+
+# -- records as plain values and back ---------------------------------------------------
+def _pack(model: Any) -> tuple[tuple[Any, ...], int]:
+    names = _NAMES[type(model)]
+    values = model.__dict__
+    given = model.model_fields_set
+    mask = 0
+    for i, name in enumerate(names):
+        if name in given:
+            mask |= 1 << i
+    return tuple(values[n] for n in names), mask
+
+
+def pack_record(record: Record) -> Payload:
+    top, top_mask = _pack(record)
+    nested = [name for name, _cls in _NESTED]
+    top = tuple(None if n in nested else v for n, v in zip(_NAMES[Record], top, strict=True))
+    return (top, top_mask, *_pack(record.basis), *_pack(record.debtor), *_pack(record.vetting))  # type: ignore[return-value]
+
+
+_FIELDSETS: dict[tuple[type, int], frozenset[str]] = {}
+
+
+def _model(cls: type, values: tuple[Any, ...], mask: int, extra: dict[str, Any] | None = None) -> Any:
+    """A model from values that were validated when stored: no second validation (≈ 1 µs)."""
+    names = _NAMES[cls]
+    given = _FIELDSETS.get((cls, mask))
+    if given is None:
+        given = _FIELDSETS[(cls, mask)] = frozenset(n for i, n in enumerate(names) if mask >> i & 1)
+    data = dict(zip(names, values, strict=True))
+    if extra:
+        data.update(extra)
+    obj = _new(cls)
+    _set(obj, "__dict__", data)
+    _set(obj, "__pydantic_fields_set__", set(given))
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", None)
+    return obj
+
+
+def unpack_record(p: Payload) -> Record:
+    nested = {
+        "basis": _model(Basis, p[2], p[3]),
+        "debtor": _model(Debtor, p[4], p[5]),
+        "vetting": _model(Vetting, p[6], p[7]),
+    }
+    return _model(Record, p[0], p[1], nested)  # type: ignore[no-any-return]
+
+
+def pack_facts(f: policy.Facts) -> tuple[Any, ...]:
+    public = None if f.record is None else tuple(f.record.__dict__[n] for n in _PUBLIC)
+    return (public, *f[1:])
+
+
+def unpack_facts(t: tuple[Any, ...]) -> policy.Facts:
+    public = None
+    if t[0] is not None:
+        public = _new(policy.PublicRecord)
+        public.__dict__.update(zip(_PUBLIC, t[0], strict=True))
+    return policy.Facts(public, *t[1:])
+
+
+class CachedSource(SourceRecord):
+    """A SourceRecord from the cache; `record` and `lines` are built on first use."""
+
+    def __init__(self, path: str, digest: str, entry: Entry, layouts: list[tuple[Any, ...]]):  # noqa: D107
+        _set(self, "path", path)
+        _set(self, "digest", digest)
+        _set(self, "derived", {"policy": unpack_facts(entry[4])})
+        _set(self, "_entry", entry)
+        _set(self, "_layouts", layouts)
+
+    @property  # type: ignore[override]
+    def record(self) -> Record:
+        built = self.__dict__.get("_record")
+        if built is None:
+            built = unpack_record(self.__dict__["_entry"][0])
+            _set(self, "_record", built)
+        return built
+
+    @property  # type: ignore[override]
+    def lines(self) -> Lines:
+        built = self.__dict__.get("_lines")
+        if built is None:
+            entry = self.__dict__["_entry"]
+            built = dict(zip(self.__dict__["_layouts"][entry[1]], entry[2], strict=True))
+            _set(self, "_lines", built)
+        return built
+
+
+def _stat(path: str) -> Stat | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _digest(path: str) -> str | None:
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.sha256(fh.read()).hexdigest()
+    except OSError:
+        return None
+
+
+class ParseCache:
+    """One build's view of the cache: `lookup` before parsing, `remember` after, `save`."""
+
+    def __init__(self, path: Path | None, version: str | None = None):
+        self.path = path
+        self.version = version or code_version()
+        # stats: path → (stat, digest, trusted); entries: digest → Entry
+        self.stats: dict[str, tuple[Stat, str, bool]] = {}
+        self.entries: dict[str, Entry] = {}
+        self.layouts: list[tuple[Any, ...]] = []
+        self._layout_index: dict[tuple[Any, ...], int] = {}
+        self.loaded = False  # a valid cache file was read
+        self.hits = 0
+        self.parsed = 0
+        # this run's files: what `save` keeps
+        self._seen: dict[str, tuple[Stat, str, bool]] = {}
+        self._scan_ns = 0
+        if path is not None:
+            self._load(path)
+
+    @classmethod
+    def in_state(cls, state: Path) -> ParseCache:
+        return cls(Path(state) / FILE)
+
+    # -- file ----------------------------------------------------------------------
+    def _load(self, path: Path) -> None:
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except OSError:
+            return
+        try:
+            head, checksum, body = data.split(b"\n", 2)
+            if head + b"\n" != MAGIC or hashlib.blake2b(body).hexdigest().encode() != checksum:
+                return
+            fmt, version, stats, layouts, entries = pickle.loads(body)
+            if fmt != FORMAT or version != self.version:
+                return
+            if not (isinstance(stats, dict) and isinstance(layouts, list) and isinstance(entries, dict)):
+                return
+        except Exception:  # noqa: BLE001 - any damage: start over, never half-trust
+            return
+        self.stats, self.layouts, self.entries = stats, layouts, entries
+        self._layout_index = {layout: i for i, layout in enumerate(layouts)}
+        self.loaded = True
+
+    def save(self) -> None:
+        """Keep this run's files (only): written to a temporary file, then renamed."""
+        if self.path is None:
+            return
+        digests = {d for _st, d, _t in self._seen.values()}
+        entries = {d: e for d, e in self.entries.items() if d in digests}
+        used = sorted({e[1] for e in entries.values()})
+        renumber = {old: new for new, old in enumerate(used)}
+        layouts = [self.layouts[i] for i in used]
+        entries = {d: (e[0], renumber[e[1]], e[2], e[3], e[4]) for d, e in entries.items()}
+        body = pickle.dumps((FORMAT, self.version, self._seen, layouts, entries), protocol=pickle.HIGHEST_PROTOCOL)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+        # the content as it is, withheld records too: readable by the builder only, never published
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(fd, "wb") as fh:
+            fh.write(MAGIC + hashlib.blake2b(body).hexdigest().encode() + b"\n" + body)
+        os.replace(tmp, self.path)
+
+    # -- use -----------------------------------------------------------------------
+    def lookup(self, files: Iterable[str], drafts_ok: bool) -> dict[str, SourceRecord]:
+        """The files whose record is known and passed the single-record rules in this mode."""
+        self._scan_ns = time.time_ns()
+        flag = DRAFTS if drafts_ok else STRICT
+        found: dict[str, SourceRecord] = {}
+        if not self.entries:
+            return found  # nothing to find: the checker reads and hashes every file itself
+        for path in files:
+            st = _stat(path)
+            if st is None:
+                continue
+            known = self.stats.get(path)
+            if known is not None and known[2] and known[0] == st:
+                digest: str | None = known[1]
+            else:
+                digest = _digest(path)
+            if digest is None:
+                continue
+            trusted = max(st[3], st[4]) < self._scan_ns - RACY_NS
+            self._seen[path] = (st, digest, trusted)
+            entry = self.entries.get(digest)
+            if entry is not None and entry[3] & flag:
+                found[path] = CachedSource(path, digest, entry, self.layouts)
+        self.hits += len(found)
+        return found
+
+    def remember(self, src: SourceRecord, drafts_ok: bool) -> None:
+        """A record parsed this run that passed the single-record rules."""
+        self.parsed += 1
+        flag = STRICT | DRAFTS if not drafts_ok else DRAFTS  # strict rules are a superset
+        entry = self.entries.get(src.digest)
+        if entry is not None:
+            self.entries[src.digest] = (*entry[:3], entry[3] | flag, entry[4])  # type: ignore[assignment]
+        else:
+            layout = tuple(src.lines)
+            index = self._layout_index.get(layout)
+            if index is None:
+                index = self._layout_index[layout] = len(self.layouts)
+                self.layouts.append(layout)
+            facts = pack_facts(policy.facts(src))
+            self.entries[src.digest] = (pack_record(src.record), index, tuple(src.lines.values()), flag, facts)
+        if src.path not in self._seen:
+            st = _stat(src.path)
+            if st is not None:
+                trusted = max(st[3], st[4]) < (self._scan_ns or time.time_ns()) - RACY_NS
+                self._seen[src.path] = (st, src.digest, trusted)
+        elif self._seen[src.path][1] != src.digest:  # changed between the stat and the read
+            del self._seen[src.path]
