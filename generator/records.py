@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -39,8 +40,18 @@ REMOVAL_REASONS: dict[str, str] = {
 KINDS = {"person": "自然人", "organization": "法人或其他组织"}
 PERFORMANCE = ("全部未履行", "部分未履行")
 
+def _iso_day(value: Any) -> Any:
+    # "2024-03-05" in quotes is still the date a clerk meant; anything looser stays an error
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
 Text = Annotated[str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Day = Annotated[date, Strict()]
+Day = Annotated[date, Strict(), BeforeValidator(_iso_day)]
 Int = Annotated[int, Strict()]
 Ground = Literal[
     "able_but_refuses", "obstructs_by_force", "evades_by_fraud",
@@ -226,10 +237,27 @@ def _full_id_errors(path: str, text: str, lines: yamlload.Lines) -> list[RecordE
 
 
 def iter_record_files(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Record files under the given files or folders, in a stable order."""
+    """Record files under the given files or folders, in a stable order (that of sorted Paths)."""
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            yield from sorted(q for q in p.rglob("*") if q.suffix in (".yaml", ".yml") and q.is_file())
+            found = _scan_yaml(str(p))
+            found.sort(key=lambda f: f.split(os.sep))
+            yield from map(Path, found)
         else:
             yield p
+
+
+def _scan_yaml(top: str) -> list[str]:
+    # os.scandir reuses the directory entry's file type: no stat per file, unlike Path.rglob
+    # plus is_file (1 s of 100,000 records' 15 s check)
+    found: list[str] = []
+    folders = [top]
+    while folders:
+        with os.scandir(folders.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir():
+                    folders.append(entry.path)
+                elif entry.name.endswith((".yaml", ".yml")) and entry.is_file():
+                    found.append(entry.path)
+    return found

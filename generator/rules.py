@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -10,6 +11,13 @@ from .errors import RecordError
 from .records import NO_FIXED_TERM, SourceRecord
 
 MIN_TERM, MAX_TERM = 2, 5  # art. 2: two years, extended by one to three
+MIN_AGE = 18  # art. 4: minors are never listed
+_ROLE = re.compile(r"\s*[（(][^（）()]*[)）]\s*$")
+
+
+def same_person(a: str, b: str) -> bool:
+    """王某（书记员） and 王某（执行法官） are one person: a role in brackets does not make a second."""
+    return _ROLE.sub("", a.strip()) == _ROLE.sub("", b.strip())
 
 
 def check_record(src: SourceRecord, drafts_ok: bool = False) -> list[RecordError]:
@@ -35,15 +43,18 @@ def check_record(src: SourceRecord, drafts_ok: bool = False) -> list[RecordError
         if v.vetted_on < r.filed_on:
             err("E032", "vetting.vetted_on", f"审核时间 {v.vetted_on} 早于立案时间 {r.filed_on}")
 
-    # four eyes
-    if v.vetted_by is None or v.vetted_on is None:
+    # four eyes: a draft has neither vetted_by nor vetted_on; one without the other is a slip
+    if v.vetted_by is None and v.vetted_on is None:
         if not drafts_ok:
-            missing = "vetted_by" if v.vetted_by is None else "vetted_on"
-            err("E040", f"vetting.{missing}",
+            err("E040", "vetting",
                 "记录尚未经第二人审核（草稿），不能合并发布：请由审核人运行 `chenglai vet "
                 + src.path + " --by 姓名`")
-    elif v.vetted_by.strip() == v.entered_by.strip():
-        err("E041", "vetting.vetted_by", f"审核人与录入人相同（{v.entered_by}）：须由另一人审核")
+    elif v.vetted_on is None:
+        err("E011", "vetting.vetted_on", "已填写审核人 vetted_by 但缺少审核日期 vetted_on")
+    elif v.vetted_by is None:
+        err("E011", "vetting.vetted_by", "已填写审核日期 vetted_on 但缺少审核人 vetted_by")
+    elif same_person(v.vetted_by, v.entered_by):
+        err("E041", "vetting.vetted_by", f"审核人 {v.vetted_by} 与录入人 {v.entered_by} 是同一人：须由另一人审核")
 
     # grounds and terms
     if len(set(r.grounds)) != len(r.grounds):
@@ -52,8 +63,13 @@ def check_record(src: SourceRecord, drafts_ok: bool = False) -> list[RecordError
     if r.term_years is None:
         if fixed_term:
             err("E051", "term_years", "除“有履行能力而拒不履行”外的失信情形须填写期限（2 年，可延长 1–3 年）")
+    elif not fixed_term:
+        # art. 2 sets no term for this ground: the record stays until performance; a term
+        # written here would be silently ignored by the publication policy
+        err("E053", "term_years",
+            "仅有“有履行能力而拒不履行”情形时不设固定期限（至履行完毕后删除）：请删除 term_years")
     elif not MIN_TERM <= r.term_years <= MAX_TERM:
-        err("E052", "term_years", f"期限应为 {MIN_TERM} 至 {MAX_TERM} 年，实际为 {r.term_years}")
+        err("E052", "term_years", f"期限应为 {MIN_TERM} 至 {MAX_TERM} 年（2 年，可延长 1–3 年），实际为 {r.term_years}")
 
     # status and removal
     if r.status == "removed":
@@ -92,7 +108,7 @@ def _debtor_rules(src: SourceRecord, err) -> list[RecordError]:  # type: ignore[
         for name, value in person_fields.items():
             if value is None:
                 err("E011", f"debtor.{name}", "自然人记录缺少必填字段")
-        if d.age is not None and d.age < 18:
+        if d.age is not None and d.age < MIN_AGE:
             err("E084", "debtor.age", f"年龄 {d.age} 岁：未成年人不得纳入失信被执行人名单（规定第四条）")
         if d.id_masked is not None:
             _masked_id_rules(d.id_masked, d.gender, d.age, r.listed_on.year, err)
@@ -111,6 +127,10 @@ def _debtor_rules(src: SourceRecord, err) -> list[RecordError]:  # type: ignore[
 def _masked_id_rules(masked: str, gender: str | None, age: int | None, listed_year: int, err) -> None:  # type: ignore[no-untyped-def]
     field = "debtor.id_masked"
     if ids.FULL_RE.match(masked.upper()):
+        if not ids.FULL_ID_RE.search(masked):
+            # 18 characters but no valid birth date, so the text scan (E085) passed it by
+            err("E080", field, "身份证号码未脱敏且不是有效号码：应为前 10 位 + **** + 后 4 位；"
+                "请核对号码后运行 `chenglai mask` 改写")
         return  # a full number: already reported as E085 with the line, naming `chenglai mask`
     m = ids.MASKED_RE.match(masked)
     if not m:
@@ -123,16 +143,17 @@ def _masked_id_rules(masked: str, gender: str | None, age: int | None, listed_ye
         expected = listed_year - born
         if abs(expected - age) > 1:
             err("E082", "debtor.age", f"年龄 {age} 与出生年份 {born}、发布年份 {listed_year} 不符（应约为 {expected} 岁）")
-        elif expected < 18 and age >= 18:
+        elif expected < MIN_AGE <= age:
             err("E084", field, f"出生于 {born} 年，发布时未满 18 周岁：未成年人不得纳入失信被执行人名单")
     if gender is not None and ids.gender(masked) != gender:
         err("E083", "debtor.gender", f"性别 {gender} 与身份证号码第 17 位（{masked[16]}，奇数为男、偶数为女）不符")
 
 
 def check_across(records: Iterable[SourceRecord]) -> list[RecordError]:
-    """Rules between records: duplicates, and one name per court code."""
+    """Rules between records: duplicates, one page address per record, one name per court code."""
     out: list[RecordError] = []
     seen: dict[tuple[str, int | None], SourceRecord] = {}
+    ids_seen: dict[str, SourceRecord] = {}
     courts: dict[str, tuple[str, SourceRecord]] = {}
     for src in records:
         case = casenumber.parse(src.record.case_number)
@@ -147,6 +168,16 @@ def check_across(records: Iterable[SourceRecord]) -> list[RecordError]:
                 f"与 {first.path}:{first.line('case_number')} 重复：同一执行案号 {case.text}{seq}"
                 "只能有一条记录；同案多名被执行人请填写 debtor_seq",
             ))
+        else:
+            # different case numbers can still share a page address: 津 and 晋 are both "jin"
+            rid = casenumber.record_id(case, src.record.debtor_seq)
+            other = ids_seen.setdefault(rid, src)
+            if other is not src:
+                out.append(RecordError(
+                    src.path, src.line("case_number"), "E021", "case_number",
+                    f"与 {other.path}:{other.line('case_number')}（{other.record.case_number}）"
+                    f"得出相同的记录编号 {rid}，网页地址会冲突",
+                ))
         court = courts.setdefault(case.court_code, (src.record.court, src))
         if court[0] != src.record.court:
             out.append(RecordError(
