@@ -121,7 +121,11 @@ def _debtor_rules(src: SourceRecord, err) -> list[RecordError]:  # type: ignore[
             if value is None:
                 err("E011", f"debtor.{name}", "法人或其他组织记录缺少必填字段", "debtor.kind")
         if d.uscc is not None and not ids.is_uscc_valid(d.uscc):
-            err("E090", "debtor.uscc", f"统一社会信用代码 {d.uscc} 校验位不正确（GB 32100）")
+            if ids.USCC_RE.fullmatch(d.uscc):
+                err("E090", "debtor.uscc", f"统一社会信用代码 {d.uscc} 校验位不正确（GB 32100）：请核对")
+            else:
+                err("E090", "debtor.uscc", f"统一社会信用代码 {d.uscc!r} 格式不正确：应为 18 位数字或大写字母"
+                    "（不含 I、O、S、V、Z），中间不留空格")
     return []
 
 

@@ -400,3 +400,25 @@ def test_problems_carry_the_line_of_their_field(tmp_path):
     line = path.read_text(encoding="utf-8").splitlines()[err.line - 1]
     assert line.startswith("term_years:")
     assert str(err) == f"{path}:{err.line}: E052 term_years: {err.message}"
+
+
+def test_uscc_must_be_written_as_published(tmp_path):
+    good = ORG_DEBTOR["uscc"]
+    for written in (good.lower(), f"{good[:8]} {good[8:]}", good[:-1]):
+        assert check(tmp_path, record(debtor={**ORG_DEBTOR, "uscc": written})) == [("E090", "debtor.uscc")]
+
+
+def test_uscc_check_agrees_with_stdnum():
+    import random
+
+    from stdnum.cn import uscc
+
+    rng = random.Random(32100)
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    valid = 0
+    for _ in range(5000):
+        body = "".join(rng.choice("0123456789") for _ in range(8)) + "".join(rng.choice(alphabet) for _ in range(9))
+        number = body + (uscc.calc_check_digit(body) if rng.random() < 0.5 else rng.choice(alphabet))
+        assert ids.is_uscc_valid(number) == uscc.is_valid(number), number
+        valid += ids.is_uscc_valid(number)
+    assert 2000 < valid < 3000
