@@ -255,10 +255,14 @@ def _scan_yaml(top: str) -> list[str]:
     found: list[str] = []
     folders = [top]
     while folders:
-        with os.scandir(folders.pop()) as entries:
-            for entry in entries:
-                if entry.is_dir():
-                    folders.append(entry.path)
-                elif entry.name.endswith((".yaml", ".yml")) and entry.is_file():
-                    found.append(entry.path)
+        folder = folders.pop()
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):  # a symlink loop must not hang the check
+                        folders.append(entry.path)
+                    elif entry.name.endswith((".yaml", ".yml")) and entry.is_file():
+                        found.append(entry.path)
+        except OSError:
+            found.append(folder)  # unreadable folder: reading it as a file reports E008 with the reason
     return found

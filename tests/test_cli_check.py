@@ -156,3 +156,15 @@ def test_parallel_check_equals_serial(tmp_path):
 
 def _line(path: Path, start: str) -> int:
     return next(n for n, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if t.startswith(start))
+
+
+def test_symlink_loop_does_not_hang(tmp_path):
+    write(tmp_path / "a", "r.yaml", record())
+    (tmp_path / "a" / "up").symlink_to(tmp_path, target_is_directory=True)
+    result = check_paths([tmp_path])
+    assert result.errors == [] and len(result.records) == 1
+
+
+def test_a_folder_named_like_a_record_file_is_searched(tmp_path):
+    write(tmp_path / "odd.yaml", "r.yaml", record())
+    assert len(check_paths([tmp_path]).records) == 1
