@@ -92,5 +92,5 @@ def is_uscc_valid(number: str) -> bool:
     8× faster, which matters at 100,000 records."""
     if not USCC_RE.fullmatch(number):
         return False
-    total = sum(_USCC_VALUE[c] * w for c, w in zip(number, _USCC_WEIGHTS))
+    total = sum(_USCC_VALUE[c] * w for c, w in zip(number[:17], _USCC_WEIGHTS, strict=True))
     return number[17] == _USCC_ALPHABET[-total % 31]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints, ValidationError
+from pydantic_core import ErrorDetails
 
 from . import yamlload
 from .errors import RecordError
@@ -161,7 +162,7 @@ def _line_of(lines: yamlload.Lines, loc: tuple[str | int, ...]) -> int:
     return 1
 
 
-def _message(err: dict[str, Any], loc: tuple[str | int, ...]) -> tuple[str, str]:
+def _message(err: ErrorDetails, loc: tuple[str | int, ...]) -> tuple[str, str]:
     """Pydantic error → (code, Chinese message)."""
     kind = err["type"]
     ctx = err.get("ctx") or {}
@@ -206,8 +207,8 @@ def parse_file(path: str, data: bytes) -> tuple[SourceRecord | None, list[Record
     digest = hashlib.sha256(data).hexdigest()
     try:
         raw, lines, text = yamlload.load(path, data)
-    except RecordError as err:
-        return None, [err]
+    except RecordError as failure:
+        return None, [failure]
     errors = _full_id_errors(path, text, lines)
     try:
         record = Record.model_validate(raw)

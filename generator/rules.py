@@ -100,8 +100,8 @@ def check_record(src: SourceRecord, drafts_ok: bool = False) -> list[RecordError
 
 def _debtor_rules(src: SourceRecord, err) -> list[RecordError]:  # type: ignore[no-untyped-def]
     r, d = src.record, src.record.debtor
-    person_fields = {"id_masked": d.id_masked, "gender": d.gender, "age": d.age}
-    org_fields = {"uscc": d.uscc, "legal_representative": d.legal_representative}
+    person_fields: dict[str, object] = {"id_masked": d.id_masked, "gender": d.gender, "age": d.age}
+    org_fields: dict[str, object] = {"uscc": d.uscc, "legal_representative": d.legal_representative}
     if d.kind == "person":
         for name, value in org_fields.items():
             if value is not None:

@@ -95,8 +95,10 @@ def load(path: str, data: bytes) -> tuple[dict[str, Any], Lines, str]:
         ) from None  # fmt: skip
     except yaml.reader.ReaderError as exc:  # a control character; carries a position, not a mark
         # libyaml counts the position in UTF-8 bytes, the pure-Python reader in characters
-        before = text.encode("utf-8")[: exc.position] if _C_LOADER else text[: exc.position]
-        line = before.count("\n" if isinstance(before, str) else b"\n") + 1
+        if _C_LOADER:
+            line = text.encode("utf-8")[: exc.position].count(b"\n") + 1
+        else:  # pragma: no cover
+            line = text[: exc.position].count("\n") + 1
         raise RecordError(
             path,
             line,
