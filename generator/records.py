@@ -213,13 +213,31 @@ def parse_file(path: str, data: bytes) -> tuple[SourceRecord | None, list[Record
     try:
         record = Record.model_validate(raw)
     except ValidationError as exc:
-        for err in exc.errors():
+        details = exc.errors()
+        misspelt = _misspelt(details, lines)
+        for err in details:
             loc = tuple(err["loc"])
             code, message = _message(err, loc)
             field = ".".join(str(p) for p in loc if isinstance(p, str)) or "-"
-            errors.append(RecordError(path, _line_of(lines, loc), _code_for(loc, code), field, message))
+            line = misspelt[loc] if err["type"] == "missing" and loc in misspelt else _line_of(lines, loc)
+            errors.append(RecordError(path, line, _code_for(loc, code), field, message))
         return None, errors
     return SourceRecord(path, record, lines, digest), errors
+
+
+def _misspelt(details: list[ErrorDetails], lines: yamlload.Lines) -> dict[tuple[str | int, ...], int]:
+    """Missing field → line of its near-miss spelling (listed_om for listed_on), so that the
+    "missing" error points where the clerk typed it, not at line 1."""
+    out: dict[tuple[str | int, ...], int] = {}
+    for err in details:
+        if err["type"] != "extra_forbidden":
+            continue
+        loc = tuple(err["loc"])
+        parent = tuple(str(p) for p in loc[:-1])
+        guess = difflib.get_close_matches(str(loc[-1]), _FIELDS.get(parent, []), n=1, cutoff=0.6)
+        if guess:
+            out[(*loc[:-1], guess[0])] = lines.get(loc, 1)
+    return out
 
 
 def _full_id_errors(path: str, text: str, lines: yamlload.Lines) -> list[RecordError]:

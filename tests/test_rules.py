@@ -61,7 +61,8 @@ def test_unknown_key_suggests_the_near_miss(tmp_path):
     unknown = [e for e in errors if e.code == "E010"]
     assert [(e.field, e.line) for e in unknown] == [("listed_om", line_of(path, "listed_om:"))]
     assert "是不是 listed_on" in unknown[0].message
-    assert ("E011", "listed_on") in [(e.code, e.field) for e in errors]
+    # the missing field is reported where its misspelling stands, not at line 1
+    assert ("E011", "listed_on", line_of(path, "listed_om:")) in [(e.code, e.field, e.line) for e in errors]
 
 
 def test_unknown_nested_key_suggests_within_its_mapping(tmp_path):
