@@ -123,77 +123,83 @@ def _field(path: tuple[str | int, ...]) -> str:
     return ".".join(p for p in path if isinstance(p, str)) or "-"
 
 
-class _Container:
-    """A mapping or sequence being built: where the next value goes."""
-
-    __slots__ = ("value", "path", "key")
-
-    def __init__(self, value: dict[str, Any] | list[Any], path: tuple[str | int, ...]):
-        self.value = value
-        self.path = path
-        self.key: str | None = None  # mappings: the key waiting for its value
-
-
 def _build(loader: Any, lines: Lines) -> tuple[Any, int]:
-    """Events → one document's value and its first line, iteratively (no recursion, bounded depth)."""
-    stack: list[_Container] = []
+    """Events → one document's value and its first line, iteratively (no recursion, bounded depth).
+
+    The hot loop of `chenglai check` (about half its time): one pass, locals only, and a
+    value's key path is built only where a line is recorded or an error is raised."""
+    scalar_event, map_start, seq_start = events.ScalarEvent, events.MappingStartEvent, events.SequenceStartEvent
+    map_end, seq_end, alias_event, doc_start = (
+        events.MappingEndEvent, events.SequenceEndEvent, events.AliasEvent, events.DocumentStartEvent,
+    )  # fmt: skip
+    get_event = loader.get_event
+    # a frame: [container, its key path, the mapping key waiting for its value (or None), is a mapping]
+    stack: list[list[Any]] = []
+    top: list[Any] | None = None
     root: Any = _NOTHING
     root_line = 1
     documents = 0
     try:
-        while loader.check_event():
-            ev = loader.get_event()
+        while (ev := get_event()) is not None:
             cls = type(ev)
-            if cls is events.ScalarEvent or cls is events.MappingStartEvent or cls is events.SequenceStartEvent:
+            if cls is scalar_event or cls is map_start or cls is seq_start:
                 line = ev.start_mark.line + 1
-                top = stack[-1] if stack else None
-                if top is not None and type(top.value) is dict and top.key is None:
-                    # a mapping key: field names are plain text; `1:` or `yes:` are unknown names, not numbers
-                    if cls is not events.ScalarEvent:
-                        raise _Fail(line, "E003", _field(top.path), "字段名必须是文字，不能是列表或映射")
-                    if ev.tag is not None and ev.tag not in ("!", STR):
-                        raise _Fail(line, "E005", _field(top.path), f"不允许的 YAML 标签 {ev.tag}（出于安全不会执行）")
-                    key = ev.value
-                    if key in top.value:
-                        raise _Fail(line, "E003", _field((*top.path, key)), f"字段 {key} 重复出现")
-                    top.key = key
-                    lines[(*top.path, key)] = line
-                    continue
                 if top is None:
                     path: tuple[str | int, ...] = ()
-                elif type(top.value) is dict:
-                    assert top.key is not None
-                    path = (*top.path, top.key)
+                elif top[3]:
+                    if top[2] is None:  # a mapping key: plain text; `1:` or `yes:` are unknown names, not numbers
+                        if cls is not scalar_event:
+                            raise _Fail(line, "E003", _field(top[1]), "字段名必须是文字，不能是列表或映射")
+                        if ev.tag is not None and ev.tag != "!" and ev.tag != STR:
+                            raise _Fail(
+                                line, "E005", _field(top[1]), f"不允许的 YAML 标签 {ev.tag}（出于安全不会执行）"
+                            )
+                        key = ev.value
+                        if key in top[0]:
+                            raise _Fail(line, "E003", _field((*top[1], key)), f"字段 {key} 重复出现")
+                        top[2] = key
+                        lines[(*top[1], key)] = line
+                        continue
+                    path = (*top[1], top[2])
                 else:
-                    path = (*top.path, len(top.value))
+                    path = (*top[1], len(top[0]))
                     lines[path] = line
-                if cls is events.ScalarEvent:
-                    value = _scalar(ev, line, path)
+                if cls is scalar_event:
+                    tag = ev.tag
+                    if tag is None or tag == "!":
+                        value = _plain(ev.value) if ev.implicit[0] else ev.value  # quoted: always text
+                    else:
+                        value = _tagged(tag, ev.value, line, path)
                 else:
                     if len(stack) >= MAX_DEPTH:
                         raise _Fail(line, "E004", _field(path), f"嵌套层次超过 {MAX_DEPTH} 层，不符合记录格式")
-                    allowed = MAP if cls is events.MappingStartEvent else SEQ
-                    if ev.tag is not None and ev.tag not in ("!", allowed):
+                    is_map = cls is map_start
+                    if ev.tag is not None and ev.tag != "!" and ev.tag != (MAP if is_map else SEQ):
                         raise _Fail(line, "E005", _field(path), f"不允许的 YAML 标签 {ev.tag}（出于安全不会执行）")
-                    value = {} if cls is events.MappingStartEvent else []
-                _attach(stack, value, path)
+                    value = {} if is_map else []
                 if top is None:
                     root, root_line = value, line
-                if cls is not events.ScalarEvent:
-                    stack.append(_Container(value, path))
-            elif cls is events.MappingEndEvent or cls is events.SequenceEndEvent:
+                elif top[3]:
+                    top[0][top[2]] = value
+                    top[2] = None
+                else:
+                    top[0].append(value)
+                if cls is not scalar_event:
+                    top = [value, path, None, is_map]
+                    stack.append(top)
+            elif cls is map_end or cls is seq_end:
                 stack.pop()
-            elif cls is events.AliasEvent:
-                line = ev.start_mark.line + 1
                 top = stack[-1] if stack else None
+            elif cls is alias_event:
+                line = ev.start_mark.line + 1
                 if top is None:
                     path = ()
-                elif type(top.value) is dict and top.key is not None:
-                    path = (*top.path, top.key)
+                elif top[3] and top[2] is not None:
+                    path = (*top[1], top[2])
                 else:
-                    path = top.path
+                    path = top[1]
                 raise _Fail(line, "E006", _field(path), "不允许使用 YAML 锚点/别名（&、*）：请直接写出取值")
-            elif cls is events.DocumentStartEvent:
+            elif cls is doc_start:
                 documents += 1
                 if documents > 1:
                     raise _Fail(
@@ -205,26 +211,11 @@ def _build(loader: Any, lines: Lines) -> tuple[Any, int]:
     return root, root_line
 
 
-def _attach(stack: list[_Container], value: Any, path: tuple[str | int, ...]) -> None:
-    if not stack:
-        return
-    top = stack[-1]
-    if type(top.value) is dict:
-        top.value[top.key] = value  # type: ignore[index]
-        top.key = None
-    else:
-        top.value.append(value)  # type: ignore[union-attr]
-
-
-def _scalar(ev: events.ScalarEvent, line: int, path: tuple[str | int, ...]) -> Any:
-    tag = ev.tag
-    if tag is None or tag == "!":
-        if not ev.implicit[0]:  # quoted: always text
-            return ev.value
-        return _plain(ev.value)
+def _tagged(tag: str, value: str, line: int, path: tuple[str | int, ...]) -> Any:
+    """A scalar with an explicit tag: the plain YAML types only, never an object constructor."""
     if tag not in _SCALAR_TAGS:
         raise _Fail(line, "E005", _field(path), f"不允许的 YAML 标签 {tag}（出于安全不会执行）")
-    return _construct(tag, ev.value)
+    return _construct(tag, value)
 
 
 @lru_cache(maxsize=65536)

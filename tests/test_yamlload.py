@@ -290,3 +290,13 @@ def test_mutated_files_never_raise_and_stay_one_line_per_problem():
         src, errors = check_file("f.yaml", bytes(data))
         assert src is not None or errors
         assert all("\n" not in str(e) and e.line >= 1 for e in errors), errors
+
+
+def test_loader_agrees_with_pyyaml_on_demo_records():
+    from generator import demo
+
+    for rec in demo.make_records(300, seed=11):
+        text = demo.to_yaml(rec)
+        value, lines, _ = yamlload.load("r.yaml", text.encode())
+        assert value == yaml.safe_load(text)
+        assert set(lines) >= {(k,) for k in value}
