@@ -78,7 +78,6 @@ def _check_files(paths: list[str], drafts_ok: bool) -> list[tuple[SourceRecord |
 # the errors. Plain data, because unpickling 100,000 pydantic models costs the parent ~110 µs
 # each against ~25 µs to validate them again from dicts; the parent is the serial part.
 _Portable = tuple[tuple[str, str, dict[str, Any], Lines] | None, list[RecordError]]
-_KEYS: dict[tuple[str | int, ...], tuple[str | int, ...]] = {}
 
 
 def _check_chunk(args: tuple[list[str], bool]) -> list[_Portable]:
@@ -89,9 +88,8 @@ def _check_chunk(args: tuple[list[str], bool]) -> list[_Portable]:
             if src is None:
                 out.append((None, errors))
                 continue
-            # one shared tuple per key path: pickle then writes each key once per chunk
-            lines = {_KEYS.setdefault(k, k): v for k, v in src.lines.items()}
-            out.append(((src.path, src.digest, src.record.model_dump(), lines), errors))
+            # the loader shares one tuple per key path, so pickle writes each key once per chunk
+            out.append(((src.path, src.digest, src.record.model_dump(), src.lines), errors))
         return out
 
 

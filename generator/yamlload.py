@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import sys
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -41,6 +42,7 @@ _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _constructor = yaml.constructor.SafeConstructor()
 
 Lines = dict[tuple[str | int, ...], int]
+_PATHS: dict[tuple[str | int, ...], tuple[str | int, ...]] = {}
 
 
 class _Fail(Exception):
@@ -154,15 +156,15 @@ def _build(loader: Any, lines: Lines) -> tuple[Any, int]:
                             raise _Fail(
                                 line, "E005", _field(top[1]), f"不允许的 YAML 标签 {ev.tag}（出于安全不会执行）"
                             )
-                        key = ev.value
+                        key = sys.intern(ev.value)
                         if key in top[0]:
                             raise _Fail(line, "E003", _field((*top[1], key)), f"字段 {key} 重复出现")
                         top[2] = key
-                        lines[(*top[1], key)] = line
+                        lines[_shared((*top[1], key))] = line
                         continue
-                    path = (*top[1], top[2])
+                    path = _shared((*top[1], top[2]))
                 else:
-                    path = (*top[1], len(top[0]))
+                    path = _shared((*top[1], len(top[0])))
                     lines[path] = line
                 if cls is scalar_event:
                     tag = ev.tag
@@ -209,6 +211,14 @@ def _build(loader: Any, lines: Lines) -> tuple[Any, int]:
     finally:
         loader.dispose()
     return root, root_line
+
+
+def _shared(path: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """One copy of each key path for all records (100,000 records, ~30 keys each), bounded
+    so that junk files cannot grow the table without end."""
+    if len(_PATHS) < 4096:
+        return _PATHS.setdefault(path, path)
+    return path
 
 
 def _tagged(tag: str, value: str, line: int, path: tuple[str | int, ...]) -> Any:
