@@ -98,19 +98,38 @@ def _restore(item: tuple[str, str, dict[str, Any], Lines]) -> SourceRecord:
     return SourceRecord(path, Record.model_validate(data), lines, digest)
 
 
+def _check_shared(files: list[str], drafts_ok: bool, jobs: int) -> list[tuple[SourceRecord | None, list[RecordError]]]:
+    """Check with jobs - 1 worker processes and this one: the workers take chunks from the
+    front, this process takes them from the back until they meet.
+
+    This process works instead of waiting, and its share needs no pickling back: on 2 cores,
+    one worker + this process took 100,000 records in less wall time and CPU than two
+    workers (whose results this process must unpickle while they run)."""
+    size = max(200, len(files) // (jobs * 8))
+    chunks = [files[i : i + size] for i in range(0, len(files), size)]
+    here: dict[int, list[tuple[SourceRecord | None, list[RecordError]]]] = {}
+    with ProcessPoolExecutor(jobs - 1) as pool:
+        futures = [pool.submit(_check_chunk, (chunk, drafts_ok)) for chunk in chunks]
+        for i in reversed(range(len(chunks))):
+            if not futures[i].cancel():
+                break  # a worker has it already, and every chunk before it
+            here[i] = _check_files(chunks[i], drafts_ok)
+        checked: list[tuple[SourceRecord | None, list[RecordError]]] = []
+        for i, future in enumerate(futures):
+            if i in here:
+                checked.extend(here[i])
+            else:
+                checked.extend((None if item is None else _restore(item), errors) for item, errors in future.result())
+    return checked
+
+
 def check_paths(paths: Iterable[str | Path], drafts_ok: bool = False, jobs: int | None = None) -> CheckResult:
     """Check record files (folders are searched for *.yaml); all problems of all files."""
     files = [str(p) for p in iter_record_files(paths)]
     jobs = jobs or os.cpu_count() or 1
-    chunks: list[list[str]]
     with _no_gc():
         if jobs > 1 and len(files) >= PARALLEL_MIN_FILES:
-            size = max(200, len(files) // (jobs * 8))
-            chunks = [files[i : i + size] for i in range(0, len(files), size)]
-            checked: list[tuple[SourceRecord | None, list[RecordError]]] = []
-            with ProcessPoolExecutor(jobs) as pool:
-                for part in pool.map(_check_chunk, [(c, drafts_ok) for c in chunks]):
-                    checked.extend((None if item is None else _restore(item), errors) for item, errors in part)
+            checked = _check_shared(files, drafts_ok, jobs)
         else:
             checked = _check_files(files, drafts_ok)
         result = CheckResult()
