@@ -41,6 +41,7 @@ REMOVAL_REASONS: dict[str, str] = {
 KINDS = {"person": "自然人", "organization": "法人或其他组织"}
 PERFORMANCE = ("全部未履行", "部分未履行")
 
+
 def _iso_day(value: Any) -> Any:
     # "2024-03-05" in quotes is still the date a clerk meant; anything looser stays an error
     if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
@@ -248,7 +249,10 @@ def _full_id_errors(path: str, text: str, lines: yamlload.Lines) -> list[RecordE
     by_line = {line: ".".join(str(p) for p in loc if isinstance(p, str)) for loc, line in lines.items()}
     return [
         RecordError(
-            path, n, "E085", by_line.get(n, "-"),
+            path,
+            n,
+            "E085",
+            by_line.get(n, "-"),
             "记录中不得保存完整的 18 位身份证号码：请运行 `chenglai mask " + path + "` 改写为脱敏形式",
         )
         for n, line_text in enumerate(text.splitlines(), start=1)

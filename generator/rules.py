@@ -47,9 +47,11 @@ def check_record(src: SourceRecord, drafts_ok: bool = False) -> list[RecordError
     # four eyes: a draft has neither vetted_by nor vetted_on; one without the other is a slip
     if v.vetted_by is None and v.vetted_on is None:
         if not drafts_ok:
-            err("E040", "vetting",
-                "记录尚未经第二人审核（草稿），不能合并发布：请由审核人运行 `chenglai vet "
-                + src.path + " --by 姓名`")
+            err(
+                "E040",
+                "vetting",
+                "记录尚未经第二人审核（草稿），不能合并发布：请由审核人运行 `chenglai vet " + src.path + " --by 姓名`",
+            )
     elif v.vetted_on is None:
         err("E011", "vetting.vetted_on", "已填写审核人 vetted_by 但缺少审核日期 vetted_on", "vetting.vetted_by")
     elif v.vetted_by is None:
@@ -63,12 +65,13 @@ def check_record(src: SourceRecord, drafts_ok: bool = False) -> list[RecordError
     fixed_term = any(g != NO_FIXED_TERM for g in r.grounds)
     if r.term_years is None:
         if fixed_term:
-            err("E051", "term_years", "除“有履行能力而拒不履行”外的失信情形须填写期限（2 年，可延长 1–3 年）", "grounds")
+            err(
+                "E051", "term_years", "除“有履行能力而拒不履行”外的失信情形须填写期限（2 年，可延长 1–3 年）", "grounds"
+            )
     elif not fixed_term:
         # art. 2 sets no term for this ground: the record stays until performance; a term
         # written here would be silently ignored by the publication policy
-        err("E053", "term_years",
-            "仅有“有履行能力而拒不履行”情形时不设固定期限（至履行完毕后删除）：请删除 term_years")
+        err("E053", "term_years", "仅有“有履行能力而拒不履行”情形时不设固定期限（至履行完毕后删除）：请删除 term_years")
     elif not MIN_TERM <= r.term_years <= MAX_TERM:
         err("E052", "term_years", f"期限应为 {MIN_TERM} 至 {MAX_TERM} 年（2 年，可延长 1–3 年），实际为 {r.term_years}")
 
@@ -124,8 +127,12 @@ def _debtor_rules(src: SourceRecord, err) -> list[RecordError]:  # type: ignore[
             if ids.USCC_RE.fullmatch(d.uscc):
                 err("E090", "debtor.uscc", f"统一社会信用代码 {d.uscc} 校验位不正确（GB 32100）：请核对")
             else:
-                err("E090", "debtor.uscc", f"统一社会信用代码 {d.uscc!r} 格式不正确：应为 18 位数字或大写字母"
-                    "（不含 I、O、S、V、Z），中间不留空格")
+                err(
+                    "E090",
+                    "debtor.uscc",
+                    f"统一社会信用代码 {d.uscc!r} 格式不正确：应为 18 位数字或大写字母"
+                    "（不含 I、O、S、V、Z），中间不留空格",
+                )
     return []
 
 
@@ -134,12 +141,17 @@ def _masked_id_rules(masked: str, gender: str | None, age: int | None, listed_ye
     if ids.FULL_RE.match(masked.upper()):
         if not ids.FULL_ID_RE.search(masked):
             # 18 characters but no valid birth date, so the text scan (E085) passed it by
-            err("E080", field, "身份证号码未脱敏且不是有效号码：应为前 10 位 + **** + 后 4 位；"
-                "请核对号码后运行 `chenglai mask` 改写")
+            err(
+                "E080",
+                field,
+                "身份证号码未脱敏且不是有效号码：应为前 10 位 + **** + 后 4 位；请核对号码后运行 `chenglai mask` 改写",
+            )
         return  # a full number: already reported as E085 with the line, naming `chenglai mask`
     m = ids.MASKED_RE.match(masked)
     if not m:
-        err("E080", field, f"脱敏身份证号码 {masked!r} 格式不正确，应为前 10 位 + **** + 后 4 位，如 3705021985****1234")
+        err(
+            "E080", field, f"脱敏身份证号码 {masked!r} 格式不正确，应为前 10 位 + **** + 后 4 位，如 3705021985****1234"
+        )
         return
     if ids.region_name(m["region"]) is None:
         err("E081", field, f"身份证号码地区码 {m['region']} 不在 GB/T 2260 行政区划代码（含历史代码）中")
@@ -147,7 +159,11 @@ def _masked_id_rules(masked: str, gender: str | None, age: int | None, listed_ye
     if age is not None:
         expected = listed_year - born
         if abs(expected - age) > 1:
-            err("E082", "debtor.age", f"年龄 {age} 与出生年份 {born}、发布年份 {listed_year} 不符（应约为 {expected} 岁）")
+            err(
+                "E082",
+                "debtor.age",
+                f"年龄 {age} 与出生年份 {born}、发布年份 {listed_year} 不符（应约为 {expected} 岁）",
+            )
         elif expected < MIN_AGE <= age:
             err("E084", field, f"出生于 {born} 年，发布时未满 18 周岁：未成年人不得纳入失信被执行人名单")
     if gender is not None and ids.gender(masked) != gender:
@@ -168,27 +184,42 @@ def check_across(records: Iterable[SourceRecord]) -> list[RecordError]:
         first = seen.setdefault(key, src)
         if first is not src:
             seq = "" if key[1] is None else f"（序号 {key[1]}）"
-            out.append(RecordError(
-                src.path, src.line("case_number"), "E021", "case_number",
-                f"与 {first.path}:{first.line('case_number')} 重复：同一执行案号 {case.text}{seq}"
-                "只能有一条记录；同案多名被执行人请填写 debtor_seq",
-            ))
+            out.append(
+                RecordError(
+                    src.path,
+                    src.line("case_number"),
+                    "E021",
+                    "case_number",
+                    f"与 {first.path}:{first.line('case_number')} 重复：同一执行案号 {case.text}{seq}"
+                    "只能有一条记录；同案多名被执行人请填写 debtor_seq",
+                )
+            )
         else:
             # different case numbers can still share a page address: 津 and 晋 are both "jin"
             rid = casenumber.record_id(case, src.record.debtor_seq)
             other = ids_seen.setdefault(rid, src)
             if other is not src:
-                out.append(RecordError(
-                    src.path, src.line("case_number"), "E021", "case_number",
-                    f"与 {other.path}:{other.line('case_number')}（{other.record.case_number}）"
-                    f"得出相同的记录编号 {rid}，网页地址会冲突",
-                ))
+                out.append(
+                    RecordError(
+                        src.path,
+                        src.line("case_number"),
+                        "E021",
+                        "case_number",
+                        f"与 {other.path}:{other.line('case_number')}（{other.record.case_number}）"
+                        f"得出相同的记录编号 {rid}，网页地址会冲突",
+                    )
+                )
         court = courts.setdefault(case.court_code, (src.record.court, src))
         if court[0] != src.record.court:
-            out.append(RecordError(
-                src.path, src.line("court"), "E022", "court",
-                f"法院代码 {case.court_code} 在 {court[1].path} 中对应“{court[0]}”，此处为“{src.record.court}”",
-            ))
+            out.append(
+                RecordError(
+                    src.path,
+                    src.line("court"),
+                    "E022",
+                    "court",
+                    f"法院代码 {case.court_code} 在 {court[1].path} 中对应“{court[0]}”，此处为“{src.record.court}”",
+                )
+            )
     return out
 
 
