@@ -14,7 +14,7 @@ from stdnum.cn import ric
 FULL_ID_RE = re.compile(
     r"(?<![0-9])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![0-9A-Za-z])"
 )
-MASKED_RE = re.compile(r"^(?P<region>\d{6})(?P<year>(?:19|20)\d{2})\*{4}(?P<tail>\d{3})(?P<check>[\dX])$")
+MASKED_RE = re.compile(r"^(?P<region>\d{6})(?P<year>(?:19|20)\d{2})\*{4}(?P<tail>\d{3})(?P<check>[\dX])$", re.ASCII)
 FULL_RE = re.compile(r"^\d{17}[\dX]$")
 
 

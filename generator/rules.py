@@ -92,7 +92,7 @@ def check_record(src: SourceRecord, drafts_ok: bool = False) -> list[RecordError
     if r.outstanding is not None and (r.outstanding < 0 or r.outstanding.as_tuple().exponent < -2):  # type: ignore[operator]
         err("E070", "outstanding", f"未履行金额应为不小于 0、最多两位小数的数字，实际为 {r.outstanding}")
 
-    if not (len(r.region_code) == 6 and r.region_code.isdigit()):
+    if not (len(r.region_code) == 6 and r.region_code.isascii() and r.region_code.isdigit()):
         err("E071", "region_code", f"地区代码应为 6 位数字（GB/T 2260），实际为 {r.region_code!r}")
     elif ids.region_name(r.region_code) is None:
         err("E072", "region_code", f"地区代码 {r.region_code} 不在 GB/T 2260 行政区划代码（含历史代码）中")

@@ -289,7 +289,7 @@ def test_outstanding_valid_amounts(tmp_path, amount):
     assert check(tmp_path, record(outstanding=amount)) == []
 
 
-@pytest.mark.parametrize("code", ["37050", "3705021", "37050A", "鲁0502"])
+@pytest.mark.parametrize("code", ["37050", "3705021", "37050A", "鲁0502", "３７０５０２"])
 def test_region_code_not_six_digits(tmp_path, code):
     assert check(tmp_path, record(region_code=code)) == [("E071", "region_code")]
 
@@ -309,7 +309,10 @@ def test_region_code_unquoted_and_former_codes_accepted(tmp_path):
 # --- E080–E086 identity --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("masked", ["3705021985**1234", "370502198501011234X", "3705021985****123x", "370502****1234"])
+@pytest.mark.parametrize(
+    "masked",
+    ["3705021985**1234", "370502198501011234X", "3705021985****123x", "370502****1234", "３７０５０２1985****1234"],
+)
 def test_masked_id_shape(tmp_path, masked):
     assert check(tmp_path, record(debtor__id_masked=masked)) == [("E080", "debtor.id_masked")]
 
