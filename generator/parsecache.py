@@ -35,7 +35,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from . import policy
+from . import casenumber, policy, rules
 from .records import Basis, Debtor, Record, SourceRecord, Vetting
 from .yamlload import Lines
 
@@ -49,13 +49,15 @@ _LIBRARIES = ("pydantic", "pydantic-core", "PyYAML", "python-stdnum", "pypinyin"
 _NAMES: dict[type, tuple[str, ...]] = {m: tuple(m.model_fields) for m in (Record, Basis, Debtor, Vetting)}
 _NESTED = (("basis", Basis), ("debtor", Debtor), ("vetting", Vetting))
 _PUBLIC = tuple(f.name for f in dataclass_fields(policy.PublicRecord))
+_CASE = tuple(f.name for f in dataclass_fields(casenumber.CaseNumber))
 _new = object.__new__
 _set = object.__setattr__
 
 # payload of one record: (values, fields-set mask) of Record (nested ones None), Basis, Debtor, Vetting
 Payload = tuple[tuple[Any, ...], int, tuple[Any, ...], int, tuple[Any, ...], int, tuple[Any, ...], int]
-# entry: payload, line layout number, line numbers, flags, policy facts (PublicRecord as a tuple)
-Entry = tuple[Payload, int, tuple[int, ...], int, tuple[Any, ...]]
+# entry: payload, line layout number, line numbers, flags, policy facts (PublicRecord as a tuple),
+# the key of the rules across files (CaseNumber as a tuple)
+Entry = tuple[Payload, int, tuple[int, ...], int, tuple[Any, ...], tuple[Any, ...]]
 Stat = tuple[int, int, int, int, int]  # dev, inode, size, mtime_ns, ctime_ns
 
 
@@ -133,21 +135,38 @@ def unpack_facts(t: tuple[Any, ...]) -> policy.Facts:
     return policy.Facts(public, *t[1:])
 
 
-class CachedSource(SourceRecord):
-    """A SourceRecord from the cache; `record` and `lines` are built on first use."""
+def pack_across(key: tuple[casenumber.CaseNumber | None, int | None, str]) -> tuple[Any, ...]:
+    case, seq, court = key
+    return (None if case is None else tuple(case.__dict__[n] for n in _CASE), seq, court)
 
-    def __init__(self, path: str, digest: str, entry: Entry, layouts: list[tuple[Any, ...]]):  # noqa: D107
+
+def unpack_across(t: tuple[Any, ...]) -> tuple[casenumber.CaseNumber | None, int | None, str]:
+    case = None
+    if t[0] is not None:
+        case = _new(casenumber.CaseNumber)
+        case.__dict__.update(zip(_CASE, t[0], strict=True))
+    return case, t[1], t[2]
+
+
+class CachedSource(SourceRecord):
+    """A SourceRecord rebuilt from plain values (the cache, or a checker process): what the
+    build needs (`derived`: policy facts, the key the rules across files compare) is ready;
+    `record` and `lines` are built on first use."""
+
+    def __init__(  # not the dataclass __init__: record and lines are properties here
+        self, path: str, digest: str, payload: Payload, layout: tuple[Any, ...], lines: tuple[int, ...],
+        facts: tuple[Any, ...], across: tuple[Any, ...],
+    ):  # fmt: skip
         _set(self, "path", path)
         _set(self, "digest", digest)
-        _set(self, "derived", {"policy": unpack_facts(entry[4])})
-        _set(self, "_entry", entry)
-        _set(self, "_layouts", layouts)
+        _set(self, "derived", {"policy": unpack_facts(facts), "across": unpack_across(across)})
+        _set(self, "_parts", (payload, layout, lines, facts, across))
 
     @property  # type: ignore[override]
     def record(self) -> Record:
         built = self.__dict__.get("_record")
         if built is None:
-            built = unpack_record(self.__dict__["_entry"][0])
+            built = unpack_record(self.__dict__["_parts"][0])
             _set(self, "_record", built)
         return built
 
@@ -155,10 +174,25 @@ class CachedSource(SourceRecord):
     def lines(self) -> Lines:
         built = self.__dict__.get("_lines")
         if built is None:
-            entry = self.__dict__["_entry"]
-            built = dict(zip(self.__dict__["_layouts"][entry[1]], entry[2], strict=True))
+            _payload, layout, lines, _f, _a = self.__dict__["_parts"]
+            built = dict(zip(layout, lines, strict=True))
             _set(self, "_lines", built)
         return built
+
+
+def portable(src: SourceRecord) -> tuple[Any, ...]:
+    """A checked record as plain values, for a checker process to send back (`restore`)."""
+    if isinstance(src, CachedSource):
+        return (src.path, src.digest, *src.__dict__["_parts"])
+    lines = src.lines
+    return (
+        src.path, src.digest, pack_record(src.record), tuple(lines), tuple(lines.values()),
+        pack_facts(policy.facts(src)), pack_across(rules.across_key(src)),
+    )  # fmt: skip
+
+
+def restore(item: tuple[Any, ...]) -> CachedSource:
+    return CachedSource(*item)
 
 
 def _stat(path: str) -> Stat | None:
@@ -189,6 +223,7 @@ class ParseCache:
         self.layouts: list[tuple[Any, ...]] = []
         self._layout_index: dict[tuple[Any, ...], int] = {}
         self.loaded = False  # a valid cache file was read
+        self.dirty = False  # something to save
         self.hits = 0
         self.parsed = 0
         # this run's files: what `save` keeps
@@ -224,15 +259,16 @@ class ParseCache:
         self.loaded = True
 
     def save(self) -> None:
-        """Keep this run's files (only): written to a temporary file, then renamed."""
-        if self.path is None:
+        """Keep this run's files (only): written to a temporary file, then renamed. A run
+        that found everything as it was writes nothing."""
+        if self.path is None or (not self.dirty and self._seen.keys() == self.stats.keys()):
             return
         digests = {d for _st, d, _t in self._seen.values()}
         entries = {d: e for d, e in self.entries.items() if d in digests}
         used = sorted({e[1] for e in entries.values()})
         renumber = {old: new for new, old in enumerate(used)}
         layouts = [self.layouts[i] for i in used]
-        entries = {d: (e[0], renumber[e[1]], e[2], e[3], e[4]) for d, e in entries.items()}
+        entries = {d: (e[0], renumber[e[1]], *e[2:]) for d, e in entries.items()}
         body = pickle.dumps((FORMAT, self.version, self._seen, layouts, entries), protocol=pickle.HIGHEST_PROTOCOL)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
@@ -261,11 +297,13 @@ class ParseCache:
                 digest = _digest(path)
             if digest is None:
                 continue
-            trusted = max(st[3], st[4]) < self._scan_ns - RACY_NS
-            self._seen[path] = (st, digest, trusted)
+            seen = self._seen[path] = (st, digest, max(st[3], st[4]) < self._scan_ns - RACY_NS)
+            if seen != known:
+                self.dirty = True
             entry = self.entries.get(digest)
             if entry is not None and entry[3] & flag:
-                found[path] = CachedSource(path, digest, entry, self.layouts)
+                payload, layout, lines, _flags, facts, across = entry
+                found[path] = CachedSource(path, digest, payload, self.layouts[layout], lines, facts, across)
         self.hits += len(found)
         return found
 
@@ -275,19 +313,22 @@ class ParseCache:
         flag = STRICT | DRAFTS if not drafts_ok else DRAFTS  # strict rules are a superset
         entry = self.entries.get(src.digest)
         if entry is not None:
-            self.entries[src.digest] = (*entry[:3], entry[3] | flag, entry[4])  # type: ignore[assignment]
+            if entry[3] | flag != entry[3]:
+                self.entries[src.digest] = (*entry[:3], entry[3] | flag, *entry[4:])  # type: ignore[assignment]
+                self.dirty = True
         else:
-            layout = tuple(src.lines)
+            _path, _digest, payload, layout, lines, facts, across = portable(src)
             index = self._layout_index.get(layout)
             if index is None:
                 index = self._layout_index[layout] = len(self.layouts)
                 self.layouts.append(layout)
-            facts = pack_facts(policy.facts(src))
-            self.entries[src.digest] = (pack_record(src.record), index, tuple(src.lines.values()), flag, facts)
+            self.entries[src.digest] = (payload, index, lines, flag, facts, across)
+            self.dirty = True
         if src.path not in self._seen:
             st = _stat(src.path)
             if st is not None:
                 trusted = max(st[3], st[4]) < (self._scan_ns or time.time_ns()) - RACY_NS
                 self._seen[src.path] = (st, src.digest, trusted)
+                self.dirty = True
         elif self._seen[src.path][1] != src.digest:  # changed between the stat and the read
             del self._seen[src.path]
