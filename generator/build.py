@@ -23,6 +23,7 @@ import contextlib
 import ctypes
 import errno
 import fcntl
+import gc
 import io
 import json
 import logging
@@ -38,6 +39,7 @@ from typing import Any
 
 from . import leakcheck, paths
 from .errors import BuildError, UsageError
+from .incremental import JOURNAL, Session, apply
 from .plan import (
     BUILD_INFO,
     BUILD_STATE,
@@ -67,6 +69,8 @@ class BuildResult:
     state: Path
     phases: dict[str, float]  # wall seconds per step: check, render, leak_gate, swap
     cpu: dict[str, float]  # CPU seconds per step, this process and its (finished) workers
+    incremental: bool = False  # only what changed was rendered and applied (generator.incremental)
+    parsed: int = 0  # record files parsed (the others came from the parse cache)
 
 
 # -- settings -----------------------------------------------------------------------
@@ -173,7 +177,19 @@ def leak_gate(settings: dict[str, Any], plan: BuildPlan, index: Path | None) -> 
         return
     gate = writer.gate
     leaks = list(writer.leaks) + gate.scan_files(plan.output, writer.unscanned)
-    if index is not None:
+    session = plan.session
+    if session is not None and session.incremental:
+        # the files kept from the live build, only for what became withheld since; new search
+        # documents were scanned as they were added (generator.incremental)
+        leaks += session.leaks
+        delta = session.delta_gate(settings, plan.view)
+        if delta is not None:
+            leaks += session.scan_claimed(delta, portal_settings(settings)["PORTAL_JOBS"])
+        if index is not None and not session.index_scanned:
+            leaks += leakcheck.scan_index(gate, index)
+        elif index is not None and delta is not None:
+            leaks += leakcheck.scan_index(delta, index)
+    elif index is not None:
         leaks += leakcheck.scan_index(gate, index)
     leakcheck.report(leaks)
 
@@ -198,6 +214,8 @@ def write_state(plan: BuildPlan) -> None:
     assert plan.view is not None
     plan.state.mkdir(parents=True, exist_ok=True)
     write_manifest(plan.state / MANIFEST, plan.manifest)
+    if plan.session is not None:
+        plan.session.save(plan.state)
     info = {"as_of": plan.view.as_of.isoformat(), "public": len(plan.view.public), "notices": len(plan.view.notices)}
     (plan.state / BUILD_INFO).write_text(json.dumps(info, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
@@ -232,8 +250,11 @@ def build_site(
     allow_drop: bool = False,
     overrides: dict[str, Any] | None = None,
     drafts_ok: bool = False,
+    incremental: bool = True,
 ) -> BuildResult:
-    """Build the site and search index; the live output changes only if every check passes."""
+    """Build the site and search index; the live output changes only if every check passes.
+
+    `incremental=False` renders everything even when the live build would allow less."""
     started = time.perf_counter()
     over = dict(overrides or {})
     if output is not None:
@@ -252,13 +273,34 @@ def build_site(
         phases[name], cpu[name] = now - mark, cpu_now - cpu_mark
         mark, cpu_mark = now, cpu_now
 
-    view = load_view(settings, day, drafts_ok)  # content errors: raised here, nothing written
+    counts: dict[str, int] = {}
+    view = load_view(settings, day, drafts_ok, counts)  # content errors: raised here, nothing written
+    parsed = counts.get("parsed", 0)
     lap("check")
+    # the records and the view live as long as the build: keep them out of the collector's
+    # full passes (hundreds of thousands of objects, none in cycles)
+    gc.freeze()
+    try:
+        return _build(settings, live, state, day, view, parsed, allow_drop, drafts_ok, incremental, started, phases,
+                      cpu, lap)  # fmt: skip
+    finally:
+        gc.unfreeze()
+
+
+def _build(
+    settings: dict[str, Any], live: Path, state: Path, day: date, view: PublicView, parsed: int, allow_drop: bool,
+    drafts_ok: bool, incremental: bool, started: float, phases: dict[str, float], cpu: dict[str, float], lap: Any,
+) -> BuildResult:  # fmt: skip
 
     with locked(state):
         staging = state / "staging"
         _rmtree(staging)  # a crashed build's leftovers
         live_state = state / BUILD_STATE
+        live_index = paths.index_dir(live, settings.get("PORTAL_STATE_PATH"))
+        if incremental:
+            session = Session.open(state, live, live_state if live_state.is_dir() else None, live_index)
+        else:
+            session = Session(None, None, None)
         plan = BuildPlan(
             output=staging / "site",
             index=staging / "index",
@@ -268,6 +310,7 @@ def build_site(
             view=view,
             as_of=day,
             drafts_ok=drafts_ok,
+            session=session,
         )
         for folder in (plan.output, plan.index, plan.state):
             folder.mkdir(parents=True)
@@ -281,20 +324,24 @@ def build_site(
             lap("leak_gate")
             drop_guard(settings, plan, allow_drop)
             write_state(plan)
-            _retain(settings, live, plan.output)
-            # swap: site first (what the public sees), then index and state
             previous = state / "previous"
             _rmtree(previous)
             previous.mkdir()
-            for name, new, target in (
-                ("site", plan.output, live),
-                ("index", plan.index, paths.index_dir(live, settings.get("PORTAL_STATE_PATH"))),
-                (BUILD_STATE, plan.state, live_state),
-            ):
+            journal = state / JOURNAL  # there while an apply runs: a crash then means a full build next
+            if session.incremental:
+                # the changed files replace the live ones in place; the replaced go to previous/delta
+                apply(plan.output, live, plan.manifest, previous_manifest, previous / "delta", journal)
+                swaps = [("index", plan.index, live_index), (BUILD_STATE, plan.state, live_state)]
+            else:
+                _retain(settings, live, plan.output)
+                # swap: site first (what the public sees), then index and state
+                swaps = [("site", plan.output, live), ("index", plan.index, live_index), (BUILD_STATE, plan.state, live_state)]
+            for name, new, target in swaps:
                 existed = target.exists()
                 install(new, target)
                 if existed:
                     os.rename(new, previous / name)
+            journal.unlink(missing_ok=True)  # a full build replaced a half-applied site too
         finally:
             _rmtree(staging)
         lap("swap")
@@ -314,6 +361,8 @@ def build_site(
         state=state,
         phases=phases,
         cpu=cpu,
+        incremental=session.incremental,
+        parsed=parsed,
     )
 
 

@@ -132,23 +132,34 @@ def csv_cell(key: str, value: Any) -> str:
     return str(value)
 
 
-def debtors_csv(items: list[dict[str, Any]]) -> bytes:
+def _csv_line(cells: list[str]) -> str:
     buf = io.StringIO(newline="")
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow([f.header for f in FIELDS])
-    for item in items:
-        writer.writerow([csv_cell(f.key, item[f.key]) for f in FIELDS])
-    return buf.getvalue().encode("utf-8-sig")  # the BOM makes Excel read UTF-8
+    csv.writer(buf, lineterminator="\r\n").writerow(cells)
+    return buf.getvalue()
+
+
+def csv_row(item: dict[str, Any]) -> str:
+    """One record's line of debtors.csv (a quoted value may hold line breaks)."""
+    return _csv_line([csv_cell(f.key, item[f.key]) for f in FIELDS])
+
+
+def debtors_csv(items: list[dict[str, Any]], rows: list[str] | None = None) -> bytes:
+    """The CSV file; `rows` (csv_row of each item) when already made."""
+    lines = rows if rows is not None else [csv_row(item) for item in items]
+    text = _csv_line([f.header for f in FIELDS]) + "".join(lines)
+    return text.encode("utf-8-sig")  # the BOM makes Excel read UTF-8
 
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=False, separators=(",", ":"))
 
 
-def json_document(head: dict[str, Any], key: str, items: list[Any]) -> bytes:
-    """`head` plus a list under `key`, one list item per line: diffable, still compact."""
-    body = ",\n".join(_dumps(i) for i in items)
-    text = _dumps(head)[:-1] + ("," if head else "") + f'"{key}":[' + (f"\n{body}\n" if items else "") + "]}\n"
+def json_document(head: dict[str, Any], key: str, items: list[Any], texts: list[str] | None = None) -> bytes:
+    """`head` plus a list under `key`, one list item per line: diffable, still compact.
+    `texts`: the items already serialised (_dumps)."""
+    lines = texts if texts is not None else [_dumps(i) for i in items]
+    body = ",\n".join(lines)
+    text = _dumps(head)[:-1] + ("," if head else "") + f'"{key}":[' + (f"\n{body}\n" if lines else "") + "]}\n"
     return text.encode("utf-8")
 
 
@@ -296,37 +307,62 @@ def operations(view: PublicView, digests: dict[str, str], base: dict[str, str]) 
     return out
 
 
-def changes_file(day: date, entry: Day, items: dict[str, dict[str, Any]]) -> tuple[bytes, dict[str, int]]:
-    """A day's change file from its operations and the records published now."""
-    entries = []
+def changes_file(day: date, entry: Day, items: dict[str, str]) -> tuple[bytes, dict[str, int]]:
+    """A day's change file from its operations and the records published now (id → the
+    record serialised by _dumps)."""
+    texts, ops = [], []
     for op in entry.ops:
         if op["op"] == "DEL":
-            entries.append(op)
+            texts.append(_dumps(op))
         elif op["id"] in items:  # no longer public: left out, a later DEL says it is gone
-            entries.append({**op, "record": items[op["id"]]})
-    counts = {name: sum(1 for e in entries if e["op"] == name) for name in ("ADD", "MOD", "DEL")}
+            # _dumps({**op, "record": item}), from the item's text
+            texts.append(_dumps(op)[:-1] + ',"record":' + items[op["id"]] + "}")
+        else:
+            continue
+        ops.append(op["op"])
+    counts = {name: ops.count(name) for name in ("ADD", "MOD", "DEL")}
     head = {"date": day.isoformat(), "since": _iso(entry.since), "counts": counts}
-    return json_document(head, "changes", entries), counts
+    return json_document(head, "changes", [], texts), counts
+
+
+MEMO = "exports"  # RenderContext.memo: record id → (record digest, (csv line, JSON text, digest))
+
+
+def _rows(ctx: RenderContext, records: list[PublicRecord]) -> list[tuple[str, str, str]]:
+    """Each record's CSV line, JSON text and change digest; an unchanged record's come from the
+    previous build (ctx.memo), as the same function of the same record gave them."""
+    memo = ctx.memo.setdefault(MEMO, {})
+    out = []
+    for r in records:
+        known = memo.get(r.id)
+        if known is not None and known[0] == r.digest:
+            out.append(known[1])
+            continue
+        item = published(r, ctx.settings)
+        row = (csv_row(item), _dumps(item), digest(item))
+        memo[r.id] = (r.digest, row)
+        out.append(row)
+    return out
 
 
 def render(ctx: RenderContext) -> Iterator[OutputFile]:
     """/data/ files, plus the manifest the next build compares against (a state file)."""
     view, s = ctx.view, ctx.settings
     records = sorted(view.public, key=lambda r: (-r.listed_on.toordinal(), r.id))
-    items = [published(r, s) for r in records]
-    yield OutputFile("data/debtors.csv", debtors_csv(items))
+    rows = _rows(ctx, records)
+    yield OutputFile("data/debtors.csv", debtors_csv([], [row[0] for row in rows]))
     head = {
         "as_of": view.as_of.isoformat(),
-        "count": len(items),
+        "count": len(rows),
         "demo": bool(setting(s, "PORTAL_DEMO")),
         "license": setting(s, "PORTAL_DATA_LICENSE"),
         "license_url": setting(s, "PORTAL_DATA_LICENSE_URL"),
     }
-    yield OutputFile("data/debtors.json", json_document(head, "records", items))
+    yield OutputFile("data/debtors.json", json_document(head, "records", [], [row[1] for row in rows]))
     yield OutputFile("data/schema.json", (json.dumps(schema(s), ensure_ascii=False, indent=2) + "\n").encode())
 
-    by_id = {item["id"]: item for item in items}
-    digests = {rid: digest(item) for rid, item in by_id.items()}
+    by_id = {r.id: row[1] for r, row in zip(records, rows, strict=True)}
+    digests = {r.id: row[2] for r, row in zip(records, rows, strict=True)}
     prev = read_manifest(ctx.state)
     if prev is None:
         base, since = {}, None

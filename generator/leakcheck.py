@@ -169,8 +169,12 @@ def _scan_chunk(files: list[str]) -> list[Leak]:
 
 def scan_tree(gate: LeakGate, root: Path, jobs: int | None = None) -> list[Leak]:
     """Every file under `root`, whatever its type, in `jobs` forked processes when many."""
+    return scan_listed(gate, root, all_files(root), jobs)
+
+
+def scan_listed(gate: LeakGate, root: Path, files: list[str], jobs: int | None = None) -> list[Leak]:
+    """The given files under `root`, in `jobs` forked processes when many."""
     global _JOB
-    files = all_files(root)
     jobs = jobs or os.cpu_count() or 1
     if jobs < 2 or len(files) < PARALLEL_MIN_FILES:
         return gate.scan_files(root, files)

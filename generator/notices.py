@@ -146,20 +146,26 @@ def _new_matrices(texts: list[str], jobs: int) -> dict[str, Matrix]:
     return {text: qr_matrix(text) for text in texts}
 
 
+RECORD_PAGES = "{url}notice/index.html"  # one page per public record (incremental builds)
+
+
 def render(ctx: RenderContext) -> Iterator[OutputFile]:
-    """`debtors/<id>/notice/index.html` for every public record, and the matrix cache (state)."""
+    """`debtors/<id>/notice/index.html` for every public record (or for those in ctx.changed),
+    and the matrix cache (state) of every public record."""
     base = page_context(ctx)
     template = ctx.env.get_template("notice.html")
     cache = _read_cache(ctx.state)
     links = {record.id: record_link(ctx.settings, record) for record in ctx.view.public}
+    wanted = ctx.view.public if ctx.changed is None else [r for r in ctx.view.public if r.id in ctx.changed]
     matrices: dict[str, Matrix] = {}
-    for link in links.values():
+    for record in wanted:
+        link = links[record.id]
         # a tab or newline in SITEURL would break the cache file: such a link is never cached
         if link in cache and link.isprintable() and (m := _cached(cache[link])) is not None:
             matrices[link] = m
     jobs = int(base.get("PORTAL_JOBS") or os.cpu_count() or 1)
-    matrices.update(_new_matrices(sorted(set(links.values()) - set(matrices)), jobs))
-    for record in ctx.view.public:
+    matrices.update(_new_matrices(sorted({links[r.id] for r in wanted} - set(matrices)), jobs))
+    for record in wanted:
         link = links[record.id]
         html = template.render(
             base,
@@ -168,6 +174,12 @@ def render(ctx: RenderContext) -> Iterator[OutputFile]:
             qr=qr_svg(matrices[link], f"二维码：{link}"),
             page_url=f"{record.url}notice/",
         )
-        yield OutputFile(f"{record.url}notice/index.html", html.encode("utf-8"))
-    lines = "".join(f"{t}\t{len(m)}\t{pack(m)}\n" for t, m in sorted(matrices.items()) if t.isprintable())
+        yield OutputFile(RECORD_PAGES.format(url=record.url), html.encode("utf-8"))
+    # the pages not rendered here keep their symbols: their cache lines are carried as they are
+    # (checked when a page uses them)
+    packed = {t: f"{len(m)}\t{pack(m)}" for t, m in matrices.items()}
+    for link in set(links.values()) - packed.keys():
+        if link in cache:
+            packed[link] = f"{cache[link][1]}\t{cache[link][0]}"
+    lines = "".join(f"{t}\t{v}\n" for t, v in sorted(packed.items()) if t.isprintable())
     yield OutputFile(MATRIX_CACHE, lines.encode("utf-8"), state=True)

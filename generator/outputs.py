@@ -47,6 +47,14 @@ class RenderContext:
     news: list[NewsItem] = field(default_factory=list)
     env: Any = None  # the theme's jinja2.Environment (autoescape on)
     state: Path | None = None  # the previous build's state folder (manifests…); read-only
+    # incremental builds (generator.incremental): a renderer that writes one page per public
+    # record and names its path pattern in RECORD_PAGES (e.g. "{url}notice/index.html") renders
+    # only the records whose id is in `changed` (None: every record); the others keep the page
+    # the live build has
+    changed: frozenset[str] | None = None
+    # per-record results of a renderer kept from the previous build, keyed by record id, each
+    # (record digest, value); what a renderer puts here is kept for the next build
+    memo: dict[str, dict[str, tuple[str, Any]]] = field(default_factory=dict)
 
 
 Renderer = Callable[[RenderContext], Iterable[OutputFile]]

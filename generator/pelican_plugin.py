@@ -32,7 +32,7 @@ from markupsafe import Markup
 from pelican import signals
 from pelican.generators import Generator
 
-from . import leakcheck, outputs, pages, sitemap
+from . import incremental, leakcheck, outputs, pages, sitemap
 from .outputs import NewsItem, OutputFile, RenderContext
 from .plan import PLAN_KEY, BuildPlan, as_of_from, in_place_plan, load_view
 from .writer import PortalWriter
@@ -166,18 +166,34 @@ class RecordsGenerator(Generator):
         plan.news = news
         previous_state = plan.previous_state if plan.previous_state and plan.previous_state.is_dir() else None
         ctx = RenderContext(view=plan.view, settings=self.settings, news=news, env=self.env, state=previous_state)
+        session = plan.session  # incremental.Session: a `chenglai build`
+        if session is not None:
+            session.begin(ctx, self.context["site_pages"])
+        partial = session is not None and session.incremental and isinstance(writer, PortalWriter)
         if isinstance(writer, PortalWriter):
             writer.gate = make_gate(self.settings, plan.view)
         site = pages.SitePages(ctx)
-        n_pages = self._write_site(writer, site)
+        if partial:  # only the pages whose inputs changed (generator.incremental)
+            jobs, run = session.site_jobs(site, writer.previous)
+            n_pages = self._write_jobs(writer, jobs, run, session.rendered)
+        else:
+            n_pages = self._write_site(writer, site)
         extra = [p["url"] for p in self.context["site_pages"]]
         n_pages += _write_all(writer, plan, sitemap.render(ctx, extra=extra))
         n_other = 0
         for render in outputs.renderers():
-            n_other += _write_all(writer, plan, render(ctx))
+            rctx = session.renderer_context(render, ctx, writer.previous) if partial else ctx
+            n_other += _write_all(writer, plan, render(rctx))
+        if partial:
+            writer.claim(session.claimed)
         os.makedirs(plan.index, exist_ok=True)
-        for build in outputs.indexers():
-            build(ctx, plan.index)
+        for name, build in zip(outputs.INDEXERS, outputs.indexers(), strict=True):
+            if partial and name == incremental.INDEXER:
+                session.update_index(ctx, plan.index, writer.gate)
+            else:
+                build(ctx, plan.index)
+        if session is not None:
+            session.finish(ctx, site)
         plan.counts = {
             "public": len(plan.view.public),
             "notices": len(plan.view.notices),
@@ -186,11 +202,13 @@ class RecordsGenerator(Generator):
         }
 
     def _write_site(self, writer: Any, site: pages.SitePages) -> int:
-        jobs = site.jobs()
+        return self._write_jobs(writer, site.jobs(), site.run, len(site.view.public))
+
+    def _write_jobs(self, writer: Any, jobs: list[pages.Job], run: Any, size: int) -> int:
         procs = self.settings.get("PORTAL_JOBS") or os.cpu_count() or 1
-        if procs < 2 or len(site.view.public) < PARALLEL_MIN_RECORDS or not isinstance(writer, PortalWriter):
-            return _write_all(writer, None, site.all())
-        return _write_parallel(writer, site, jobs, procs)
+        if procs < 2 or size < PARALLEL_MIN_RECORDS or not isinstance(writer, PortalWriter):
+            return _write_all(writer, None, (f for job in jobs for f in run(job)))
+        return _write_parallel(writer, run, jobs, procs)
 
 
 def _write_all(writer: Any, plan: BuildPlan | None, files: Any) -> int:
@@ -218,21 +236,22 @@ def _write_plain(root: str, f: OutputFile) -> None:
 
 
 # The forked workers find their work here (inherited at fork, never pickled).
-_WORK: tuple[PortalWriter, pages.SitePages, list[pages.Job]] | None = None
+_WORK: tuple[PortalWriter, Any, list[pages.Job]] | None = None
 
 
 def _run_job(index: int) -> tuple[int, dict[str, Any], list[Any]]:
     assert _WORK is not None
-    writer, site, jobs = _WORK
+    writer, run, jobs = _WORK
     writer.entries, writer.leaks = {}, []
-    n = writer.write_outputs(site.run(jobs[index]))
+    n = writer.write_outputs(run(jobs[index]))
     return n, writer.entries, writer.leaks
 
 
-def _write_parallel(writer: PortalWriter, site: pages.SitePages, jobs: list[pages.Job], procs: int) -> int:
-    """Site pages in `procs` forked processes; each writes its jobs' files, returns their manifest."""
+def _write_parallel(writer: PortalWriter, run: Any, jobs: list[pages.Job], procs: int) -> int:
+    """Site pages in `procs` forked processes; each writes its jobs' files (`run(job)`),
+    returns their manifest."""
     global _WORK
-    _WORK = (writer, site, jobs)
+    _WORK = (writer, run, jobs)
     gc.freeze()  # keep the parent's objects out of the children's GC: fewer copied pages
     n = 0
     try:

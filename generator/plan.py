@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import paths
+from .checker import _no_gc as no_gc
 from .checker import check_paths
 from .errors import ContentErrors, UsageError
 from .parsecache import ParseCache
@@ -47,6 +48,7 @@ class BuildPlan:
     as_of: date | None = None
     drafts_ok: bool = False
     in_place: bool = False  # a plain `pelican` run: no staging, the plugin commits at the end
+    session: Any = None  # generator.incremental.Session of a `chenglai build`
     # filled in by the plugin while Pelican runs
     manifest: dict[str, ManifestEntry] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
@@ -102,8 +104,11 @@ def records_dir(settings: dict[str, Any]) -> Path:
     return Path(settings["PATH"]) / portal["PORTAL_RECORDS_DIR"]
 
 
-def load_view(settings: dict[str, Any], as_of: date, drafts_ok: bool = False) -> PublicView:
-    """Check every record file and decide what is public on `as_of`; any error stops here."""
+def load_view(
+    settings: dict[str, Any], as_of: date, drafts_ok: bool = False, counts: dict[str, int] | None = None
+) -> PublicView:
+    """Check every record file and decide what is public on `as_of`; any error stops here.
+    `counts`, when given, gets how many files were parsed and how many came from the cache."""
     portal = portal_settings(settings)
     folder = records_dir(settings)
     if not folder.is_dir():
@@ -113,13 +118,16 @@ def load_view(settings: dict[str, Any], as_of: date, drafts_ok: bool = False) ->
         folder = folder.resolve().relative_to(Path.cwd())
     except ValueError:
         pass
-    # parsed records are kept in the state folder by content hash: unchanged files are not parsed again
-    cache = ParseCache.in_state(paths.state_dir(Path(settings["OUTPUT_PATH"]), settings.get("PORTAL_STATE_PATH")))
-    result = check_paths([folder], drafts_ok=drafts_ok, jobs=jobs, cache=cache)
-    if result.errors:  # a content error writes nothing, the cache included
-        raise ContentErrors(result.errors)
-    cache.save()
-    return decide(result.records, as_of, portal["PORTAL_REMOVAL_NOTICE_DAYS"])
+    with no_gc():  # 100,000 records allocate millions of objects, none in cycles
+        # parsed records are kept in the state folder by content hash: unchanged files are not parsed again
+        cache = ParseCache.in_state(paths.state_dir(Path(settings["OUTPUT_PATH"]), settings.get("PORTAL_STATE_PATH")))
+        result = check_paths([folder], drafts_ok=drafts_ok, jobs=jobs, cache=cache)
+        if result.errors:  # a content error writes nothing, the cache included
+            raise ContentErrors(result.errors)
+        cache.save()
+        if counts is not None:
+            counts.update(parsed=cache.parsed, cached=cache.hits)
+        return decide(result.records, as_of, portal["PORTAL_REMOVAL_NOTICE_DAYS"])
 
 
 def in_place_plan(settings: dict[str, Any]) -> BuildPlan:

@@ -97,6 +97,15 @@ class PortalWriter(Writer):
                 return prev
         return ManifestEntry(dg, size, os.stat(full).st_mtime_ns if mtime_ns is None else mtime_ns)
 
+    def claim(self, paths: list[str]) -> None:
+        """Files of the live output this build keeps as they are (incremental builds): their
+        live manifest entries are this build's."""
+        for rel in paths:
+            if rel in self.entries:
+                raise FileOverwriteFailedError(f'"{rel}" written twice')
+            self.entries[rel] = self.previous[rel]
+            self._written_files.add(self._root + "/" + rel)
+
     # -- Pelican's path ------------------------------------------------------------
     def finish(self) -> dict[str, ManifestEntry]:
         """Record the files Pelican wrote itself (news, pages, theme static files)."""

@@ -17,7 +17,7 @@ from typing import Any
 
 from whoosh import index
 from whoosh.codec.whoosh3 import W3Codec
-from whoosh.fields import KEYWORD, STORED, Schema
+from whoosh.fields import ID, KEYWORD, STORED, Schema
 
 from generator.errors import BuildError
 from generator.outputs import NewsItem, RenderContext
@@ -41,6 +41,7 @@ def _keys() -> KEYWORD:
 
 
 SCHEMA = Schema(
+    uid=ID(unique=True),  # the document's id, indexed: incremental builds replace documents by it
     # stored: what a result shows (never a full ID: only PublicRecord's masked fields exist here)
     id=STORED,
     url=STORED,
@@ -92,6 +93,7 @@ def record_snippet(r: PublicRecord) -> str:
 def record_document(r: PublicRecord) -> dict[str, Any]:
     name = analysis.fold(r.name)
     doc: dict[str, Any] = {
+        "uid": r.id,
         "id": r.id,
         "url": r.url,
         "title": r.name,
@@ -118,6 +120,7 @@ def record_document(r: PublicRecord) -> dict[str, Any]:
 
 def news_document(item: NewsItem) -> dict[str, Any]:
     return {
+        "uid": f"news-{item.slug}",
         "id": f"news-{item.slug}",
         "url": item.url,
         "title": item.title,

@@ -158,10 +158,17 @@ def test_drop_guard(tmp_path):
 def test_failing_renderer_keeps_previous_site_and_rollback_copy(tmp_path, monkeypatch):
     s = make_site(tmp_path)
     s.build()
-    s.build()
+    first = tree(s.output)
+    write(s.records, "lu0502/person.yaml", record(obligation="支付货款99元"))
+    s.build()  # incremental: the changed files replaced in place
     live = _live(s)
-    previous = paths.state_dir(s.output) / "previous" / "site"
-    assert tree(previous) == live[0]  # the build before the live one, for rollback
+    # for rollback: the files it replaced or removed are in previous/delta, the files it added
+    # in previous/delta/added.txt; together with the live output they give the build before
+    previous = paths.state_dir(s.output) / "previous" / "delta"
+    added = (previous / "added.txt").read_text(encoding="utf-8").split()
+    kept = {k: v for k, v in live[0].items() if k not in added}
+    back = {k: v for k, v in tree(previous).items() if k != "added.txt"}
+    assert back and {**kept, **back} == first
     monkeypatch.setattr(outputs, "RENDERERS", [*outputs.RENDERERS, "tests.test_site_build:_failing_renderer"])
     with pytest.raises(RuntimeError, match="renderer broke"):
         s.build()

@@ -1,0 +1,391 @@
+"""Incremental builds (issue 7): render only what changed since the live build, apply it in place.
+
+A full build renders everything into the staging folder and swaps it in (generator.build). It
+is what happens the first time, after a crash in the middle of an apply, and whenever the code,
+the theme, the settings or the static pages' menu differ from the live build's (`version`).
+Otherwise the build is incremental:
+
+1. The parse cache (generator.parsecache) gives every unchanged record without parsing it.
+2. What each page was made from is compared with what the live build recorded (its state
+   folder, STATE_FILE): a record page, and every renderer page per record (RECORD_PAGES, e.g.
+   the printable notice), by the record's content hash; a list page by the ids and content
+   hashes of its rows and its place in the list. Only pages whose inputs differ are rendered;
+   home, browse indexes, removals, 404, sitemaps and every other renderer's files (feeds, open
+   data, statistics, the search page) are rendered each time — they depend on counts and on the
+   date — and the open data reuses the rows of unchanged records (RenderContext.memo).
+3. Pelican's news and pages and what was rendered go to the staging folder, where the leak gate
+   scans them as they are written. The unchanged live files are scanned again only for the
+   names and case numbers that became withheld since the live build (they were scanned for all
+   the others when they were written).
+4. The search index is a copy of the live one (hard links: Whoosh never rewrites a file) in
+   which the documents of added, changed and removed records and news are replaced; it is
+   swapped in like a full build's.
+5. Apply (`apply`): each new or changed file replaces the live one by rename, the replaced one
+   and every file the build no longer makes are moved to previous/delta/ (rollback), and the
+   build state is swapped in. A journal file marks the apply: a build that finds one (a crash
+   mid-apply) makes a full build. Unchanged files are not touched: they keep their mtime.
+
+The result equals a full build's byte for byte (tests/test_incremental.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import pickle
+import shutil
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from math import ceil
+from pathlib import Path
+from typing import Any
+
+from . import leakcheck, outputs, parsecache
+from .outputs import OutputFile, RenderContext
+from .pages import Pager, SitePages
+from .plan import MANIFEST, ManifestEntry, read_manifest
+from .policy import PublicRecord, PublicView
+
+STATE_FILE = "incremental.pickle"  # in the build state folder: what the next build compares with
+MEMO_FILE = "render-memo.pickle"  # in the build state folder: RenderContext.memo
+JOURNAL = "apply-journal"  # in the state folder while an apply runs
+FORMAT = 1
+RECORD_PAGE = "{url}index.html"
+INDEXER = "search.indexer:build"  # the indexer an incremental build updates instead of rebuilding
+# settings that differ between builds without changing any page
+VOLATILE = {"OUTPUT_PATH", "PORTAL_AS_OF", "CHENGLAI_BUILD_PLAN"}
+# Below this many pages to render, forked workers cost more than they save.
+PARALLEL_MIN_PAGES = 3000
+
+
+# -- what a build depends on besides the records ------------------------------------------
+def _stable(value: Any) -> Any:
+    """A setting as JSON-able data that is the same from one run to the next."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [_stable(v) for v in value]
+        return sorted(items, key=repr) if isinstance(value, (set, frozenset)) else items
+    if isinstance(value, dict):
+        return {str(k): _stable(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (date, Path)):
+        return str(value)
+    # functions, classes, objects: their name (their code is part of the version when ours)
+    return f"<{type(value).__module__}.{getattr(value, '__qualname__', type(value).__qualname__)}>"
+
+
+def _tree_digest(h: Any, root: Path) -> None:
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+
+
+def version(settings: dict[str, Any], site_pages: Any) -> str:
+    """Everything a page depends on other than the records and the date: our code (generator,
+    search), the parsing libraries, the theme's files, the settings, the static pages' menu.
+    Two builds with the same version render the same page from the same inputs."""
+    h = hashlib.sha256(f"{FORMAT} {parsecache.code_version()}".encode())
+    _tree_digest(h, Path(__file__).resolve().parent.parent / "search")
+    theme = settings.get("THEME")
+    if theme and Path(theme).is_dir():
+        _tree_digest(h, Path(theme))
+    plain = {k: _stable(v) for k, v in settings.items() if k.isupper() and k not in VOLATILE}
+    h.update(json.dumps([plain, _stable(site_pages), outputs.RENDERERS, outputs.INDEXERS], ensure_ascii=False,
+                        sort_keys=True).encode())  # fmt: skip
+    return h.hexdigest()
+
+
+# -- what the live build left ----------------------------------------------------------------
+@dataclass
+class Baseline:
+    """What a build recorded for the next one to compare with."""
+
+    version: str
+    records: dict[str, str]  # public record id → content hash (its pages and index document)
+    lists: dict[str, str]  # list page path → hash of what it was rendered from
+    withheld: frozenset[bytes]  # hashes of the withheld names and case numbers (the leak gate's)
+    documents: dict[str, str]  # search document id (news) → hash of the document
+
+
+def read_baseline(state: Path | None) -> Baseline | None:
+    if state is None:
+        return None
+    try:
+        with open(state / STATE_FILE, "rb") as fh:
+            fmt, data = pickle.load(fh)
+        if fmt != FORMAT:
+            return None
+        base = Baseline(**data)
+        if not isinstance(base.records, dict) or not isinstance(base.lists, dict):
+            return None
+        return base
+    except Exception:  # noqa: BLE001 - missing or damaged: a full build
+        return None
+
+
+def _read_memo(state: Path) -> dict[str, dict[str, tuple[str, Any]]]:
+    try:
+        with open(state / MEMO_FILE, "rb") as fh:
+            memo = pickle.load(fh)
+        return memo if isinstance(memo, dict) else {}
+    except Exception:  # noqa: BLE001 - missing or damaged: renderers compute everything
+        return {}
+
+
+def list_keys(site: SitePages) -> dict[str, tuple[str, int, int]]:
+    """Every list page: path → (hash of what it is rendered from, spec index, page number)."""
+    per_page = site.per_page
+    row_keys: dict[str, bytes] = {}
+    out: dict[str, tuple[str, int, int]] = {}
+    for i, spec in enumerate(site.specs):
+        count = len(spec.rows)
+        pages = max(1, ceil(count / per_page))
+        head = repr((spec.base, spec.heading, spec.nav, spec.name, spec.note, spec.feed, spec.crumb, spec.ground,
+                     pages, count)).encode()  # fmt: skip
+        keys = []
+        for r in spec.rows:
+            k = row_keys.get(r.id)
+            if k is None:
+                k = row_keys[r.id] = f"{r.id}\t{r.digest}\n".encode()
+            keys.append(k)
+        for n in range(1, pages + 1):
+            h = hashlib.blake2b(head, digest_size=16)
+            h.update(b"%d\n" % n)
+            h.update(b"".join(keys[(n - 1) * per_page : n * per_page]))
+            out[Pager(spec.base, n, pages, count).save_as] = (h.hexdigest(), i, n)
+    return out
+
+
+def _withheld(view: PublicView) -> dict[bytes, str]:
+    """What the leak gate looks for, by hash: the state folder holds no withheld name."""
+    return {
+        hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest(): text
+        for text in (*view.withheld_names, *view.withheld_case_numbers)
+    }
+
+
+# -- one build ---------------------------------------------------------------------------
+@dataclass
+class Session:
+    """An incremental build's decisions and bookkeeping, carried by the BuildPlan."""
+
+    base: Baseline | None  # the live build's baseline (None: a full build)
+    live: Path | None  # the live output
+    live_index: Path | None  # the live search index
+    memo_in: dict[str, dict[str, tuple[str, Any]]] = field(default_factory=dict)
+    incremental: bool = False  # decided in `begin`
+    version: str = ""
+    changed: frozenset[str] = frozenset()  # public record ids whose own pages are rendered
+    claimed: list[str] = field(default_factory=list)  # live files kept as they are
+    new_withheld: frozenset[str] = frozenset()  # withheld now, not in the live build
+    index_docs: tuple[int, int] = (0, 0)  # search documents (replaced or added, deleted)
+    index_scanned: bool = False  # every document added to the index this build was scanned
+    rendered: int = 0  # pages rendered (incremental) — for the build result
+    leaks: list[leakcheck.Leak] = field(default_factory=list)  # found in new search documents
+    next: Baseline | None = None
+    memo_out: dict[str, dict[str, tuple[str, Any]]] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, state: Path, live: Path, live_state: Path | None, live_index: Path) -> Session:
+        """A session for a build into `live`: incremental when the live build left a baseline,
+        the live output and index exist, and no apply was interrupted."""
+        base = read_baseline(live_state)
+        if base is None or (state / JOURNAL).exists() or not live.is_dir() or not live_index.is_dir():
+            return cls(None, None, None)
+        assert live_state is not None
+        return cls(base, live, live_index, memo_in=_read_memo(live_state))
+
+    # -- during the Pelican run (RecordsGenerator.generate_output) -------------------------
+    def begin(self, ctx: RenderContext, site_pages: Any) -> None:
+        self.version = version(ctx.settings, site_pages)
+        self.incremental = self.base is not None and self.base.version == self.version
+        if self.incremental:
+            assert self.base is not None
+            ctx.memo = self.memo_in
+            self.changed = frozenset(r.id for r in ctx.view.public if self.base.records.get(r.id) != r.digest)
+            self.new_withheld = frozenset(t for h, t in _withheld(ctx.view).items() if h not in self.base.withheld)
+
+    def record_pages(self, previous: dict[str, ManifestEntry], view: PublicView, pattern: str) -> frozenset[str]:
+        """The ids whose page `pattern` must be rendered: changed records, and any whose page the
+        live build lacks; claims the others' pages."""
+        render = set(self.changed)
+        for r in view.public:
+            if r.id not in render:
+                path = pattern.format(url=r.url)
+                if path in previous:
+                    self.claimed.append(path)
+                else:
+                    render.add(r.id)
+        return frozenset(render)
+
+    def site_jobs(
+        self, site: SitePages, previous: dict[str, ManifestEntry]
+    ) -> tuple[list[Any], Callable[[Any], Iterator[OutputFile]]]:
+        """The jobs of the site's own pages that must be rendered, and how to run one."""
+        view = site.view
+        by_id = {r.id: r for r in view.public}
+        wanted = self.record_pages(previous, view, RECORD_PAGE)
+        records = [r for r in view.public if r.id in wanted]
+        jobs: list[Any] = [("some", tuple(r.id for r in records[a : a + 500])) for a in range(0, len(records), 500)]
+        assert self.base is not None
+        keys = list_keys(site)
+        todo: dict[int, list[int]] = {}
+        for path, (key, spec, n) in keys.items():
+            if self.base.lists.get(path) == key and path in previous:
+                self.claimed.append(path)
+            else:
+                todo.setdefault(spec, []).append(n)
+        for spec, numbers in todo.items():
+            numbers.sort()
+            start = prev = numbers[0]
+            for n in [*numbers[1:], None]:
+                if n is not None and n == prev + 1 and n - start < 100:
+                    prev = n
+                    continue
+                jobs.append(("list", spec, start, prev))
+                if n is not None:
+                    start = prev = n
+        jobs += [("single", name) for name in ("home", "browse", "removals", "404")]
+        self.rendered = len(records) + sum(len(v) for v in todo.values()) + 4
+
+        def run(job: Any) -> Iterator[OutputFile]:
+            if job[0] == "some":
+                return site.records([by_id[i] for i in job[1]])
+            return site.run(job)
+
+        return jobs, run
+
+    def renderer_context(
+        self, render: Callable[..., Any], ctx: RenderContext, previous: dict[str, ManifestEntry]
+    ) -> RenderContext:
+        """The context a renderer gets: with `changed` when it renders one page per record."""
+        pattern = getattr(sys.modules.get(render.__module__), "RECORD_PAGES", None)
+        if not self.incremental or pattern is None:
+            return ctx
+        return dataclasses.replace(ctx, changed=self.record_pages(previous, ctx.view, pattern))
+
+    def update_index(self, ctx: RenderContext, target: Path, gate: leakcheck.LeakGate | None) -> None:
+        """The live search index, with the changed documents replaced, into `target`."""
+        from search import update
+
+        assert self.base is not None and self.live_index is not None
+        link_index(self.live_index, target)
+        written, deleted, leaks = update.update(ctx, target, self.base.records, self.base.documents, gate)
+        self.index_docs = (written, deleted)
+        self.leaks += leaks
+        # another indexer may have written into the folder too: then the leak gate reads it all
+        self.index_scanned = outputs.INDEXERS == [INDEXER]
+
+    def finish(self, ctx: RenderContext, site: SitePages) -> None:
+        """What this build leaves for the next one (written with the build state)."""
+        documents: dict[str, str] = {}
+        if INDEXER in outputs.INDEXERS:
+            from search import update
+
+            documents = {uid: update.document_hash(doc) for uid, doc in update.news_documents(ctx).items()}
+        self.next = Baseline(
+            version=self.version,
+            records={r.id: r.digest for r in ctx.view.public},
+            lists={path: key for path, (key, _s, _n) in list_keys(site).items()},
+            withheld=frozenset(_withheld(ctx.view)),
+            documents=documents,
+        )
+        self.memo_out = ctx.memo
+        public = {r.id for r in ctx.view.public}
+        for space in ctx.memo.values():  # what the next build may reuse: today's records only
+            for rid in [k for k in space if k not in public]:
+                del space[rid]
+
+    def save(self, state: Path) -> None:
+        """Into the new build state folder (swapped in with the site)."""
+        if self.next is None:
+            return
+        with open(state / STATE_FILE, "wb") as fh:
+            pickle.dump((FORMAT, dataclasses.asdict(self.next)), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        with open(state / MEMO_FILE, "wb") as fh:
+            pickle.dump(self.memo_out, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+    # -- the leak gate's part ----------------------------------------------------------------
+    def delta_gate(self, settings: dict[str, Any], view: PublicView) -> leakcheck.LeakGate | None:
+        """A gate for what became withheld since the live build (None: nothing did)."""
+        if not self.new_withheld:
+            return None
+        from .pelican_plugin import make_gate
+
+        names = view.withheld_names & self.new_withheld
+        cases = view.withheld_case_numbers & self.new_withheld
+        return make_gate(settings, dataclasses.replace(view, withheld_names=names, withheld_case_numbers=cases))
+
+    def scan_claimed(self, gate: leakcheck.LeakGate, jobs: int | None) -> list[leakcheck.Leak]:
+        """The unchanged live files, for the needles of `gate`."""
+        assert self.live is not None
+        return leakcheck.scan_listed(gate, self.live, sorted(self.claimed), jobs)
+
+
+# -- applying an incremental build to the live output ------------------------------------
+def _move(src: str, dst: str) -> None:
+    try:
+        os.rename(src, dst)
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        os.rename(src, dst)
+
+
+def _prune(root: str, rel: str) -> None:
+    """Remove the folders a removed file leaves empty (a full build would not have them)."""
+    parts = rel.split("/")[:-1]
+    while parts:
+        try:
+            os.rmdir(os.path.join(root, *parts))
+        except OSError:
+            return
+        parts.pop()
+
+
+def apply(staging: Path, live: Path, new: dict[str, ManifestEntry], old: dict[str, ManifestEntry],
+          previous: Path, journal: Path) -> tuple[int, int]:  # fmt: skip
+    """Make `live` hold what `new` lists: files that differ from `old` come from `staging` by
+    rename; replaced and removed files go to `previous` (rollback). Returns (written, removed)."""
+    changed = [rel for rel, entry in new.items() if old.get(rel) != entry]
+    removed = [rel for rel in old if rel not in new]
+    journal.write_text(json.dumps({"changed": len(changed), "removed": len(removed)}) + "\n", encoding="utf-8")
+    previous.mkdir(parents=True, exist_ok=True)
+    root, stage, back = str(live), str(staging), str(previous)
+    for rel in changed:
+        if rel in old:
+            _move(f"{root}/{rel}", f"{back}/{rel}")
+        _move(f"{stage}/{rel}", f"{root}/{rel}")
+    for rel in removed:
+        try:
+            _move(f"{root}/{rel}", f"{back}/{rel}")
+        except FileNotFoundError:
+            pass  # already gone from the live output
+        _prune(root, rel)
+    added = sorted(rel for rel in changed if rel not in old)
+    (previous / "added.txt").write_text("".join(f"{rel}\n" for rel in added), encoding="utf-8")
+    return len(changed), len(removed)
+
+
+def link_index(live: Path, target: Path) -> None:
+    """A copy of a Whoosh index to update: segment files hard-linked (Whoosh writes new files
+    and never rewrites one), the table of contents, lock and site.json copied."""
+    target.mkdir(parents=True, exist_ok=True)
+    for entry in os.scandir(live):
+        if not entry.is_file():
+            continue
+        dst = target / entry.name
+        if entry.name.startswith("MAIN_") and not entry.name.endswith("WRITELOCK"):
+            os.link(entry.path, dst)
+        else:
+            shutil.copy2(entry.path, dst)
+
+
+def manifest_of(state: Path | None) -> dict[str, ManifestEntry]:
+    return {} if state is None else read_manifest(state / MANIFEST)
+
+
+def ids(records: Iterable[PublicRecord]) -> list[str]:
+    return [r.id for r in records]

@@ -1,0 +1,234 @@
+"""Incremental builds equal full builds (issue 7): after each kind of change, a build that
+renders and applies only what changed gives the same output tree, byte for byte, and the same
+search hits as a full build started from the same live site and state (a copy of it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from whoosh import index
+
+from generator import demo, outputs, paths
+from generator.errors import BuildError
+from generator.incremental import JOURNAL
+from generator.outputs import OutputFile
+from search import query
+
+from .factory import AS_OF, record, write
+from .sitefixture import NEWS, Site, make_site, tree
+
+PER_PAGE = 4  # small pages: a new or removed record shifts many list pages
+QUERIES = [
+    "张三丰",
+    "张",
+    "zsf",
+    "鲁0502",
+    "（2024）鲁0502执1234号",
+    "东营",
+    "有限公司",
+    "王",
+    "李",
+    "集中执行",
+    "广饶",
+]
+
+
+def _site(tmp_path: Path) -> Site:
+    s = make_site(tmp_path)
+    demo.write_records(s.records, demo.make_records(60, seed=7, as_of=AS_OF))
+    return s
+
+
+def _build(s: Site, **kw: Any) -> Any:
+    settings = {"PORTAL_PER_PAGE": PER_PAGE, **kw.pop("settings", {})}
+    return s.build(settings=settings, **kw)
+
+
+def _dirs(root: Path) -> set[str]:
+    return {os.path.relpath(d, root) for d, _sub, _files in os.walk(root)}
+
+
+def hits(output: Path) -> dict[str, tuple[int, list[str]]]:
+    """query → (total, sorted ids of every hit), through the service's own query path."""
+    folder = paths.index_dir(output)
+    info = json.loads((folder / "site.json").read_text(encoding="utf-8"))
+    places = query.places_from_facets(info["facets"])
+    ix = index.open_dir(str(folder))
+    try:
+        with ix.searcher() as searcher:
+            out = {}
+            for q in QUERIES:
+                page = query.search(searcher, q, places=places, per_page=100)
+                out[q] = (page.total, sorted(h.id for h in page.hits))
+            return out
+    finally:
+        ix.close()
+
+
+def _same_as_full(tmp_path: Path, s: Site, **kw: Any) -> Any:
+    """Copy the site (content, live output, state), build the original incrementally and the
+    copy fully; both must agree."""
+    copy = tmp_path / "full"
+    shutil.copytree(s.root, copy, symlinks=True)
+    full = Site(copy, copy / "content", copy / "output")
+    result = _build(s, **kw)
+    reference = _build(full, incremental=False, **kw)
+    assert result.incremental and not reference.incremental
+    assert tree(s.output) == tree(full.output)
+    assert _dirs(s.output) == _dirs(full.output)  # no folder left empty by a removed page
+    # the service's site.json, which names the content folder: the copy's is elsewhere
+    ours = (paths.index_dir(s.output) / "site.json").read_text(encoding="utf-8")
+    theirs = (paths.index_dir(full.output) / "site.json").read_text(encoding="utf-8")
+    assert ours == theirs.replace(str(copy), str(s.root))
+    assert hits(s.output) == hits(full.output)
+    return result
+
+
+def _newest(s: Site, **changes: Any) -> dict[str, Any]:
+    return record(
+        case_number="（2026）鲁0502执9001号", debtor__name="周新增", listed_on=date(2026, 11, 24),
+        vetting__vetted_on=date(2026, 11, 23), filed_on=date(2026, 6, 1), **changes,
+    )  # fmt: skip
+
+
+def _add(s: Site) -> None:
+    write(s.records, "lu0502/new.yaml", _newest(s))
+
+
+def _edit(s: Site) -> None:
+    write(s.records, "lu0502/person.yaml", record(obligation="支付货款99元", debtor__name="张三改"))
+
+
+def _remove(s: Site) -> None:
+    write(
+        s.records, "lu0502/person.yaml",
+        record(status="removed", removed_on=date(2026, 11, 20), removal_reason="performed"),
+    )  # fmt: skip
+
+
+def _delete_file(s: Site) -> None:
+    (s.records / "lu0503" / "refuses.yaml").unlink()
+
+
+def _news(s: Site) -> None:
+    (s.content / "news" / "action.md").write_text(NEWS.replace("集中执行", "集中执行与惩戒"), encoding="utf-8")
+
+
+def _many(s: Site) -> None:
+    _add(s)
+    _edit(s)
+    _delete_file(s)
+    for path in sorted(s.records.rglob("*.yaml"))[10:14]:
+        path.unlink()
+
+
+@pytest.mark.parametrize("change", [_add, _edit, _remove, _delete_file, _news, _many])
+def test_incremental_equals_full(tmp_path, change):
+    s = _site(tmp_path)
+    _build(s)
+    change(s)
+    result = _same_as_full(tmp_path, s)
+    assert result.files_written > 0
+
+
+def test_as_of_change_that_expires_records(tmp_path):
+    s = _site(tmp_path)
+    first = _build(s)
+    later = date(2027, 9, 1)  # two-year terms of records listed before 2025-09 end
+    result = _same_as_full(tmp_path, s, as_of=later, allow_drop=True)
+    assert result.public < first.public and result.notices > 0
+    assert result.files_removed > 0
+
+
+def test_no_change_rebuild_keeps_every_file_and_mtime(tmp_path):
+    s = _site(tmp_path)
+    _build(s)
+    before = tree(s.output, mtimes=True)
+    index_before = tree(paths.index_dir(s.output))
+    result = _build(s)
+    assert result.incremental and result.parsed == 0
+    assert result.files_written == 0 and result.files_removed == 0
+    assert tree(s.output, mtimes=True) == before
+    assert tree(paths.index_dir(s.output)).keys() == index_before.keys()
+    assert hits(s.output)["张三丰"][0] == 1
+
+
+def test_one_record_changed_rewrites_only_what_shows_it(tmp_path):
+    s = _site(tmp_path)
+    _build(s)
+    before = tree(s.output, mtimes=True)
+    write(s.records, "lu0502/person.yaml", record(obligation="支付货款99元"))
+    result = _build(s)
+    after = tree(s.output, mtimes=True)
+    changed = {k for k in after if after[k] != before.get(k)}
+    assert result.incremental and result.parsed == 1
+    rid = "2024-lu0502-zhi-1234"
+    assert {f"debtors/{rid}/index.html", f"debtors/{rid}/notice/index.html", "data/debtors.csv"} <= changed
+    # not the pages of other records
+    assert not any(
+        k.startswith("debtors/") and rid not in k and k.count("/") >= 2 for k in changed - {"debtors/index.html"}
+    )
+
+
+def test_full_build_when_the_theme_or_settings_change(tmp_path):
+    s = _site(tmp_path)
+    _build(s)
+    assert _build(s).incremental
+    assert not _build(s, settings={"SITENAME": "另一个名字"}).incremental
+    assert _build(s, settings={"SITENAME": "另一个名字"}).incremental
+    theme = tmp_path / "theme"
+    shutil.copytree(Path(s.build.__globals__["SETTINGS"]).parent / "theme", theme)
+    assert not _build(s, settings={"SITENAME": "另一个名字", "THEME": str(theme)}).incremental
+    (theme / "templates" / "_row.html").write_text(
+        (theme / "templates" / "_row.html").read_text(encoding="utf-8") + "\n", encoding="utf-8"
+    )
+    assert not _build(s, settings={"SITENAME": "另一个名字", "THEME": str(theme)}).incremental
+
+
+def test_interrupted_apply_means_a_full_build(tmp_path):
+    s = _site(tmp_path)
+    _build(s)
+    state = paths.state_dir(s.output)
+    (state / JOURNAL).write_text("{}\n", encoding="utf-8")
+    _edit(s)
+    result = _build(s)
+    assert not result.incremental and not (state / JOURNAL).exists()
+    assert _build(s).incremental
+
+
+def test_damaged_baseline_means_a_full_build(tmp_path):
+    s = _site(tmp_path)
+    _build(s)
+    baseline = paths.state_dir(s.output) / "build" / "incremental.pickle"
+    baseline.write_bytes(baseline.read_bytes()[:100])
+    assert not _build(s).incremental
+
+
+RECORD_PAGES = "{url}echo.txt"  # _echo: one file per public record, for the renderer protocol
+
+
+def _echo(ctx: Any) -> Any:
+    """A faulty renderer: every record's file also names 张三丰."""
+    for r in ctx.view.public:
+        if ctx.changed is None or r.id in ctx.changed:
+            yield OutputFile(RECORD_PAGES.format(url=r.url), f"{r.id} 张三丰".encode())
+
+
+def test_new_withheld_name_in_an_unchanged_file_is_caught(tmp_path, monkeypatch):
+    """The pages kept from the live build are scanned again for what became withheld: a name
+    public before (so no leak then) is refused once it is withheld, in pages not rendered again."""
+    monkeypatch.setattr(outputs, "RENDERERS", [*outputs.RENDERERS, "tests.test_incremental:_echo"])
+    s = _site(tmp_path)
+    _build(s)
+    live = tree(s.output)
+    _remove(s)  # 张三丰 is removed from the list: the name is withheld now
+    with pytest.raises(BuildError, match="张三丰") as exc:
+        _build(s)
+    assert "echo.txt" in str(exc.value)
+    assert tree(s.output) == live
