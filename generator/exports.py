@@ -260,7 +260,8 @@ class Manifest:
             "digests": self.digests,
             "days": {d.isoformat(): {"since": _iso(v.since), "ops": v.ops} for d, v in self.days.items()},
         }
-        return (json.dumps(data, ensure_ascii=False, sort_keys=True, indent=0) + "\n").encode("utf-8")
+        # compact: json's C encoder (indent= takes the pure-Python one: 1 s at 100,000 records)
+        return (json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n").encode("utf-8")
 
 
 def read_manifest(state: Path | None) -> Manifest | None:
@@ -316,7 +317,8 @@ def changes_file(day: date, entry: Day, items: dict[str, str]) -> tuple[bytes, d
             texts.append(_dumps(op))
         elif op["id"] in items:  # no longer public: left out, a later DEL says it is gone
             # _dumps({**op, "record": item}), from the item's text
-            texts.append(_dumps(op)[:-1] + ',"record":' + items[op["id"]] + "}")
+            head = f'{{"op":"{op["op"]}","id":{_dumps(op["id"])}' if len(op) == 2 else _dumps(op)[:-1]
+            texts.append(head + ',"record":' + items[op["id"]] + "}")
         else:
             continue
         ops.append(op["op"])

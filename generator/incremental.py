@@ -187,6 +187,7 @@ class Session:
     leaks: list[leakcheck.Leak] = field(default_factory=list)  # found in new search documents
     next: Baseline | None = None
     memo_out: dict[str, dict[str, tuple[str, Any]]] = field(default_factory=dict)
+    _keys: dict[str, tuple[str, int, int]] | None = None
 
     @classmethod
     def open(cls, state: Path, live: Path, live_state: Path | None, live_index: Path) -> Session:
@@ -231,7 +232,7 @@ class Session:
         records = [r for r in view.public if r.id in wanted]
         jobs: list[Any] = [("some", tuple(r.id for r in records[a : a + 500])) for a in range(0, len(records), 500)]
         assert self.base is not None
-        keys = list_keys(site)
+        keys = self._keys = list_keys(site)
         todo: dict[int, list[int]] = {}
         for path, (key, spec, n) in keys.items():
             if self.base.lists.get(path) == key and path in previous:
@@ -289,7 +290,7 @@ class Session:
         self.next = Baseline(
             version=self.version,
             records={r.id: r.digest for r in ctx.view.public},
-            lists={path: key for path, (key, _s, _n) in list_keys(site).items()},
+            lists={path: key for path, (key, _s, _n) in (self._keys or list_keys(site)).items()},
             withheld=frozenset(_withheld(ctx.view)),
             documents=documents,
         )

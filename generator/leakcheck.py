@@ -11,6 +11,7 @@ references are also scanned decoded.
 
 from __future__ import annotations
 
+import bisect
 import html
 import multiprocessing
 import os
@@ -103,10 +104,17 @@ class LeakGate:
         if not needles:
             return set()
         ac = ahocorasick_rs.AhoCorasick(list(needles), matchkind=ahocorasick_rs.MatchKind.Standard)
+        # one pass over all texts joined (no needle holds NUL), not one call per text: 100,000
+        # records give half a million texts and only a few hold a needle
+        texts = list(allowed)
+        starts, at = [], 0
+        for text in texts:
+            starts.append(at)
+            at += len(text) + 1
+        matches = ac.find_matches_as_indexes("\0".join(texts), overlapping=True)
         out = set()
-        for text in allowed:
-            if not ac.find_matches_as_indexes(text, overlapping=True):
-                continue
+        for i in sorted({bisect.bisect_right(starts, start) - 1 for _idx, start, _end in matches}):
+            text = texts[i]
             out.add(text)
             for run in _HAN_RUN.findall(text):
                 if ac.find_matches_as_indexes(run, overlapping=True):

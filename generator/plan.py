@@ -54,11 +54,15 @@ class BuildPlan:
     counts: dict[str, int] = field(default_factory=dict)
     writer: Any = None  # the PortalWriter of this run
     news: list[Any] = field(default_factory=list)  # NewsItems, for callers after the run
+    _previous_manifest: dict[str, ManifestEntry] | None = field(default=None, repr=False)
 
     def previous_manifest(self) -> dict[str, ManifestEntry]:
+        """The live build's manifest (read once: 100,000 records make 160,000 files)."""
         if self.previous_state is None:
             return {}
-        return read_manifest(self.previous_state / MANIFEST)
+        if self._previous_manifest is None:
+            self._previous_manifest = read_manifest(self.previous_state / MANIFEST)
+        return self._previous_manifest
 
     def previous_info(self) -> dict[str, Any]:
         if self.previous_state is None:
@@ -78,8 +82,11 @@ def read_manifest(path: Path) -> dict[str, ManifestEntry]:
 
 
 def write_manifest(path: Path, manifest: dict[str, ManifestEntry]) -> None:
-    files = {k: [e.digest, e.size, e.mtime_ns] for k, e in sorted(manifest.items())}
-    path.write_text(json.dumps({"files": files}, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    # the same text as json.dumps({"files": {path: [digest, size, mtime_ns]}}) with compact
+    # separators, written by hand: a third of the time for 160,000 files
+    key = json.JSONEncoder(ensure_ascii=False).encode
+    files = ",".join(f'{key(k)}:["{e.digest}",{e.size},{e.mtime_ns}]' for k, e in sorted(manifest.items()))
+    path.write_text('{"files":{' + files + "}}", encoding="utf-8")
 
 
 def as_of_from(settings: dict[str, Any], as_of: date | None = None) -> date:

@@ -102,19 +102,29 @@ class PublicView:
     notices: tuple[RemovalNotice, ...]  # newest removal first, then by id
     withheld_names: frozenset[str] = field(default_factory=frozenset)
     withheld_case_numbers: frozenset[str] = field(default_factory=frozenset)
+    # the groupings, made once per view: pages, feeds, sitemaps and the index all ask
+    _groups: dict[str, dict[str, list[PublicRecord]]] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     def by_court(self) -> dict[str, list[PublicRecord]]:
-        return _group(self.public, lambda r: r.court_slug)
+        if "court" not in self._groups:
+            self._groups["court"] = _group(self.public, lambda r: r.court_slug)
+        return dict(self._groups["court"])
 
     def by_region(self) -> dict[str, list[PublicRecord]]:
-        return _group(self.public, lambda r: r.region_code)
+        if "region" not in self._groups:
+            self._groups["region"] = _group(self.public, lambda r: r.region_code)
+        return dict(self._groups["region"])
 
     def by_ground(self) -> dict[str, list[PublicRecord]]:
-        out: dict[str, list[PublicRecord]] = {}
-        for r in self.public:
-            for g in r.grounds:
-                out.setdefault(g, []).append(r)
-        return dict(sorted(out.items()))
+        if "ground" not in self._groups:
+            out: dict[str, list[PublicRecord]] = {}
+            for r in self.public:
+                for g in r.grounds:
+                    out.setdefault(g, []).append(r)
+            self._groups["ground"] = dict(sorted(out.items()))
+        return dict(self._groups["ground"])
 
 
 def _group(items, key):  # type: ignore[no-untyped-def]
