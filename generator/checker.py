@@ -14,7 +14,7 @@ from typing import Any
 from . import parsecache, rules
 from .errors import RecordError
 from .parsecache import ParseCache
-from .records import SourceRecord, iter_record_files, parse_file
+from .records import SourceRecord, parse_file, record_files
 
 # Below this many files a process pool costs more than it saves.
 PARALLEL_MIN_FILES = 2000
@@ -129,7 +129,7 @@ def check_paths(
 
     With a `cache` (generator.parsecache), a file it knows to have passed the single-record
     rules is not parsed again; the rules across files still see every record."""
-    files = [str(p) for p in iter_record_files(paths)]
+    files = record_files(paths)
     jobs = jobs or os.cpu_count() or 1
     with _no_gc():
         known = cache.lookup(files, drafts_ok) if cache is not None else {}
@@ -139,6 +139,7 @@ def check_paths(
         else:
             checked = _check_files(todo, drafts_ok)
         if cache is not None:
+            cache.parsed += len(todo)
             for src, errors in checked:
                 if src is not None and not errors:
                     cache.remember(src, drafts_ok)

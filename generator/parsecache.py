@@ -43,6 +43,7 @@ FILE = "parse-cache.pickle"
 FORMAT = 1
 MAGIC = b"chenglai parse cache\n"
 RACY_NS = 2_000_000_000
+DELTA_SHARE = 0.05  # a delta file up to 5 % of the files; beyond, the base is written again
 STRICT, DRAFTS = 1, 2  # flags: passed the single-record rules without / with --drafts
 _LIBRARIES = ("pydantic", "pydantic-core", "PyYAML", "python-stdnum", "pypinyin")
 
@@ -211,8 +212,38 @@ def _digest(path: str) -> str | None:
         return None
 
 
+def _read(path: Path) -> tuple[bytes, Any] | None:
+    """(checksum, unpickled body) of a cache file, or None when missing or damaged."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+        head, checksum, body = data.split(b"\n", 2)
+        if head + b"\n" != MAGIC or hashlib.blake2b(body).hexdigest().encode() != checksum:
+            return None
+        return checksum, pickle.loads(body)
+    except Exception:  # noqa: BLE001 - any damage: start over, never half-trust
+        return None
+
+
+def _write(path: Path, value: Any) -> bytes:
+    body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    checksum = hashlib.blake2b(body).hexdigest().encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    # the content as it is, withheld records too: readable by the builder only, never published
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(fd, "wb") as fh:
+        fh.write(MAGIC + checksum + b"\n" + body)
+    os.replace(tmp, path)
+    return checksum
+
+
 class ParseCache:
-    """One build's view of the cache: `lookup` before parsing, `remember` after, `save`."""
+    """One build's view of the cache: `lookup` before parsing, `remember` after, `save`.
+
+    On disk: a base file, and a delta file of what changed since (bound to the base by its
+    checksum), so that a build that changed a few records writes a few records: the base is
+    rewritten when the delta grows past DELTA_SHARE of it."""
 
     def __init__(self, path: Path | None, version: str | None = None):
         self.path = path
@@ -225,10 +256,13 @@ class ParseCache:
         self.loaded = False  # a valid cache file was read
         self.dirty = False  # something to save
         self.hits = 0
-        self.parsed = 0
+        self.parsed = 0  # files the checker parsed (set by check_paths)
         # this run's files: what `save` keeps
         self._seen: dict[str, tuple[Stat, str, bool]] = {}
         self._scan_ns = 0
+        # the base file as read: its checksum, stats and digests (what a delta is relative to)
+        self._base: tuple[bytes, dict[str, tuple[Stat, str, bool]], set[str]] | None = None
+        self._added: set[str] = set()  # digests added or changed since the base
         if path is not None:
             self._load(path)
 
@@ -236,24 +270,41 @@ class ParseCache:
     def in_state(cls, state: Path) -> ParseCache:
         return cls(Path(state) / FILE)
 
+    @property
+    def delta_path(self) -> Path:
+        assert self.path is not None
+        return self.path.with_name(self.path.name + ".delta")
+
     # -- file ----------------------------------------------------------------------
     def _load(self, path: Path) -> None:
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read()
-        except OSError:
+        base = _read(path)
+        if base is None:
             return
+        checksum, value = base
         try:
-            head, checksum, body = data.split(b"\n", 2)
-            if head + b"\n" != MAGIC or hashlib.blake2b(body).hexdigest().encode() != checksum:
-                return
-            fmt, version, stats, layouts, entries = pickle.loads(body)
-            if fmt != FORMAT or version != self.version:
-                return
+            fmt, version, cwd, stats, layouts, entries = value
+            if fmt != FORMAT or version != self.version or cwd != os.getcwd():
+                return  # paths are kept as given: relative ones mean something else elsewhere
             if not (isinstance(stats, dict) and isinstance(layouts, list) and isinstance(entries, dict)):
                 return
-        except Exception:  # noqa: BLE001 - any damage: start over, never half-trust
+        except (TypeError, ValueError):
             return
+        self._base = (checksum, dict(stats), set(entries))
+        delta = _read(self.delta_path)
+        if delta is not None:
+            try:
+                fmt, version, of, changed_stats, delta_layouts, new_entries = delta[1]
+                if fmt == FORMAT and version == self.version and of == checksum:
+                    for p, v in changed_stats.items():
+                        if v is None:
+                            stats.pop(p, None)
+                        else:
+                            stats[p] = v
+                    entries.update(new_entries)
+                    layouts = delta_layouts
+                    self._added = set(new_entries)
+            except (TypeError, ValueError, AttributeError):
+                pass  # the base alone is still right; its delta is dropped
         self.stats, self.layouts, self.entries = stats, layouts, entries
         self._layout_index = {layout: i for i, layout in enumerate(layouts)}
         self.loaded = True
@@ -263,20 +314,22 @@ class ParseCache:
         that found everything as it was writes nothing."""
         if self.path is None or (not self.dirty and self._seen.keys() == self.stats.keys()):
             return
+        if self._base is not None:
+            checksum, base_stats, base_digests = self._base
+            changed: dict[str, Any] = {p: v for p, v in self._seen.items() if base_stats.get(p) != v}
+            changed.update((p, None) for p in base_stats.keys() - self._seen.keys())
+            new = {d: self.entries[d] for d in self._added if d in self.entries}
+            if len(changed) + len(new) <= DELTA_SHARE * len(base_stats):
+                _write(self.delta_path, (FORMAT, self.version, checksum, changed, self.layouts, new))
+                return
         digests = {d for _st, d, _t in self._seen.values()}
         entries = {d: e for d, e in self.entries.items() if d in digests}
         used = sorted({e[1] for e in entries.values()})
         renumber = {old: new for new, old in enumerate(used)}
         layouts = [self.layouts[i] for i in used]
         entries = {d: (e[0], renumber[e[1]], *e[2:]) for d, e in entries.items()}
-        body = pickle.dumps((FORMAT, self.version, self._seen, layouts, entries), protocol=pickle.HIGHEST_PROTOCOL)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-        # the content as it is, withheld records too: readable by the builder only, never published
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with open(fd, "wb") as fh:
-            fh.write(MAGIC + hashlib.blake2b(body).hexdigest().encode() + b"\n" + body)
-        os.replace(tmp, self.path)
+        _write(self.path, (FORMAT, self.version, os.getcwd(), self._seen, layouts, entries))
+        self.delta_path.unlink(missing_ok=True)
 
     # -- use -----------------------------------------------------------------------
     def lookup(self, files: Iterable[str], drafts_ok: bool) -> dict[str, SourceRecord]:
@@ -309,12 +362,12 @@ class ParseCache:
 
     def remember(self, src: SourceRecord, drafts_ok: bool) -> None:
         """A record parsed this run that passed the single-record rules."""
-        self.parsed += 1
         flag = STRICT | DRAFTS if not drafts_ok else DRAFTS  # strict rules are a superset
         entry = self.entries.get(src.digest)
         if entry is not None:
             if entry[3] | flag != entry[3]:
                 self.entries[src.digest] = (*entry[:3], entry[3] | flag, *entry[4:])  # type: ignore[assignment]
+                self._added.add(src.digest)
                 self.dirty = True
         else:
             _path, _digest, payload, layout, lines, facts, across = portable(src)
@@ -323,6 +376,7 @@ class ParseCache:
                 index = self._layout_index[layout] = len(self.layouts)
                 self.layouts.append(layout)
             self.entries[src.digest] = (payload, index, lines, flag, facts, across)
+            self._added.add(src.digest)
             self.dirty = True
         if src.path not in self._seen:
             st = _stat(src.path)

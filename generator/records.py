@@ -265,14 +265,21 @@ def _full_id_errors(path: str, text: str, lines: yamlload.Lines) -> list[RecordE
 
 def iter_record_files(paths: Iterable[str | Path]) -> Iterator[Path]:
     """Record files under the given files or folders, in a stable order (that of sorted Paths)."""
+    return map(Path, record_files(paths))
+
+
+def record_files(paths: Iterable[str | Path]) -> list[str]:
+    """iter_record_files as the strings str(Path) gives, without making 100,000 Paths."""
+    out: list[str] = []
     for p in paths:
-        p = Path(p)
-        if p.is_dir():
-            found = _scan_yaml(str(p))
+        top = str(Path(p))  # normalised: the names scandir joins to it stay normalised
+        if os.path.isdir(top):
+            found = _scan_yaml(top)
             found.sort(key=lambda f: f.split(os.sep))
-            yield from map(Path, found)
+            out += found
         else:
-            yield p
+            out.append(top)
+    return out
 
 
 def _scan_yaml(top: str) -> list[str]:
