@@ -15,6 +15,7 @@ A feed's updated is its newest entry or tombstone date.
 
 from __future__ import annotations
 
+import heapq
 import html
 import re
 from collections.abc import Iterable, Iterator
@@ -172,7 +173,8 @@ def news_entry(settings: dict[str, Any], item: NewsItem) -> Entry:
 
 
 def _newest(records: Iterable[PublicRecord], limit: int) -> list[PublicRecord]:
-    return sorted(records, key=lambda r: (-r.listed_on.toordinal(), r.id))[:limit]
+    # = sorted(...)[:limit], without sorting a court's whole list for its newest hundred
+    return heapq.nsmallest(limit, records, key=lambda r: (-r.listed_on.toordinal(), r.id))
 
 
 def _by_removal(notices: Iterable[RemovalNotice]) -> list[RemovalNotice]:
