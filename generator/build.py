@@ -173,11 +173,12 @@ def leak_gate(settings: dict[str, Any], plan: BuildPlan, index: Path | None) -> 
 
     assert plan.view is not None
     writer = plan.writer
-    if writer is None or writer.gate is None:  # not our writer: scan the whole tree
+    if writer is None or (writer.gate_factory is None and writer.gate is None):  # not ours: scan the whole tree
         leakcheck.check(make_gate(settings, plan.view), plan.output, index, portal_settings(settings)["PORTAL_JOBS"])
         return
-    gate = writer.gate
-    leaks = list(writer.leaks) + gate.scan_files(plan.output, writer.unscanned)
+    leaks = list(writer.leaks)
+    if writer.unscanned:
+        leaks += writer.gate.scan_files(plan.output, writer.unscanned)
     session = plan.session
     if session is not None and session.incremental:
         # the files kept from the live build, only for what became withheld since; new search
@@ -185,13 +186,13 @@ def leak_gate(settings: dict[str, Any], plan: BuildPlan, index: Path | None) -> 
         leaks += session.leaks
         delta = session.delta_gate(settings, plan.view)
         if delta is not None:
-            leaks += session.scan_claimed(delta, portal_settings(settings)["PORTAL_JOBS"])
+            leaks += session.scan_claimed(delta, writer.kept, portal_settings(settings)["PORTAL_JOBS"])
         if index is not None and not session.index_scanned:
-            leaks += leakcheck.scan_index(gate, index)
+            leaks += leakcheck.scan_index(writer.gate, index)
         elif index is not None and delta is not None:
             leaks += leakcheck.scan_index(delta, index)
     elif index is not None:
-        leaks += leakcheck.scan_index(gate, index)
+        leaks += leakcheck.scan_index(writer.gate, index)
     leakcheck.report(leaks)
 
 

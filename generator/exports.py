@@ -333,17 +333,18 @@ MEMO = "exports"  # RenderContext.memo: record id → (record digest, (csv line,
 def _rows(ctx: RenderContext, records: list[PublicRecord]) -> list[tuple[str, str, str]]:
     """Each record's CSV line, JSON text and change digest; an unchanged record's come from the
     previous build (ctx.memo), as the same function of the same record gave them."""
-    memo = ctx.memo.setdefault(MEMO, {})
+    memo, kept = ctx.memo.get(MEMO, {}), {}
     out = []
     for r in records:
         known = memo.get(r.id)
         if known is not None and known[0] == r.digest:
-            out.append(known[1])
-            continue
-        item = published(r, ctx.settings)
-        row = (csv_row(item), _dumps(item), digest(item))
-        memo[r.id] = (r.digest, row)
+            row = known[1]
+        else:
+            item = published(r, ctx.settings)
+            row = (csv_row(item), _dumps(item), digest(item))
+        kept[r.id] = (r.digest, row)
         out.append(row)
+    ctx.memo[MEMO] = kept  # today's records only
     return out
 
 

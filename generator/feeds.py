@@ -15,6 +15,7 @@ A feed's updated is its newest entry or tombstone date.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import html
 import re
@@ -315,11 +316,22 @@ def page(ctx: RenderContext, groups: list[tuple[str, Feed]]) -> bytes:
     return text.encode("utf-8")
 
 
+MEMO = "feeds"  # RenderContext.memo: feed file → (hash of the Feed, its bytes)
+
+
 def render(ctx: RenderContext) -> Iterator[OutputFile]:
-    """Every feed file, /feeds/feeds.opml and /feeds/index.html."""
+    """Every feed file, /feeds/feeds.opml and /feeds/index.html. A feed whose entries are what
+    the previous build serialised (ctx.memo; same settings) is not serialised again."""
     groups = list(feeds(ctx.view, ctx.news, ctx.settings))
+    known, memo = ctx.memo.get(MEMO, {}), {}
     for _group, feed in groups:
         for fmt in feed.formats:
-            yield OutputFile(feed.file(fmt), serialise(feed, fmt, ctx.settings, ctx.view.as_of))
+            path = feed.file(fmt)
+            key = hashlib.blake2b(repr((feed, fmt, ctx.view.as_of)).encode(), digest_size=16).hexdigest()
+            hit = known.get(path)
+            data = hit[1] if hit is not None and hit[0] == key else serialise(feed, fmt, ctx.settings, ctx.view.as_of)
+            memo[path] = (key, data)
+            yield OutputFile(path, data)
+    ctx.memo[MEMO] = memo
     yield OutputFile("feeds/feeds.opml", opml(groups, ctx.settings))
     yield OutputFile("feeds/index.html", page(ctx, groups))

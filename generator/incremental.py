@@ -268,7 +268,7 @@ class Session:
             return ctx
         return dataclasses.replace(ctx, changed=self.record_pages(previous, ctx.view, pattern))
 
-    def update_index(self, ctx: RenderContext, target: Path, gate: leakcheck.LeakGate | None) -> None:
+    def update_index(self, ctx: RenderContext, target: Path, gate: Callable[[], leakcheck.LeakGate | None]) -> None:
         """The live search index, with the changed documents replaced, into `target`."""
         from search import update
 
@@ -294,18 +294,14 @@ class Session:
             withheld=frozenset(_withheld(ctx.view)),
             documents=documents,
         )
-        self.memo_out = ctx.memo
-        public = {r.id for r in ctx.view.public}
-        for space in ctx.memo.values():  # what the next build may reuse: today's records only
-            for rid in [k for k in space if k not in public]:
-                del space[rid]
+        self.memo_out = ctx.memo  # each renderer left what the next build may reuse
 
     def save(self, state: Path) -> None:
         """Into the new build state folder (swapped in with the site)."""
         if self.next is None:
             return
         with open(state / STATE_FILE, "wb") as fh:
-            pickle.dump((FORMAT, dataclasses.asdict(self.next)), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((FORMAT, vars(self.next)), fh, protocol=pickle.HIGHEST_PROTOCOL)
         with open(state / MEMO_FILE, "wb") as fh:
             pickle.dump(self.memo_out, fh, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -320,10 +316,11 @@ class Session:
         cases = view.withheld_case_numbers & self.new_withheld
         return make_gate(settings, dataclasses.replace(view, withheld_names=names, withheld_case_numbers=cases))
 
-    def scan_claimed(self, gate: leakcheck.LeakGate, jobs: int | None) -> list[leakcheck.Leak]:
-        """The unchanged live files, for the needles of `gate`."""
+    def scan_claimed(self, gate: leakcheck.LeakGate, kept: list[str], jobs: int | None) -> list[leakcheck.Leak]:
+        """The live files this build keeps (not rendered, or rendered to the same bytes), for
+        the needles of `gate`."""
         assert self.live is not None
-        return leakcheck.scan_listed(gate, self.live, sorted(self.claimed), jobs)
+        return leakcheck.scan_listed(gate, self.live, sorted({*self.claimed, *kept}), jobs)
 
 
 # -- applying an incremental build to the live output ------------------------------------

@@ -171,7 +171,9 @@ class RecordsGenerator(Generator):
             session.begin(ctx, self.context["site_pages"])
         partial = session is not None and session.incremental and isinstance(writer, PortalWriter)
         if isinstance(writer, PortalWriter):
-            writer.gate = make_gate(self.settings, plan.view)
+            view = plan.view
+            writer.gate_factory = lambda: make_gate(self.settings, view)  # made when a file needs it
+            writer.keep_same = partial
         site = pages.SitePages(ctx)
         if partial:  # only the pages whose inputs changed (generator.incremental)
             jobs, run = session.site_jobs(site, writer.previous)
@@ -189,7 +191,7 @@ class RecordsGenerator(Generator):
         os.makedirs(plan.index, exist_ok=True)
         for name, build in zip(outputs.INDEXERS, outputs.indexers(), strict=True):
             if partial and name == incremental.INDEXER:
-                session.update_index(ctx, plan.index, writer.gate)
+                session.update_index(ctx, plan.index, lambda: writer.gate)
             else:
                 build(ctx, plan.index)
         if session is not None:
@@ -239,25 +241,26 @@ def _write_plain(root: str, f: OutputFile) -> None:
 _WORK: tuple[PortalWriter, Any, list[pages.Job]] | None = None
 
 
-def _run_job(index: int) -> tuple[int, dict[str, Any], list[Any]]:
+def _run_job(index: int) -> tuple[int, dict[str, Any], list[Any], list[str]]:
     assert _WORK is not None
     writer, run, jobs = _WORK
-    writer.entries, writer.leaks = {}, []
+    writer.entries, writer.leaks, writer.kept = {}, [], []
     n = writer.write_outputs(run(jobs[index]))
-    return n, writer.entries, writer.leaks
+    return n, writer.entries, writer.leaks, writer.kept
 
 
 def _write_parallel(writer: PortalWriter, run: Any, jobs: list[pages.Job], procs: int) -> int:
     """Site pages in `procs` forked processes; each writes its jobs' files (`run(job)`),
     returns their manifest."""
     global _WORK
+    writer.gate  # noqa: B018 - made once here, not once per worker
     _WORK = (writer, run, jobs)
     gc.freeze()  # keep the parent's objects out of the children's GC: fewer copied pages
     n = 0
     try:
         with multiprocessing.get_context("fork").Pool(procs) as pool:
-            for count, entries, leaks in pool.imap_unordered(_run_job, range(len(jobs))):
-                writer.merge(entries, leaks)
+            for count, entries, leaks, kept in pool.imap_unordered(_run_job, range(len(jobs))):
+                writer.merge(entries, leaks, kept)
                 n += count
     finally:
         _WORK = None

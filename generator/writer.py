@@ -34,15 +34,31 @@ class PortalWriter(Writer):
         prev = self.plan.previous_output if self.plan else None
         self._previous_root = str(prev) if prev is not None else None
         self.entries: dict[str, ManifestEntry] = {}
-        # the leak gate scans each file's bytes as it is written (set by the plugin);
-        # files written by Pelican itself are listed in `unscanned` by finish()
-        self.gate: Any = None
+        # the leak gate scans each file's bytes as it is written (set by the plugin, or made on
+        # first use by gate_factory); files written by Pelican itself are listed in `unscanned`
+        # by finish()
+        self._gate: Any = None
+        self.gate_factory: Any = None
         self.leaks: list[Any] = []
         self.unscanned: list[str] = []
+        # incremental builds: a file with the live file's bytes is not written again (nor
+        # scanned: it was when written); `kept` lists them for the scan of new withheld names
+        self.keep_same = False
+        self.kept: list[str] = []
         self._dirs: set[str] = set()
         self._root = os.path.abspath(output_path)
         if self.plan is not None:
             self.plan.writer = self  # type: ignore[attr-defined]
+
+    @property
+    def gate(self) -> Any:
+        if self._gate is None and self.gate_factory is not None:
+            self._gate = self.gate_factory()
+        return self._gate
+
+    @gate.setter
+    def gate(self, value: Any) -> None:
+        self._gate = value
 
     # -- the fast path -------------------------------------------------------------
     def write_output(self, item: OutputFile) -> None:
@@ -63,6 +79,11 @@ class PortalWriter(Writer):
         if rel in self.entries or full in self._written_files:
             raise FileOverwriteFailedError(f'"{rel}" written twice')
         self._written_files.add(full)
+        if self.keep_same:
+            same = self._same(rel, digest(data), len(data))
+            if same is not None:
+                self.kept.append(rel)
+                return same
         parent = full.rpartition("/")[0]
         if parent not in self._dirs:
             try:
@@ -84,17 +105,25 @@ class PortalWriter(Writer):
             os.close(fd)
         return self._carry(rel, full, digest(data), len(data), mtime)
 
-    def _carry(self, rel: str, full: str, dg: str, size: int, mtime_ns: int | None = None) -> ManifestEntry:
-        """Give an unchanged file the live file's mtime; return its manifest entry."""
+    def _same(self, rel: str, dg: str, size: int) -> ManifestEntry | None:
+        """The live file's entry when it holds these bytes (and is as the manifest says)."""
         prev = self.previous.get(rel)
         if prev is not None and prev.digest == dg and prev.size == size and self._previous_root is not None:
             try:
                 st = os.stat(self._previous_root + "/" + rel)
             except OSError:
-                st = None
-            if st is not None and st.st_size == size and st.st_mtime_ns == prev.mtime_ns:
-                os.utime(full, ns=(st.st_atime_ns, st.st_mtime_ns))
+                return None
+            if st.st_size == size and st.st_mtime_ns == prev.mtime_ns:
                 return prev
+        return None
+
+    def _carry(self, rel: str, full: str, dg: str, size: int, mtime_ns: int | None = None) -> ManifestEntry:
+        """Give an unchanged file the live file's mtime; return its manifest entry."""
+        prev = self._same(rel, dg, size)
+        if prev is not None:
+            st = os.stat(self._previous_root + "/" + rel)  # type: ignore[operator]
+            os.utime(full, ns=(st.st_atime_ns, st.st_mtime_ns))
+            return prev
         return ManifestEntry(dg, size, os.stat(full).st_mtime_ns if mtime_ns is None else mtime_ns)
 
     def claim(self, paths: list[str]) -> None:
@@ -121,13 +150,17 @@ class PortalWriter(Writer):
                     continue
                 with open(full, "rb") as fh:
                     data = fh.read()
-                self.entries[rel] = self._carry(rel, full, digest(data), len(data))
-                self.unscanned.append(rel)
+                entry = self.entries[rel] = self._carry(rel, full, digest(data), len(data))
+                if self.keep_same and entry is self.previous.get(rel):
+                    self.kept.append(rel)  # the live file's bytes: scanned when it was written
+                else:
+                    self.unscanned.append(rel)
         return self.entries
 
-    def merge(self, entries: dict[str, ManifestEntry], leaks: list[Any] = ()) -> None:  # type: ignore[assignment]
-        """Entries (and leaks found) of a forked worker with a copy of this writer."""
+    def merge(self, entries: dict[str, ManifestEntry], leaks: list[Any] = (), kept: list[str] = ()) -> None:  # type: ignore[assignment]
+        """Entries (and leaks found, files kept) of a forked worker with a copy of this writer."""
         self.leaks += leaks
+        self.kept += kept
         for rel in entries:
             if rel in self.entries:
                 raise FileOverwriteFailedError(f'"{rel}" written twice')

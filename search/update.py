@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +44,11 @@ def update(
     target: Path,
     records: dict[str, str],
     documents: dict[str, str],
-    gate: LeakGate | None,
+    gate: Callable[[], LeakGate | None],
 ) -> tuple[int, int, list[Leak]]:
     """Bring the index copied into `target` (from the build whose records and news documents
     were `records` (id → digest) and `documents` (uid → hash)) up to `ctx`. Every document
-    added is scanned by `gate` first. Returns (documents written, documents deleted, leaks)."""
+    added is scanned by the leak gate (`gate()`, made when first needed) first. Returns (documents written, documents deleted, leaks)."""
     public = {r.id: r for r in ctx.view.public}
     news = news_documents(ctx)
     leaks: list[Leak] = []
@@ -62,7 +63,7 @@ def update(
     return len(write), len(delete), leaks
 
 
-def _replace(target: Path, delete: list[str], write: list[dict[str, Any]], gate: LeakGate | None,
+def _replace(target: Path, delete: list[str], write: list[dict[str, Any]], gate: Callable[[], LeakGate | None],
              leaks: list[Leak]) -> None:  # fmt: skip
     ix = index.open_dir(str(target))
     try:
@@ -71,8 +72,9 @@ def _replace(target: Path, delete: list[str], write: list[dict[str, Any]], gate:
             for uid in delete:
                 writer.delete_by_term("uid", uid)
             for doc in write:
-                if gate is not None:
-                    leaks += gate.scan(stored_text(doc), f"{target.name}/{doc['uid']}")
+                scanner = gate()
+                if scanner is not None:
+                    leaks += scanner.scan(stored_text(doc), f"{target.name}/{doc['uid']}")
                 writer.update_document(**doc)
         except BaseException:
             writer.cancel()
