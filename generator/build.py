@@ -69,6 +69,7 @@ class BuildResult:
     seconds: float
     state: Path
     phases: dict[str, float]  # wall seconds per step: check, render, leak_gate, swap
+    # (and the parts of render: pages — our site pages and sitemaps —, renderers, index)
     cpu: dict[str, float]  # CPU seconds per step, this process and its (finished) workers
     incremental: bool = False  # only what changed was rendered and applied (generator.incremental)
     parsed: int = 0  # record files parsed (the others came from the parse cache)
@@ -372,6 +373,7 @@ def _build(
         finally:
             _rmtree(staging)
         lap("swap")
+    phases.update({f"render.{k}": v for k, v in plan.timings.items()})
 
     unchanged = sum(1 for k, e in plan.manifest.items() if previous_manifest.get(k) == e)
     return BuildResult(

@@ -23,6 +23,7 @@ import html as htmllib
 import multiprocessing
 import os
 import shutil
+import time
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -175,6 +176,7 @@ class RecordsGenerator(Generator):
             writer.gate_factory = lambda: make_gate(self.settings, view)  # made when a file needs it
             writer.keep_same = partial
         site = pages.SitePages(ctx)
+        started = time.perf_counter()
         if partial:  # only the pages whose inputs changed (generator.incremental)
             jobs, run = session.site_jobs(site, writer.previous)
             n_pages = self._write_jobs(writer, jobs, run, session.rendered)
@@ -182,18 +184,23 @@ class RecordsGenerator(Generator):
             n_pages = self._write_site(writer, site)
         extra = [p["url"] for p in self.context["site_pages"]]
         n_pages += _write_all(writer, plan, sitemap.render(ctx, extra=extra))
+        plan.timings["pages"] = time.perf_counter() - started
+        started = time.perf_counter()
         n_other = 0
         for render in outputs.renderers():
             rctx = session.renderer_context(render, ctx, writer.previous) if partial else ctx
             n_other += _write_all(writer, plan, render(rctx))
         if partial:
             writer.claim(session.claimed)
+        plan.timings["renderers"] = time.perf_counter() - started
+        started = time.perf_counter()
         os.makedirs(plan.index, exist_ok=True)
         for name, build in zip(outputs.INDEXERS, outputs.indexers(), strict=True):
             if partial and name == incremental.INDEXER:
                 session.update_index(ctx, plan.index, lambda: writer.gate)
             else:
                 build(ctx, plan.index)
+        plan.timings["index"] = time.perf_counter() - started
         if session is not None:
             session.finish(ctx, site)
         plan.counts = {

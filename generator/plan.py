@@ -54,6 +54,7 @@ class BuildPlan:
     counts: dict[str, int] = field(default_factory=dict)
     writer: Any = None  # the PortalWriter of this run
     news: list[Any] = field(default_factory=list)  # NewsItems, for callers after the run
+    timings: dict[str, float] = field(default_factory=dict)  # wall seconds: pages, renderers, index
     _previous_manifest: dict[str, ManifestEntry] | None = field(default=None, repr=False)
 
     def previous_manifest(self) -> dict[str, ManifestEntry]:
