@@ -204,7 +204,7 @@ disableKinds = ["taxonomy", "term"]
 """
 HUGO_LAYOUTS = {
     "_default/baseof.html": '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{{ .Title }}'
-    "</title></head><body>{{ block \"main\" . }}{{ end }}</body></html>\n",
+    '</title></head><body>{{ block "main" . }}{{ end }}</body></html>\n',
     "_default/single.html": '{{ define "main" }}<h1>{{ .Title }}</h1>{{ .Content }}{{ end }}\n',
     "_default/list.html": '{{ define "main" }}<h1>{{ .Title }}</h1><ul>{{ range (.Paginate .Pages).Pages }}'
     '<li><a href="{{ .RelPermalink }}">{{ .Title }}</a></li>{{ end }}</ul>{{ end }}\n',
@@ -331,11 +331,19 @@ def table(results: dict[str, Any]) -> str:
     row("one record changed", "≤ 3 s", lambda r: f"{r['builds']['changed']['best']:.1f} s"
         + f" ({r['builds']['changed']['best']:.1f}–{r['builds']['changed']['worst']:.1f})")  # fmt: skip
     row("index build, documents/s", "", lambda r: f"{r['search']['index_rate']:,.0f}")
-    row("search p50 / p95 / p99 (HTTP)", "", lambda r: "{p50:.2f} / {p95:.2f} / {p99:.2f} ms".format(**r["search"]["latency"]))
+    row(
+        "search p50 / p95 / p99 (HTTP)",
+        "",
+        lambda r: "{p50:.2f} / {p95:.2f} / {p99:.2f} ms".format(**r["search"]["latency"]),
+    )
     row("search requests/s (loopback load)", "", lambda r: f"{r['search']['load']['rps']:,.0f}")
     row("plain Pelican, records/s", "", lambda r: f"{r['pelican']['rate']:,.0f} (at {r['pelican']['records']:,})")
     row("plain Pelican, whole N (extrapolated)", "", lambda r: f"{r['records'] / r['pelican']['rate']:,.0f} s")
-    row("Hugo, records/s", "", lambda r: f"{r['hugo']['rate']:,.0f} ({r['hugo']['wall']:.1f} s, {r['hugo']['peak_mb']:,.0f} MB)")
+    row(
+        "Hugo, records/s",
+        "",
+        lambda r: f"{r['hugo']['rate']:,.0f} ({r['hugo']['wall']:.1f} s, {r['hugo']['peak_mb']:,.0f} MB)",
+    )
     return "\n".join(rows)
 
 

@@ -58,6 +58,11 @@ class RenderContext:
 
 
 Renderer = Callable[[RenderContext], Iterable[OutputFile]]
+# A renderer of one page per record may also offer, in its module, `prepare(ctx) -> prep` (with
+# `prep.wanted`: the records whose pages it renders), `pages(ctx, prep, records)` and
+# `finish(ctx, prep)` (everything else, state files included): the site build then renders the
+# pages on every core (render(ctx) stays prepare + pages of prep.wanted + finish).
+SPLIT_RENDERER = ("RECORD_PAGES", "prepare", "pages", "finish")
 Indexer = Callable[[RenderContext, Path], None]
 
 # "module:function" names; each issue's module adds itself here.

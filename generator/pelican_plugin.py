@@ -23,6 +23,7 @@ import html as htmllib
 import multiprocessing
 import os
 import shutil
+import sys
 import time
 from datetime import date, datetime
 from pathlib import Path
@@ -189,7 +190,11 @@ class RecordsGenerator(Generator):
         n_other = 0
         for render in outputs.renderers():
             rctx = session.renderer_context(render, ctx, writer.previous) if partial else ctx
-            n_other += _write_all(writer, plan, render(rctx))
+            module = sys.modules.get(render.__module__)
+            if isinstance(writer, PortalWriter) and all(hasattr(module, a) for a in outputs.SPLIT_RENDERER):
+                n_other += self._write_split(writer, plan, module, rctx)
+            else:
+                n_other += _write_all(writer, plan, render(rctx))
         if partial:
             writer.claim(session.claimed)
         plan.timings["renderers"] = time.perf_counter() - started
@@ -212,6 +217,15 @@ class RecordsGenerator(Generator):
 
     def _write_site(self, writer: Any, site: pages.SitePages) -> int:
         return self._write_jobs(writer, site.jobs(), site.run, len(site.view.public))
+
+    def _write_split(self, writer: PortalWriter, plan: BuildPlan, module: Any, ctx: RenderContext) -> int:
+        """A renderer of one page per record (outputs.SPLIT_RENDERER): prepare here, the pages
+        on every core, the rest here."""
+        prep = module.prepare(ctx)
+        records = list(prep.wanted)
+        jobs = [records[a : a + pages.RECORDS_PER_JOB] for a in range(0, len(records), pages.RECORDS_PER_JOB)]
+        n = self._write_jobs(writer, jobs, lambda chunk: module.pages(ctx, prep, chunk), len(records))
+        return n + _write_all(writer, plan, module.finish(ctx, prep))
 
     def _write_jobs(self, writer: Any, jobs: list[pages.Job], run: Any, size: int) -> int:
         procs = self.settings.get("PORTAL_JOBS") or os.cpu_count() or 1

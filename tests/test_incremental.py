@@ -232,3 +232,15 @@ def test_new_withheld_name_in_an_unchanged_file_is_caught(tmp_path, monkeypatch)
         _build(s)
     assert "echo.txt" in str(exc.value)
     assert tree(s.output) == live
+
+
+def test_incremental_on_forked_workers_equals_full(tmp_path, monkeypatch):
+    """The same with the pages rendered by forked workers (as from 4,000 records up)."""
+    from generator import pelican_plugin
+
+    monkeypatch.setattr(pelican_plugin, "PARALLEL_MIN_RECORDS", 0)
+    monkeypatch.setattr("generator.pages.RECORDS_PER_JOB", 7)
+    s = _site(tmp_path)
+    _build(s, settings={"PORTAL_JOBS": 2})
+    _many(s)
+    _same_as_full(tmp_path, s, settings={"PORTAL_JOBS": 2})
