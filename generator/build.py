@@ -306,6 +306,11 @@ def build_site(
     finally:
         if collecting:
             gc.enable()
+    # the parse cache and the parsed records are gone now: give their memory back to the system
+    # (forked workers start smaller, and so does the peak of what follows)
+    trim = getattr(_libc, "malloc_trim", None)
+    if trim is not None:
+        trim(0)
     parsed = counts.get("parsed", 0)
     lap("check")
     try:

@@ -225,15 +225,31 @@ def _read(path: Path) -> tuple[bytes, Any] | None:
         return None
 
 
+class _Hashing:
+    """A file that hashes what is written to it: the cache is pickled straight to disk, no
+    100 MB bytes object in between."""
+
+    def __init__(self, fh: Any):
+        self.fh, self.hash, self.size = fh, hashlib.blake2b(), 0
+
+    def write(self, data: Any) -> int:
+        self.hash.update(data)
+        self.size += len(data)
+        return self.fh.write(data)  # type: ignore[no-any-return]
+
+
 def _write(path: Path, value: Any) -> bytes:
-    body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    checksum = hashlib.blake2b(body).hexdigest().encode()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     # the content as it is, withheld records too: readable by the builder only, never published
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with open(fd, "wb") as fh:
-        fh.write(MAGIC + checksum + b"\n" + body)
+        fh.write(MAGIC + b"0" * 128 + b"\n")  # the checksum, written once known
+        body = _Hashing(fh)
+        pickle.dump(value, body, protocol=pickle.HIGHEST_PROTOCOL)
+        checksum = body.hash.hexdigest().encode()
+        fh.seek(len(MAGIC))
+        fh.write(checksum)
     os.replace(tmp, path)
     return checksum
 

@@ -191,10 +191,12 @@ class RecordsGenerator(Generator):
         for render in outputs.renderers():
             rctx = session.renderer_context(render, ctx, writer.previous) if partial else ctx
             module = sys.modules.get(render.__module__)
+            mark = time.perf_counter()
             if isinstance(writer, PortalWriter) and all(hasattr(module, a) for a in outputs.SPLIT_RENDERER):
                 n_other += self._write_split(writer, plan, module, rctx)
             else:
                 n_other += _write_all(writer, plan, render(rctx))
+            plan.timings[f"renderers.{render.__module__}"] = time.perf_counter() - mark
         if partial:
             writer.claim(session.claimed)
         plan.timings["renderers"] = time.perf_counter() - started
