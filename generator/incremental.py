@@ -108,6 +108,20 @@ class Baseline:
     lists: dict[str, str]  # list page path → hash of what it was rendered from
     withheld: frozenset[bytes]  # hashes of the withheld names and case numbers (the leak gate's)
     documents: dict[str, str]  # search document id (news) → hash of the document
+    inputs: str = ""  # hash of everything the renderers read: the view, the news (`inputs`)
+    ours: frozenset[str] = frozenset()  # the files this generator made (not Pelican's own)
+
+
+def inputs(ctx: RenderContext) -> str:
+    """What every renderer reads besides the settings and the previous build's state: the
+    date, the public records (by content hash), the notices, what is withheld, the news."""
+    view = ctx.view
+    h = hashlib.blake2b(f"{view.as_of}\n".encode(), digest_size=16)
+    h.update("".join(f"{r.id}\t{r.digest}\n" for r in view.public).encode())
+    h.update(repr(view.notices).encode())
+    h.update(b"".join(sorted(_withheld(view))))
+    h.update(repr(ctx.news).encode())
+    return h.hexdigest()
 
 
 def read_baseline(state: Path | None) -> Baseline | None:
@@ -177,6 +191,8 @@ class Session:
     live_index: Path | None  # the live search index
     memo_in: dict[str, dict[str, tuple[str, Any]]] = field(default_factory=dict)
     incremental: bool = False  # decided in `begin`
+    unchanged: bool = False  # nothing the renderers read changed (decided in `begin`)
+    inputs: str = ""
     version: str = ""
     changed: frozenset[str] = frozenset()  # public record ids whose own pages are rendered
     claimed: list[str] = field(default_factory=list)  # live files kept as they are
@@ -203,11 +219,30 @@ class Session:
     def begin(self, ctx: RenderContext, site_pages: Any) -> None:
         self.version = version(ctx.settings, site_pages)
         self.incremental = self.base is not None and self.base.version == self.version
+        self.inputs = inputs(ctx)
         if self.incremental:
             assert self.base is not None
             ctx.memo = self.memo_in
             self.changed = frozenset(r.id for r in ctx.view.public if self.base.records.get(r.id) != r.digest)
             self.new_withheld = frozenset(t for h, t in _withheld(ctx.view).items() if h not in self.base.withheld)
+            # nothing a renderer reads changed: every file of ours is the live one (renderers are
+            # deterministic: a second build of the same inputs writes no file — tested)
+            self.unchanged = self.base.inputs == self.inputs and bool(self.base.ours)
+
+    def keep_everything(self, writer: Any, plan: Any, ctx: RenderContext) -> None:
+        """The build of unchanged inputs: the live files of ours, renderers' state, index kept."""
+        assert self.base is not None and self.live_index is not None and plan.previous_state is not None
+        writer.claim(sorted(self.base.ours))
+        skip = {MANIFEST, "build.json", STATE_FILE, MEMO_FILE}
+        for path in sorted(plan.previous_state.rglob("*")):
+            rel = path.relative_to(plan.previous_state)
+            if path.is_file() and str(rel) not in skip:
+                (plan.state / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, plan.state / rel)
+        link_index(self.live_index, plan.index)
+        self.index_scanned = True
+        self.next = dataclasses.replace(self.base)
+        self.memo_out = self.memo_in
 
     def record_pages(self, previous: dict[str, ManifestEntry], view: PublicView, pattern: str) -> frozenset[str]:
         """The ids whose page `pattern` must be rendered: changed records, and any whose page the
@@ -280,8 +315,9 @@ class Session:
         # another indexer may have written into the folder too: then the leak gate reads it all
         self.index_scanned = outputs.INDEXERS == [INDEXER]
 
-    def finish(self, ctx: RenderContext, site: SitePages) -> None:
-        """What this build leaves for the next one (written with the build state)."""
+    def finish(self, ctx: RenderContext, site: SitePages, ours: Iterable[str]) -> None:
+        """What this build leaves for the next one (written with the build state); `ours`: the
+        files of this generator."""
         documents: dict[str, str] = {}
         if INDEXER in outputs.INDEXERS:
             from search import update
@@ -293,6 +329,8 @@ class Session:
             lists={path: key for path, (key, _s, _n) in (self._keys or list_keys(site)).items()},
             withheld=frozenset(_withheld(ctx.view)),
             documents=documents,
+            inputs=self.inputs,
+            ours=frozenset(ours),
         )
         self.memo_out = ctx.memo  # each renderer left what the next build may reuse
 

@@ -176,6 +176,11 @@ class RecordsGenerator(Generator):
             view = plan.view
             writer.gate_factory = lambda: make_gate(self.settings, view)  # made when a file needs it
             writer.keep_same = partial
+        if partial and session.unchanged:  # nothing to render: every file of ours stays
+            session.keep_everything(writer, plan, ctx)
+            plan.counts = {"public": len(plan.view.public), "notices": len(plan.view.notices), "site_pages": 0,
+                           "other_files": 0}  # fmt: skip
+            return
         site = pages.SitePages(ctx)
         started = time.perf_counter()
         if partial:  # only the pages whose inputs changed (generator.incremental)
@@ -209,7 +214,7 @@ class RecordsGenerator(Generator):
                 build(ctx, plan.index)
         plan.timings["index"] = time.perf_counter() - started
         if session is not None:
-            session.finish(ctx, site)
+            session.finish(ctx, site, writer.entries.keys() if isinstance(writer, PortalWriter) else ())
         plan.counts = {
             "public": len(plan.view.public),
             "notices": len(plan.view.notices),
