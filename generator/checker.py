@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import gc
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import rules
 from .errors import RecordError
-from .records import SourceRecord, iter_record_files, parse_file
+from .records import Record, SourceRecord, iter_record_files, parse_file
+from .yamlload import Lines
 
 # Below this many files a process pool costs more than it saves.
 PARALLEL_MIN_FILES = 2000
@@ -36,37 +40,107 @@ def check_file(path: str, data: bytes, drafts_ok: bool = False) -> tuple[SourceR
     return src, errors
 
 
-def _check_chunk(args: tuple[list[str], bool]) -> list[tuple[SourceRecord | None, list[RecordError]]]:
-    paths, drafts_ok = args
-    out = []
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while records pile up.
+
+    Each record allocates hundreds of objects and none of them form cycles, so reference
+    counting frees everything; the collector would only rescan the growing heap again and
+    again (measured: 100,000 records, 70 s with it, 21 s without)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _check_files(paths: list[str], drafts_ok: bool) -> list[tuple[SourceRecord | None, list[RecordError]]]:
+    """Parse and check files; the parsed record is returned even when a rule failed, so the
+    rules across files (duplicates) still see it and all problems come out in one run."""
+    out: list[tuple[SourceRecord | None, list[RecordError]]] = []
     for p in paths:
         try:
-            data = Path(p).read_bytes()
+            with open(p, "rb") as f:
+                data = f.read()
         except OSError as exc:
-            out.append((None, [RecordError(p, 1, "E002", "-", f"无法读取文件：{exc.strerror}")]))
+            out.append((None, [RecordError(p, 1, "E008", "-", f"无法读取文件：{exc.strerror}")]))
             continue
-        out.append(check_file(p, data, drafts_ok))
+        src, errors = parse_file(p, data)
+        if src is not None:
+            errors.extend(rules.check_record(src, drafts_ok))
+        out.append((src, errors))
     return out
+
+
+# What a worker sends back per file: (path, digest, record as plain data, lines) or None, and
+# the errors. Plain data, because unpickling 100,000 pydantic models costs the parent ~110 µs
+# each against ~25 µs to validate them again from dicts; the parent is the serial part.
+_Portable = tuple[tuple[str, str, dict[str, Any], Lines] | None, list[RecordError]]
+
+
+def _check_chunk(args: tuple[list[str], bool]) -> list[_Portable]:
+    paths, drafts_ok = args
+    with _no_gc():
+        out: list[_Portable] = []
+        for src, errors in _check_files(paths, drafts_ok):
+            if src is None:
+                out.append((None, errors))
+                continue
+            # the loader shares one tuple per key path, so pickle writes each key once per chunk
+            out.append(((src.path, src.digest, src.record.model_dump(), src.lines), errors))
+        return out
+
+
+def _restore(item: tuple[str, str, dict[str, Any], Lines]) -> SourceRecord:
+    path, digest, data, lines = item
+    return SourceRecord(path, Record.model_validate(data), lines, digest)
+
+
+def _check_shared(files: list[str], drafts_ok: bool, jobs: int) -> list[tuple[SourceRecord | None, list[RecordError]]]:
+    """Check with jobs - 1 worker processes and this one: the workers take chunks from the
+    front, this process takes them from the back until they meet.
+
+    This process works instead of waiting, and its share needs no pickling back: on 2 cores,
+    one worker + this process took 100,000 records in less wall time and CPU than two
+    workers (whose results this process must unpickle while they run)."""
+    size = max(200, len(files) // (jobs * 8))
+    chunks = [files[i : i + size] for i in range(0, len(files), size)]
+    here: dict[int, list[tuple[SourceRecord | None, list[RecordError]]]] = {}
+    with ProcessPoolExecutor(jobs - 1) as pool:
+        futures = [pool.submit(_check_chunk, (chunk, drafts_ok)) for chunk in chunks]
+        for i in reversed(range(len(chunks))):
+            if not futures[i].cancel():
+                break  # a worker has it already, and every chunk before it
+            here[i] = _check_files(chunks[i], drafts_ok)
+        checked: list[tuple[SourceRecord | None, list[RecordError]]] = []
+        for i, future in enumerate(futures):
+            if i in here:
+                checked.extend(here[i])
+            else:
+                checked.extend((None if item is None else _restore(item), errors) for item, errors in future.result())
+    return checked
 
 
 def check_paths(paths: Iterable[str | Path], drafts_ok: bool = False, jobs: int | None = None) -> CheckResult:
     """Check record files (folders are searched for *.yaml); all problems of all files."""
     files = [str(p) for p in iter_record_files(paths)]
     jobs = jobs or os.cpu_count() or 1
-    chunks: list[list[str]]
-    if jobs > 1 and len(files) >= PARALLEL_MIN_FILES:
-        size = max(200, len(files) // (jobs * 8))
-        chunks = [files[i : i + size] for i in range(0, len(files), size)]
-        with ProcessPoolExecutor(jobs) as pool:
-            parts = list(pool.map(_check_chunk, [(c, drafts_ok) for c in chunks]))
-    else:
-        parts = [_check_chunk((files, drafts_ok))]
-    result = CheckResult()
-    for part in parts:
-        for src, errors in part:
+    with _no_gc():
+        if jobs > 1 and len(files) >= PARALLEL_MIN_FILES:
+            checked = _check_shared(files, drafts_ok, jobs)
+        else:
+            checked = _check_files(files, drafts_ok)
+        result = CheckResult()
+        parsed: list[SourceRecord] = []
+        for src, errors in checked:
             result.errors.extend(errors)
             if src is not None:
-                result.records.append(src)
-    result.errors.extend(rules.check_across(result.records))
-    result.errors.sort()
+                parsed.append(src)
+        result.errors.extend(rules.check_across(parsed))
+        # records: the valid ones only (a duplicate's second file is not valid)
+        failed = {e.path for e in result.errors}
+        result.records = [src for src in parsed if src.path not in failed]
+        result.errors.sort()
     return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints, ValidationError
+from pydantic_core import ErrorDetails
 
 from . import yamlload
 from .errors import RecordError
@@ -39,8 +41,19 @@ REMOVAL_REASONS: dict[str, str] = {
 KINDS = {"person": "自然人", "organization": "法人或其他组织"}
 PERFORMANCE = ("全部未履行", "部分未履行")
 
+
+def _iso_day(value: Any) -> Any:
+    # "2024-03-05" in quotes is still the date a clerk meant; anything looser stays an error
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
 Text = Annotated[str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Day = Annotated[date, Strict()]
+Day = Annotated[date, Strict(), BeforeValidator(_iso_day)]
 Int = Annotated[int, Strict()]
 Ground = Literal[
     "able_but_refuses", "obstructs_by_force", "evades_by_fraud",
@@ -150,7 +163,7 @@ def _line_of(lines: yamlload.Lines, loc: tuple[str | int, ...]) -> int:
     return 1
 
 
-def _message(err: dict[str, Any], loc: tuple[str | int, ...]) -> tuple[str, str]:
+def _message(err: ErrorDetails, loc: tuple[str | int, ...]) -> tuple[str, str]:
     """Pydantic error → (code, Chinese message)."""
     kind = err["type"]
     ctx = err.get("ctx") or {}
@@ -165,7 +178,8 @@ def _message(err: dict[str, Any], loc: tuple[str | int, ...]) -> tuple[str, str]
     if kind in ("date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"):
         return "E013", f"不是有效日期：{err.get('input')!r}（应为 YYYY-MM-DD，如 2024-03-05）"
     if kind == "literal_error":
-        return "E012", f"取值 {err.get('input')!r} 不在允许范围内，应为：{ctx.get('expected', '')}"
+        expected = str(ctx.get("expected", "")).replace(" or ", ", ")
+        return "E012", f"取值 {err.get('input')!r} 不在允许范围内，应为：{expected}"
     if kind in ("string_type", "string_too_short"):
         return "E012", "应填写文字，不能为空"
     if kind == "string_too_long":
@@ -194,19 +208,37 @@ def parse_file(path: str, data: bytes) -> tuple[SourceRecord | None, list[Record
     digest = hashlib.sha256(data).hexdigest()
     try:
         raw, lines, text = yamlload.load(path, data)
-    except RecordError as err:
-        return None, [err]
+    except RecordError as failure:
+        return None, [failure]
     errors = _full_id_errors(path, text, lines)
     try:
         record = Record.model_validate(raw)
     except ValidationError as exc:
-        for err in exc.errors():
+        details = exc.errors()
+        misspelt = _misspelt(details, lines)
+        for err in details:
             loc = tuple(err["loc"])
             code, message = _message(err, loc)
             field = ".".join(str(p) for p in loc if isinstance(p, str)) or "-"
-            errors.append(RecordError(path, _line_of(lines, loc), _code_for(loc, code), field, message))
+            line = misspelt[loc] if err["type"] == "missing" and loc in misspelt else _line_of(lines, loc)
+            errors.append(RecordError(path, line, _code_for(loc, code), field, message))
         return None, errors
     return SourceRecord(path, record, lines, digest), errors
+
+
+def _misspelt(details: list[ErrorDetails], lines: yamlload.Lines) -> dict[tuple[str | int, ...], int]:
+    """Missing field → line of its near-miss spelling (listed_om for listed_on), so that the
+    "missing" error points where the clerk typed it, not at line 1."""
+    out: dict[tuple[str | int, ...], int] = {}
+    for err in details:
+        if err["type"] != "extra_forbidden":
+            continue
+        loc = tuple(err["loc"])
+        parent = tuple(str(p) for p in loc[:-1])
+        guess = difflib.get_close_matches(str(loc[-1]), _FIELDS.get(parent, []), n=1, cutoff=0.6)
+        if guess:
+            out[(*loc[:-1], guess[0])] = lines.get(loc, 1)
+    return out
 
 
 def _full_id_errors(path: str, text: str, lines: yamlload.Lines) -> list[RecordError]:
@@ -217,7 +249,10 @@ def _full_id_errors(path: str, text: str, lines: yamlload.Lines) -> list[RecordE
     by_line = {line: ".".join(str(p) for p in loc if isinstance(p, str)) for loc, line in lines.items()}
     return [
         RecordError(
-            path, n, "E085", by_line.get(n, "-"),
+            path,
+            n,
+            "E085",
+            by_line.get(n, "-"),
             "记录中不得保存完整的 18 位身份证号码：请运行 `chenglai mask " + path + "` 改写为脱敏形式",
         )
         for n, line_text in enumerate(text.splitlines(), start=1)
@@ -226,10 +261,31 @@ def _full_id_errors(path: str, text: str, lines: yamlload.Lines) -> list[RecordE
 
 
 def iter_record_files(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Record files under the given files or folders, in a stable order."""
+    """Record files under the given files or folders, in a stable order (that of sorted Paths)."""
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            yield from sorted(q for q in p.rglob("*") if q.suffix in (".yaml", ".yml") and q.is_file())
+            found = _scan_yaml(str(p))
+            found.sort(key=lambda f: f.split(os.sep))
+            yield from map(Path, found)
         else:
             yield p
+
+
+def _scan_yaml(top: str) -> list[str]:
+    # os.scandir reuses the directory entry's file type: no stat per file, unlike Path.rglob
+    # plus is_file (1 s of 100,000 records' 15 s check)
+    found: list[str] = []
+    folders = [top]
+    while folders:
+        folder = folders.pop()
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):  # a symlink loop must not hang the check
+                        folders.append(entry.path)
+                    elif entry.name.endswith((".yaml", ".yml")) and entry.is_file():
+                        found.append(entry.path)
+        except OSError:
+            found.append(folder)  # unreadable folder: reading it as a file reports E008 with the reason
+    return found
