@@ -4,6 +4,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+N ?= 10000
 
 .PHONY: serve build test check lint bench browser-deps demo clean
 
@@ -34,7 +35,7 @@ test: $(VENV)/.installed browser-deps
 	$(PY) -m pytest -n 2
 
 bench: $(VENV)/.installed
-	$(PY) -m benchmarks.run --records 10000
+	$(PY) -m benchmarks.run --records $(N) --write-docs
 
 clean:
 	rm -rf output .chenglai-state $(VENV) node_modules

@@ -21,7 +21,7 @@ from generator.outputs import OutputFile
 from search import query
 
 from .factory import AS_OF, record, write
-from .sitefixture import NEWS, Site, make_site, tree
+from .sitefixture import NEWS, REPO, Site, make_site, tree
 
 PER_PAGE = 4  # small pages: a new or removed record shifts many list pages
 QUERIES = [
@@ -244,3 +244,27 @@ def test_incremental_on_forked_workers_equals_full(tmp_path, monkeypatch):
     _build(s, settings={"PORTAL_JOBS": 2})
     _many(s)
     _same_as_full(tmp_path, s, settings={"PORTAL_JOBS": 2})
+
+
+def test_cli_full_flag(tmp_path, monkeypatch, capsys):
+    from generator.cli import main
+
+    s = _site(tmp_path)
+    _build(s)
+    monkeypatch.chdir(REPO)
+    args = ["build", "-o", str(s.output), "--as-of", AS_OF.isoformat()]
+    assert main([*args, "-s", str(_settings_file(tmp_path, s))]) == 0  # other settings: a full build
+    assert "完整构建" in capsys.readouterr().out
+    assert main([*args, "-s", str(_settings_file(tmp_path, s))]) == 0
+    assert "增量构建" in capsys.readouterr().out
+    assert main([*args, "-s", str(_settings_file(tmp_path, s)), "--full"]) == 0
+    assert "完整构建" in capsys.readouterr().out
+
+
+def _settings_file(tmp_path: Path, s: Site) -> Path:
+    path = tmp_path / "conf.py"
+    path.write_text(
+        f"from pelicanconf import *\nPATH = {str(s.content)!r}\nPORTAL_PER_PAGE = {PER_PAGE}\nPORTAL_AS_OF = None\n",
+        encoding="utf-8",
+    )
+    return path

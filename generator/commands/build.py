@@ -1,4 +1,4 @@
-"""`chenglai build [--as-of DATE] [-o DIR] [-s SETTINGS] [--allow-drop]`."""
+"""`chenglai build [--as-of DATE] [-o DIR] [-s SETTINGS] [--allow-drop] [--full]`."""
 
 from __future__ import annotations
 
@@ -14,14 +14,19 @@ def configure(p: argparse.ArgumentParser) -> None:
         "-s", "--settings", default="pelicanconf.py", metavar="FILE", help="Pelican 设置文件（默认 pelicanconf.py）"
     )
     p.add_argument("--allow-drop", action="store_true", help="允许公开记录数较上次构建大幅下降（PORTAL_MAX_DROP）")
+    p.add_argument("--full", action="store_true", help="全部重新生成（默认只生成自上次构建以来有变化的页面）")
 
 
 def run(args: argparse.Namespace) -> int:
     from ..build import build_site
 
-    r = build_site(args.settings, output=args.output, as_of=args.as_of, allow_drop=args.allow_drop)
+    r = build_site(
+        args.settings, output=args.output, as_of=args.as_of, allow_drop=args.allow_drop, incremental=not args.full
+    )
+    how = "增量构建：只生成有变化的页面" if r.incremental else "完整构建"
     print(
         f"构建完成（发布日期 {r.as_of.isoformat()}）：公开记录 {r.public} 条，删除公告 {r.notices} 条；"
+        f"{how}，解析记录文件 {r.parsed} 个（其余取自缓存）；"
         f"文件 新写入 {r.files_written} 个、未变 {r.files_unchanged} 个、删除 {r.files_removed} 个；"
         f"用时 {r.seconds:.1f} 秒。\n输出：{r.output}\n索引：{r.index}"
     )
