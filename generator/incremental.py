@@ -204,6 +204,7 @@ class Session:
     next: Baseline | None = None
     memo_out: dict[str, dict[str, tuple[str, Any]]] = field(default_factory=dict)
     _keys: dict[str, tuple[str, int, int]] | None = None
+    kept_from: Path | None = None  # the live build state, when this build keeps everything
 
     @classmethod
     def open(cls, state: Path, live: Path, live_state: Path | None, live_index: Path) -> Session:
@@ -241,8 +242,9 @@ class Session:
                 shutil.copy2(path, plan.state / rel)
         link_index(self.live_index, plan.index)
         self.index_scanned = True
-        self.next = dataclasses.replace(self.base)
+        self.next = self.base
         self.memo_out = self.memo_in
+        self.kept_from = plan.previous_state  # save() copies the files it would write again
 
     def record_pages(self, previous: dict[str, ManifestEntry], view: PublicView, pattern: str) -> frozenset[str]:
         """The ids whose page `pattern` must be rendered: changed records, and any whose page the
@@ -337,6 +339,10 @@ class Session:
     def save(self, state: Path) -> None:
         """Into the new build state folder (swapped in with the site)."""
         if self.next is None:
+            return
+        if self.kept_from is not None:  # nothing changed: the live build's files, as they are
+            for name in (STATE_FILE, MEMO_FILE):
+                shutil.copyfile(self.kept_from / name, state / name)
             return
         with open(state / STATE_FILE, "wb") as fh:
             pickle.dump((FORMAT, vars(self.next)), fh, protocol=pickle.HIGHEST_PROTOCOL)
