@@ -246,7 +246,7 @@ HUGO_LAYOUTS = {
 
 
 def hugo_site(n: int) -> Path:
-    from benchmarks.site import _records
+    from benchmarks.site import _records, markdown_body
 
     root = OUT / f"hugo-{n}"
     if (root / ".ready").exists():
@@ -259,14 +259,7 @@ def hugo_site(n: int) -> Path:
         (root / "layouts" / name).write_text(text, encoding="utf-8")
     for i, r in enumerate(_records(n)):
         d = r["debtor"]
-        body = "\n".join(
-            f"- {k}: {v}"
-            for k, v in (
-                ("执行案号", r["case_number"]), ("执行法院", r["court"]), ("证件号码", d.get("id_masked") or d.get("uscc")),
-                ("生效法律文书确定的义务", r["obligation"]), ("履行情况", r["performance"]),
-                ("未履行金额", r.get("outstanding")), ("失信情形", "、".join(r["grounds"])),
-            )
-        )  # fmt: skip
+        body = markdown_body(r)
         text = f'---\ntitle: "{d["name"]}"\ndate: {r["listed_on"]}\n---\n\n{body}\n'
         (root / "content" / "debtors" / f"r{i}.md").write_text(text, encoding="utf-8")
     (root / ".ready").write_text("ok\n")

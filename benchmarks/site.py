@@ -54,6 +54,19 @@ def content_for(n: int) -> Path:
     return root
 
 
+def markdown_body(r: dict) -> str:
+    """The record's fields as a Markdown list: the page body of both baselines (Pelican, Hugo)."""
+    d = r["debtor"]
+    return "\n".join(
+        f"- {k}: {v}"
+        for k, v in (
+            ("执行案号", r["case_number"]), ("执行法院", r["court"]), ("证件号码", d.get("id_masked") or d.get("uscc")),
+            ("生效法律文书确定的义务", r["obligation"]), ("履行情况", r["performance"]),
+            ("未履行金额", r.get("outstanding")), ("失信情形", "、".join(r["grounds"])),
+        )
+    )  # fmt: skip
+
+
 def baseline_content(n: int) -> Path:
     """The same records as Pelican Markdown articles (title, date, the art. 6 fields as text)."""
     root = OUT / f"pelican-{n}" / "content"
@@ -63,14 +76,7 @@ def baseline_content(n: int) -> Path:
     root.mkdir(parents=True)
     for i, r in enumerate(_records(n)):
         d = r["debtor"]
-        body = "\n".join(
-            f"- {k}: {v}"
-            for k, v in (
-                ("执行案号", r["case_number"]), ("执行法院", r["court"]), ("证件号码", d.get("id_masked") or d.get("uscc")),
-                ("生效法律文书确定的义务", r["obligation"]), ("履行情况", r["performance"]),
-                ("未履行金额", r.get("outstanding")), ("失信情形", "、".join(r["grounds"])),
-            )
-        )  # fmt: skip
+        body = markdown_body(r)
         text = f"Title: {d['name']}\nDate: {r['listed_on']}\nSlug: r{i}\n\n{body}\n"
         (root / f"r{i}.md").write_text(text, encoding="utf-8")
     (root / ".ready").write_text("ok\n")
