@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import subprocess
 import sys
 import threading
@@ -176,7 +177,8 @@ def test_serve_logs_no_query_strings(served):
     _get(f"{base}/")
     proc.terminate()
     _out, err = proc.communicate(timeout=20)
-    assert "GET /api/search 200" in err
+    # the status may be 503 on a loaded machine (query time limit); the point is the log line
+    assert re.search(r"GET /api/search \d{3}", err), err
     assert "张三丰" not in err and "%E5" not in err and "q=" not in err
 
 
