@@ -317,8 +317,8 @@ def changes_file(day: date, entry: Day, items: dict[str, bytes]) -> tuple[bytes,
             texts.append(_dumps(op).encode("utf-8"))
         elif op["id"] in items:  # no longer public: left out, a later DEL says it is gone
             # _dumps({**op, "record": item}), from the item's text
-            head = f'{{"op":"{op["op"]}","id":{_dumps(op["id"])}' if len(op) == 2 else _dumps(op)[:-1]
-            texts.append(head.encode("utf-8") + b',"record":' + items[op["id"]] + b"}")
+            start = f'{{"op":"{op["op"]}","id":{_dumps(op["id"])}' if len(op) == 2 else _dumps(op)[:-1]
+            texts.append(start.encode("utf-8") + b',"record":' + items[op["id"]] + b"}")
         else:
             continue
         ops.append(op["op"])

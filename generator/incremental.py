@@ -279,13 +279,14 @@ class Session:
         for spec, numbers in todo.items():
             numbers.sort()
             start = prev = numbers[0]
-            for n in [*numbers[1:], None]:
-                if n is not None and n == prev + 1 and n - start < 100:
-                    prev = n
+            following: list[int | None] = [*numbers[1:], None]
+            for page in following:  # contiguous pages of a list, up to 100, make one job
+                if page is not None and page == prev + 1 and page - start < 100:
+                    prev = page
                     continue
                 jobs.append(("list", spec, start, prev))
-                if n is not None:
-                    start = prev = n
+                if page is not None:
+                    start = prev = page
         jobs += [("single", name) for name in ("home", "browse", "removals", "404")]
         self.rendered = len(records) + sum(len(v) for v in todo.values()) + 4
 

@@ -142,13 +142,17 @@ class LeakGate:
     def _scan(self, data: bytes, path: str) -> list[Leak]:
         leaks = []
         # the ID regex runs at 30 MB/s; a 17-digit run is rare, and finding one in the digit
-        # mask is a C-speed substring search
-        if _SEVENTEEN in data.translate(_DIGIT_MASK):
-            leaks = [
-                Leak(path, m.group().decode("ascii"), "身份证号码")
-                for m in _FULL_ID.finditer(data)
-                if m.group() not in self.public_uscc
-            ]
+        # mask is a C-speed substring search. A match starts where a run of 17 digits does (its
+        # look-behind wants no digit before), so the regex only looks there: 75 MB of open data
+        # with all-digit USCCs in it, 2 s → a few ms
+        masked = data.translate(_DIGIT_MASK)
+        at = masked.find(_SEVENTEEN)
+        while at >= 0:
+            for m in _FULL_ID.finditer(data, at, min(len(data), at + 20)):
+                if m.group() not in self.public_uscc:
+                    leaks.append(Leak(path, m.group().decode("ascii"), "身份证号码"))
+            end = masked.find(b" ", at)
+            at = -1 if end < 0 else masked.find(_SEVENTEEN, end)
         if self.ac is not None:
             for idx, start, end in self.ac.find_matches_as_indexes(data):
                 kind = self.kinds[idx]

@@ -106,7 +106,7 @@ def _model(cls: type, values: tuple[Any, ...], mask: int, extra: dict[str, Any] 
     data = dict(zip(names, values, strict=True))
     if extra:
         data.update(extra)
-    obj = _new(cls)
+    obj: Any = _new(cls)
     _set(obj, "__dict__", data)
     _set(obj, "__pydantic_fields_set__", set(given))
     _set(obj, "__pydantic_extra__", None)

@@ -230,7 +230,9 @@ class RecordsGenerator(Generator):
         on every core, the rest here."""
         prep = module.prepare(ctx)
         records = list(prep.wanted)
-        jobs = [records[a : a + pages.RECORDS_PER_JOB] for a in range(0, len(records), pages.RECORDS_PER_JOB)]
+        jobs: list[Any] = [
+            records[a : a + pages.RECORDS_PER_JOB] for a in range(0, len(records), pages.RECORDS_PER_JOB)
+        ]
         n = self._write_jobs(writer, jobs, lambda chunk: module.pages(ctx, prep, chunk), len(records))
         return n + _write_all(writer, plan, module.finish(ctx, prep))
 

@@ -184,7 +184,7 @@ def _encode(text: str, error: str) -> tuple[Any, int, int] | None:
     ver_range = encoder.version_range(version)
     for segment in segments:
         encoder.write_segment(buff, segment, None, ver_range, False)
-    capacity = consts.SYMBOL_CAPACITY[version][err]
+    capacity = consts.SYMBOL_CAPACITY[version][err]  # type: ignore[index]
     encoder.write_terminator(buff, capacity, None, len(buff))
     encoder.write_padding_bits(buff, version, len(buff))
     encoder.write_pad_codewords(buff, version, capacity, len(buff))
