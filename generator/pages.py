@@ -151,8 +151,12 @@ class FastPage:
         sample: dict[str, Any],
         blocks: tuple[str, ...] = ("title", "content"),
         also: dict[str, Any] | None = None,
+        fixed: dict[str, Any] | None = None,
     ):
         self.template = template
+        # the globals and the values every page shares (`fixed`), merged once: a page's context
+        # is then one copy of this dict with the page's own values on top
+        self.parent = {**template.globals, **(fixed or {})}
         self.blocks = [template.blocks[b] for b in blocks]
         full = template.render(**sample)
         ctx = template.new_context(sample)
@@ -172,7 +176,7 @@ class FastPage:
             raise ValueError("the chrome depends on the page")
 
     def render(self, **values: Any) -> str:
-        ctx = self.template.new_context(values)
+        ctx = self.template.new_context({**self.parent, **values}, shared=True)
         out = [self.chrome[0]]
         for block, after in zip(self.blocks, self.chrome[1:], strict=True):
             out.extend(block(ctx))
@@ -180,12 +184,18 @@ class FastPage:
         return "".join(out)
 
 
-def fast_or_full(template: Any, sample: dict[str, Any], also: dict[str, Any] | None = None) -> Any:
-    """A FastPage when the template splits cleanly, else the template's own render."""
+def fast_or_full(
+    template: Any, sample: dict[str, Any], also: dict[str, Any] | None = None, fixed: dict[str, Any] | None = None
+) -> Any:
+    """A FastPage when the template splits cleanly, else the template's own render. `fixed`:
+    values every page shares (the samples include them; `render(**values)` then needs only
+    the page's own)."""
     try:
-        return FastPage(template, sample, also=also).render
+        return FastPage(template, sample, also=also, fixed=fixed).render
     except (ValueError, KeyError):
-        return template.render
+        if not fixed:
+            return template.render
+        return lambda **values: template.render({**fixed, **values})
 
 
 @dataclass(frozen=True)
