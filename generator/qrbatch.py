@@ -347,6 +347,7 @@ def svg_paths(matrices: np.ndarray) -> list[str]:
     ids[:, 1] = span * span + (2 * span + 1) * span + n
     ids = ids.reshape(-1)
     raw = table[ids].view(np.uint8)
-    text = raw[raw != 0].tobytes().decode("ascii")
-    bounds = [0, *np.cumsum(lengths[ids])[2 * np.cumsum(np.bincount(symbol, minlength=count)) - 1].tolist()]
-    return [text[bounds[k] : bounds[k + 1]] for k in range(count)]
+    text = raw.tobytes().translate(None, b"\0").decode("ascii")
+    size = lengths[ids[0::2]] + lengths[ids[1::2]]  # of each run's two pieces
+    ends_at = np.cumsum(np.add.reduceat(size, np.flatnonzero(first))).tolist()  # every symbol has runs
+    return [text[a:b] for a, b in zip([0, *ends_at[:-1]], ends_at, strict=True)]
