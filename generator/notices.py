@@ -108,6 +108,8 @@ class Prepared:
 
 def prepare(ctx: RenderContext) -> Prepared:
     wanted = list(ctx.view.public) if ctx.changed is None else [r for r in ctx.view.public if r.id in ctx.changed]
+    if len(wanted) >= BATCH_MIN:
+        from . import qrbatch  # noqa: F401 - imported once here, not in every forked worker
     return Prepared(page_context(ctx), wanted)
 
 
