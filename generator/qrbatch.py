@@ -268,13 +268,13 @@ def symbols(texts: Sequence[str], error: str = "m") -> Iterator[tuple[list[int],
     for k, text in enumerate(texts):
         spec = None
         if text.isascii():
-            data = text.encode("ascii")
-            if data and encoder.find_mode(data) == consts.MODE_BYTE:
-                spec = _byte_spec(len(data), error)
+            encoded = text.encode("ascii")
+            if encoded and encoder.find_mode(encoded) == consts.MODE_BYTE:
+                spec = _byte_spec(len(encoded), error)
         if spec is None:
             single.append(k)
             continue
-        groups.setdefault((spec[0], spec[1]), {}).setdefault(len(data), []).append(k)
+        groups.setdefault((spec[0], spec[1]), {}).setdefault(len(text), []).append(k)
     for (version, err), by_length in groups.items():
         plan = _plan(version, err)
         order = [k for ks in by_length.values() for k in ks]
@@ -342,12 +342,12 @@ def svg_paths(matrices: np.ndarray) -> list[str]:
     dy = y.copy()
     dy[1:] -= y[:-1]
     table, lengths, span = _pieces(width)
-    ids = np.empty((len(at), 2), np.int64)
-    ids[:, 0] = np.where(first, x * span + y, span * span + (dx + span) * span + dy)
-    ids[:, 1] = span * span + (2 * span + 1) * span + n
-    ids = ids.reshape(-1)
+    pairs = np.empty((len(at), 2), np.int64)  # the move to each run, then the run
+    pairs[:, 0] = np.where(first, x * span + y, span * span + (dx + span) * span + dy)
+    pairs[:, 1] = span * span + (2 * span + 1) * span + n
+    ids = pairs.reshape(-1)
     raw = table[ids].view(np.uint8)
     text = raw.tobytes().translate(None, b"\0").decode("ascii")
-    size = lengths[ids[0::2]] + lengths[ids[1::2]]  # of each run's two pieces
+    size = lengths[pairs[:, 0]] + lengths[pairs[:, 1]]
     ends_at = np.cumsum(np.add.reduceat(size, np.flatnonzero(first))).tolist()  # every symbol has runs
     return [text[a:b] for a, b in zip([0, *ends_at[:-1]], ends_at, strict=True)]
