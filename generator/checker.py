@@ -56,9 +56,12 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _check_files(paths: list[str], drafts_ok: bool) -> list[tuple[SourceRecord | None, list[RecordError]]]:
+def _check_files(
+    paths: list[str], drafts_ok: bool, compact: bool = False
+) -> list[tuple[SourceRecord | None, list[RecordError]]]:
     """Parse and check files; the parsed record is returned even when a rule failed, so the
-    rules across files (duplicates) still see it and all problems come out in one run."""
+    rules across files (duplicates) still see it and all problems come out in one run.
+    `compact`: each record as a parsecache.CachedSource at once (its models are dropped)."""
     out: list[tuple[SourceRecord | None, list[RecordError]]] = []
     for p in paths:
         try:
@@ -70,6 +73,8 @@ def _check_files(paths: list[str], drafts_ok: bool) -> list[tuple[SourceRecord |
         src, errors = parse_file(p, data)
         if src is not None:
             errors.extend(rules.check_record(src, drafts_ok))
+            if compact:
+                src = parsecache.compact(src)
         out.append((src, errors))
     return out
 
@@ -97,7 +102,9 @@ def _restore(item: tuple[Any, ...]) -> SourceRecord:
     return parsecache.restore(item)
 
 
-def _check_shared(files: list[str], drafts_ok: bool, jobs: int) -> list[tuple[SourceRecord | None, list[RecordError]]]:
+def _check_shared(
+    files: list[str], drafts_ok: bool, jobs: int, compact: bool = False
+) -> list[tuple[SourceRecord | None, list[RecordError]]]:
     """Check with jobs - 1 worker processes and this one: the workers take chunks from the
     front, this process takes them from the back until they meet.
 
@@ -112,7 +119,7 @@ def _check_shared(files: list[str], drafts_ok: bool, jobs: int) -> list[tuple[So
         for i in reversed(range(len(chunks))):
             if not futures[i].cancel():
                 break  # a worker has it already, and every chunk before it
-            here[i] = _check_files(chunks[i], drafts_ok)
+            here[i] = _check_files(chunks[i], drafts_ok, compact)
         checked: list[tuple[SourceRecord | None, list[RecordError]]] = []
         for i, future in enumerate(futures):
             if i in here:
@@ -134,10 +141,13 @@ def check_paths(
     with _no_gc():
         known = cache.lookup(files, drafts_ok) if cache is not None else {}
         todo = [f for f in files if f not in known] if known else files
+        # with a cache (a build), records are kept compact: a few hundred bytes each, not the
+        # models and line tables of 100,000 records (hundreds of MB, and holes in the heap)
+        compact = cache is not None
         if jobs > 1 and len(todo) >= PARALLEL_MIN_FILES:
-            checked = _check_shared(todo, drafts_ok, jobs)
+            checked = _check_shared(todo, drafts_ok, jobs, compact)
         else:
-            checked = _check_files(todo, drafts_ok)
+            checked = _check_files(todo, drafts_ok, compact)
         if cache is not None:
             cache.parsed += len(todo)
             for src, errors in checked:
