@@ -31,6 +31,7 @@ as a series of pickles of CHUNK entries each, so the pickler's memo stays small.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -290,9 +291,32 @@ def _write(path: Path, values: Iterable[Any]) -> bytes:
     return checksum
 
 
-def _chunks(items: list[tuple[str, Entry]]) -> Iterator[list[tuple[str, Entry]]]:
+def _sections(items: list[tuple[str, Entry]]) -> Iterator[list[Any]]:
+    """Entries as written: first every entry's PublicRecord (None when never public), then the
+    rest, in chunks. A loaded cache makes the records the view keeps one after the other, apart
+    from what goes with the cache (the view's heap stays compact when the cache is freed)."""
     for i in range(0, len(items), CHUNK):
-        yield items[i : i + CHUNK]
+        yield [e[3].record for _d, e in items[i : i + CHUNK]]
+    for i in range(0, len(items), CHUNK):
+        yield [(d, e[0], e[1], e[2], e[3][1:], e[4]) for d, e in items[i : i + CHUNK]]
+
+
+def _entries(values: Iterator[Any], count: int) -> dict[str, Entry]:
+    """What _sections wrote, back into entries."""
+    publics: list[Any] = []
+    while len(publics) < count:
+        publics += next(values)
+    entries: dict[str, Entry] = {}
+    at = iter(publics)
+    for chunk in values:
+        for d, body, layout, flags, rest, ids in chunk:
+            entries[d] = (body, layout, flags, _facts((next(at), *rest)), ids)
+    if len(entries) != count:
+        raise ValueError("entries missing")
+    return entries
+
+
+_facts = functools.partial(tuple.__new__, policy.Facts)
 
 
 class ParseCache:
@@ -339,25 +363,21 @@ class ParseCache:
             return
         checksum, values = base
         try:
-            fmt, version, cwd, stats, layouts = next(values)
+            fmt, version, cwd, stats, layouts, count = next(values)
             if fmt != FORMAT or version != self.version or cwd != os.getcwd():
                 return  # paths are kept as given: relative ones mean something else elsewhere
             if not (isinstance(stats, dict) and isinstance(layouts, list)):
                 return
-            entries: dict[str, Entry] = {}
-            for chunk in values:
-                entries.update(chunk)
+            entries = _entries(values, count)
         except Exception:  # noqa: BLE001 - any damage: start over, never half-trust
             return
         self._base = (checksum, dict(stats), set(entries))
         delta = _read(self.delta_path)
         if delta is not None:
             try:
-                fmt, version, of, changed_stats, delta_layouts = next(delta[1])
+                fmt, version, of, changed_stats, delta_layouts, count = next(delta[1])
                 if fmt == FORMAT and version == self.version and of == checksum:
-                    new_entries: dict[str, Entry] = {}
-                    for chunk in delta[1]:
-                        new_entries.update(chunk)
+                    new_entries = _entries(delta[1], count)
                     for p, v in changed_stats.items():
                         if v is None:
                             stats.pop(p, None)
@@ -383,8 +403,8 @@ class ParseCache:
             changed.update((p, None) for p in base_stats.keys() - self._seen.keys())
             new = [(d, self.entries[d]) for d in self._added if d in self.entries]
             if len(changed) + len(new) <= DELTA_SHARE * len(base_stats):
-                header = (FORMAT, self.version, checksum, changed, self.layouts)
-                _write(self.delta_path, [header, *_chunks(new)])
+                header = (FORMAT, self.version, checksum, changed, self.layouts, len(new))
+                _write(self.delta_path, [header, *_sections(new)])
                 return
         digests = {d for _st, d, _t in self._seen.values()}
         entries = [(d, e) for d, e in self.entries.items() if d in digests]
@@ -393,7 +413,8 @@ class ParseCache:
         layouts = [self.layouts[i] for i in used]
         if used != list(range(len(self.layouts))):
             entries = [(d, (e[0], renumber[e[1]], *e[2:])) for d, e in entries]  # type: ignore[misc]
-        _write(self.path, [(FORMAT, self.version, os.getcwd(), self._seen, layouts), *_chunks(entries)])
+        header = (FORMAT, self.version, os.getcwd(), self._seen, layouts, len(entries))
+        _write(self.path, [header, *_sections(entries)])
         self.delta_path.unlink(missing_ok=True)
 
     # -- use -----------------------------------------------------------------------
