@@ -292,25 +292,27 @@ def _write(path: Path, values: Iterable[Any]) -> bytes:
 
 
 def _sections(items: list[tuple[str, Entry]]) -> Iterator[list[Any]]:
-    """Entries as written: first every entry's PublicRecord (None when never public), then the
-    rest, in chunks. A loaded cache makes the records the view keeps one after the other, apart
-    from what goes with the cache (the view's heap stays compact when the cache is freed)."""
+    """Entries as written: first what a view keeps of every entry (its PublicRecord, None when
+    never public, the debtor's name and the case number: policy.Facts record, name, case_text),
+    then the rest, in chunks. A loaded cache makes what the view keeps one after the other, apart
+    from what goes with the cache: freeing the cache then frees whole arenas of memory."""
     for i in range(0, len(items), CHUNK):
-        yield [e[3].record for _d, e in items[i : i + CHUNK]]
+        yield [x for _d, e in items[i : i + CHUNK] for x in (e[3].record, e[3].name, e[3].case_text)]
     for i in range(0, len(items), CHUNK):
-        yield [(d, e[0], e[1], e[2], e[3][1:], e[4]) for d, e in items[i : i + CHUNK]]
+        yield [(d, e[0], e[1], e[2], e[3][1:4], e[4]) for d, e in items[i : i + CHUNK]]
 
 
 def _entries(values: Iterator[Any], count: int) -> dict[str, Entry]:
     """What _sections wrote, back into entries."""
-    publics: list[Any] = []
-    while len(publics) < count:
-        publics += next(values)
+    kept: list[Any] = []
+    while len(kept) < 3 * count:
+        kept += next(values)
     entries: dict[str, Entry] = {}
-    at = iter(publics)
+    at = iter(kept)
     for chunk in values:
-        for d, body, layout, flags, rest, ids in chunk:
-            entries[d] = (body, layout, flags, _facts((next(at), *rest)), ids)
+        for d, body, layout, flags, (listed, listed_on, removed), ids in chunk:
+            public, name, case_text = next(at), next(at), next(at)
+            entries[d] = (body, layout, flags, _facts((public, listed, listed_on, removed, name, case_text)), ids)
     if len(entries) != count:
         raise ValueError("entries missing")
     return entries
