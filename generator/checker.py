@@ -195,7 +195,13 @@ def _check_apart(files: list[str], drafts_ok: bool, jobs: int, cache: ParseCache
         cache.parsed += parsed
         return CheckResult([parsecache.restore(item) for item in records], errors)
     fresh = ParseCache(cache.path, cache.version)  # what the child wrote, read in one piece
-    result = _check(files, drafts_ok, jobs, fresh)
+    # every file passed there, in the rules across files too: its records, in the order of
+    # the files (what the child saw, as a check here would have seen it a moment earlier)
+    records = fresh.records(files, drafts_ok) if fresh.loaded else None
+    if records is None:
+        result = _check(files, drafts_ok, jobs, fresh)  # the file is gone or damaged: check here
+    else:
+        result = CheckResult(records)
     cache.__dict__.update(fresh.__dict__)
     cache.parsed += parsed
     cache.hits = hits

@@ -449,6 +449,22 @@ class ParseCache:
         self.hits += len(found)
         return found
 
+    def records(self, files: list[str], drafts_ok: bool) -> list[SourceRecord] | None:
+        """The records of `files` as this cache has them, without looking at the files (the
+        cache was just written by a check of them); None when one of them is missing."""
+        flag = DRAFTS if drafts_ok else STRICT
+        stats, entries, layouts = self.stats, self.entries, self.layouts
+        out: list[SourceRecord] = []
+        for path in files:
+            known = stats.get(path)
+            entry = None if known is None else entries.get(known[1])
+            if entry is None or not entry[2] & flag:
+                return None
+            body, layout, _flags, facts, ids = entry
+            out.append(CachedSource(path, known[1], body, layouts[layout], facts, ids))  # type: ignore[index]
+        self._seen = dict(stats)
+        return out
+
     def remember(self, src: SourceRecord, drafts_ok: bool) -> None:
         """A record parsed this run that passed the single-record rules."""
         flag = STRICT | DRAFTS if not drafts_ok else DRAFTS  # strict rules are a superset
