@@ -415,8 +415,8 @@ class ParseCache:
         layouts = [self.layouts[i] for i in used]
         if used != list(range(len(self.layouts))):
             entries = [(d, (e[0], renumber[e[1]], *e[2:])) for d, e in entries]  # type: ignore[misc]
-        header = (FORMAT, self.version, os.getcwd(), self._seen, layouts, len(entries))
-        _write(self.path, [header, *_sections(entries)])
+        base = (FORMAT, self.version, os.getcwd(), self._seen, layouts, len(entries))
+        _write(self.path, [base, *_sections(entries)])
         self.delta_path.unlink(missing_ok=True)
 
     # -- use -----------------------------------------------------------------------

@@ -181,7 +181,7 @@ def _simple(text: str) -> tuple[dict[str, Any], Lines] | None:
     """The mapping and the line of each key of a file in the simple layout, or None."""
     if _UNUSUAL.search(text):
         return None
-    root: dict[str, Any] = {}
+    root: dict[Any, Any] = {}  # keys: str (from key paths typed str | int)
     lines: Lines = {}
     block: Any = None  # the dict or list of the last `key:` line, while its lines follow
     block_path: tuple[str | int, ...] = ()
