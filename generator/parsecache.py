@@ -19,17 +19,26 @@ version is ignored and rebuilt.
 
 Records come back as `CachedSource`s: the pydantic model and the line table are built on
 first use, without validating again (they were validated when stored). A build mostly needs
-only `derived["policy"]`, so 100,000 unchanged records cost a second or so, not a re-parse.
+only `derived["policy"]` and `derived["ids"]`, so 100,000 unchanged records cost a second or
+so, not a re-parse.
+
+Memory: what only `.record` and `.lines` need (the record's values and lines) is kept as one
+small pickle per record (`body`, bytes), unpickled on first use: at 100,000 records the object
+graph of every record's values cost hundreds of MB that a build never looks at, and objects
+that live through the check but not past it leave the heap full of holes. The file is written
+as a series of pickles of CHUNK entries each, so the pickler's memo stays small.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import io
 import os
 import pickle
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import fields as dataclass_fields
 from importlib import metadata
 from pathlib import Path
@@ -40,11 +49,13 @@ from .records import Basis, Debtor, Record, SourceRecord, Vetting
 from .yamlload import Lines
 
 FILE = "parse-cache.pickle"
-FORMAT = 1
+FORMAT = 2
 MAGIC = b"chenglai parse cache\n"
 RACY_NS = 2_000_000_000
 DELTA_SHARE = 0.05  # a delta file up to 5 % of the files; beyond, the base is written again
 STRICT, DRAFTS = 1, 2  # flags: passed the single-record rules without / with --drafts
+CHUNK = 4096  # entries per pickle in the file
+_HIGHEST = pickle.HIGHEST_PROTOCOL
 _LIBRARIES = ("pydantic", "pydantic-core", "PyYAML", "python-stdnum", "pypinyin")
 
 _NAMES: dict[type, tuple[str, ...]] = {m: tuple(m.model_fields) for m in (Record, Basis, Debtor, Vetting)}
@@ -56,9 +67,9 @@ _set = object.__setattr__
 
 # payload of one record: (values, fields-set mask) of Record (nested ones None), Basis, Debtor, Vetting
 Payload = tuple[tuple[Any, ...], int, tuple[Any, ...], int, tuple[Any, ...], int, tuple[Any, ...], int]
-# entry: payload, line layout number, line numbers, flags, policy facts (PublicRecord as a tuple),
-# the key of the rules across files (CaseNumber as a tuple)
-Entry = tuple[Payload, int, tuple[int, ...], int, tuple[Any, ...], tuple[Any, ...]]
+# entry: body (pickled (payload, line numbers)), line layout number, flags, policy facts,
+# the key of the rules across files (rules.across_ids)
+Entry = tuple[bytes, int, int, "policy.Facts", "rules.AcrossIds"]
 Stat = tuple[int, int, int, int, int]  # dev, inode, size, mtime_ns, ctime_ns
 
 
@@ -152,22 +163,24 @@ def unpack_across(t: tuple[Any, ...]) -> tuple[casenumber.CaseNumber | None, int
 class CachedSource(SourceRecord):
     """A SourceRecord rebuilt from plain values (the cache, or a checker process): what the
     build needs (`derived`: policy facts, the key the rules across files compare) is ready;
-    `record` and `lines` are built on first use."""
+    `record` and `lines` are built on first use from `body`."""
 
     def __init__(  # not the dataclass __init__: record and lines are properties here
-        self, path: str, digest: str, payload: Payload, layout: tuple[Any, ...], lines: tuple[int, ...],
-        facts: tuple[Any, ...], across: tuple[Any, ...],
+        self, path: str, digest: str, body: bytes, layout: tuple[Any, ...], facts: policy.Facts,
+        ids: rules.AcrossIds,
     ):  # fmt: skip
-        _set(self, "path", path)
-        _set(self, "digest", digest)
-        _set(self, "derived", {"policy": unpack_facts(facts), "across": unpack_across(across)})
-        _set(self, "_parts", (payload, layout, lines, facts, across))
+        _set(self, "__dict__", {
+            "path": path, "digest": digest, "derived": {"policy": facts, "ids": ids}, "_body": body, "_layout": layout,
+        })  # fmt: skip
+
+    def _unpack(self) -> tuple[Payload, tuple[int, ...]]:
+        return pickle.loads(self.__dict__["_body"])  # type: ignore[no-any-return]
 
     @property  # type: ignore[override]
     def record(self) -> Record:
         built = self.__dict__.get("_record")
         if built is None:
-            built = unpack_record(self.__dict__["_parts"][0])
+            built = unpack_record(self._unpack()[0])
             _set(self, "_record", built)
         return built
 
@@ -175,25 +188,40 @@ class CachedSource(SourceRecord):
     def lines(self) -> Lines:
         built = self.__dict__.get("_lines")
         if built is None:
-            _payload, layout, lines, _f, _a = self.__dict__["_parts"]
-            built = dict(zip(layout, lines, strict=True))
+            built = dict(zip(self.__dict__["_layout"], self._unpack()[1], strict=True))
             _set(self, "_lines", built)
         return built
+
+
+_LAYOUTS: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+
+def _layout(lines: Lines) -> tuple[Any, ...]:
+    """One tuple per set of key paths (records share a handful): pickled once per chunk."""
+    layout = tuple(lines)
+    if len(_LAYOUTS) < 4096:
+        return _LAYOUTS.setdefault(layout, layout)
+    return layout
 
 
 def portable(src: SourceRecord) -> tuple[Any, ...]:
     """A checked record as plain values, for a checker process to send back (`restore`)."""
     if isinstance(src, CachedSource):
-        return (src.path, src.digest, *src.__dict__["_parts"])
+        d = src.__dict__
+        return (src.path, src.digest, d["_body"], d["_layout"], d["derived"]["policy"], d["derived"]["ids"])
     lines = src.lines
-    return (
-        src.path, src.digest, pack_record(src.record), tuple(lines), tuple(lines.values()),
-        pack_facts(policy.facts(src)), pack_across(rules.across_key(src)),
-    )  # fmt: skip
+    body = pickle.dumps((pack_record(src.record), tuple(lines.values())), _HIGHEST)
+    return (src.path, src.digest, body, _layout(lines), policy.facts(src), rules.across_ids(src))
 
 
 def restore(item: tuple[Any, ...]) -> CachedSource:
     return CachedSource(*item)
+
+
+def compact(src: SourceRecord) -> CachedSource:
+    """The record as a CachedSource: what a long check keeps of each record, a few hundred bytes
+    instead of its models and line table."""
+    return src if isinstance(src, CachedSource) else CachedSource(*portable(src))
 
 
 def _stat(path: str) -> Stat | None:
@@ -212,17 +240,23 @@ def _digest(path: str) -> str | None:
         return None
 
 
-def _read(path: Path) -> tuple[bytes, Any] | None:
-    """(checksum, unpickled body) of a cache file, or None when missing or damaged."""
+def _read(path: Path) -> tuple[bytes, Iterator[Any]] | None:
+    """(checksum, the pickles in it one by one) of a cache file, or None when missing or damaged
+    (a pickle that fails to load later is damage too: the caller drops everything then)."""
     try:
         with open(path, "rb") as fh:
-            data = fh.read()
-        head, checksum, body = data.split(b"\n", 2)
-        if head + b"\n" != MAGIC or hashlib.blake2b(body).hexdigest().encode() != checksum:
+            head, checksum, body = fh.readline(), fh.readline()[:-1], fh.read()  # no copy of the body
+        if head != MAGIC or hashlib.blake2b(body).hexdigest().encode() != checksum:
             return None
-        return checksum, pickle.loads(body)
     except Exception:  # noqa: BLE001 - any damage: start over, never half-trust
         return None
+    return checksum, _values(io.BytesIO(body))
+
+
+def _values(stream: io.BytesIO) -> Iterator[Any]:
+    end = len(stream.getbuffer())
+    while stream.tell() < end:
+        yield pickle.load(stream)
 
 
 class _Hashing:
@@ -238,7 +272,9 @@ class _Hashing:
         return self.fh.write(data)  # type: ignore[no-any-return]
 
 
-def _write(path: Path, value: Any) -> bytes:
+def _write(path: Path, values: Iterable[Any]) -> bytes:
+    """Pickles one after the other (each with its own memo: a memo of every object of 100,000
+    records cost 200 MB), behind MAGIC and a checksum of them all."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     # the content as it is, withheld records too: readable by the builder only, never published
@@ -246,12 +282,43 @@ def _write(path: Path, value: Any) -> bytes:
     with open(fd, "wb") as fh:
         fh.write(MAGIC + b"0" * 128 + b"\n")  # the checksum, written once known
         body = _Hashing(fh)
-        pickle.dump(value, body, protocol=pickle.HIGHEST_PROTOCOL)
+        for value in values:
+            pickle.dump(value, body, protocol=_HIGHEST)
         checksum = body.hash.hexdigest().encode()
         fh.seek(len(MAGIC))
         fh.write(checksum)
     os.replace(tmp, path)
     return checksum
+
+
+def _sections(items: list[tuple[str, Entry]]) -> Iterator[list[Any]]:
+    """Entries as written: first what a view keeps of every entry (its PublicRecord, None when
+    never public, the debtor's name and the case number: policy.Facts record, name, case_text),
+    then the rest, in chunks. A loaded cache makes what the view keeps one after the other, apart
+    from what goes with the cache: freeing the cache then frees whole arenas of memory."""
+    for i in range(0, len(items), CHUNK):
+        yield [x for _d, e in items[i : i + CHUNK] for x in (e[3].record, e[3].name, e[3].case_text)]
+    for i in range(0, len(items), CHUNK):
+        yield [(d, e[0], e[1], e[2], e[3][1:4], e[4]) for d, e in items[i : i + CHUNK]]
+
+
+def _entries(values: Iterator[Any], count: int) -> dict[str, Entry]:
+    """What _sections wrote, back into entries."""
+    kept: list[Any] = []
+    while len(kept) < 3 * count:
+        kept += next(values)
+    entries: dict[str, Entry] = {}
+    at = iter(kept)
+    for chunk in values:
+        for d, body, layout, flags, (listed, listed_on, removed), ids in chunk:
+            public, name, case_text = next(at), next(at), next(at)
+            entries[d] = (body, layout, flags, _facts((public, listed, listed_on, removed, name, case_text)), ids)
+    if len(entries) != count:
+        raise ValueError("entries missing")
+    return entries
+
+
+_facts = functools.partial(tuple.__new__, policy.Facts)
 
 
 class ParseCache:
@@ -296,21 +363,23 @@ class ParseCache:
         base = _read(path)
         if base is None:
             return
-        checksum, value = base
+        checksum, values = base
         try:
-            fmt, version, cwd, stats, layouts, entries = value
+            fmt, version, cwd, stats, layouts, count = next(values)
             if fmt != FORMAT or version != self.version or cwd != os.getcwd():
                 return  # paths are kept as given: relative ones mean something else elsewhere
-            if not (isinstance(stats, dict) and isinstance(layouts, list) and isinstance(entries, dict)):
+            if not (isinstance(stats, dict) and isinstance(layouts, list)):
                 return
-        except (TypeError, ValueError):
+            entries = _entries(values, count)
+        except Exception:  # noqa: BLE001 - any damage: start over, never half-trust
             return
         self._base = (checksum, dict(stats), set(entries))
         delta = _read(self.delta_path)
         if delta is not None:
             try:
-                fmt, version, of, changed_stats, delta_layouts, new_entries = delta[1]
+                fmt, version, of, changed_stats, delta_layouts, count = next(delta[1])
                 if fmt == FORMAT and version == self.version and of == checksum:
+                    new_entries = _entries(delta[1], count)
                     for p, v in changed_stats.items():
                         if v is None:
                             stats.pop(p, None)
@@ -319,8 +388,8 @@ class ParseCache:
                     entries.update(new_entries)
                     layouts = delta_layouts
                     self._added = set(new_entries)
-            except (TypeError, ValueError, AttributeError):
-                pass  # the base alone is still right; its delta is dropped
+            except Exception:  # noqa: BLE001 - the base alone is still right; its delta is dropped
+                pass
         self.stats, self.layouts, self.entries = stats, layouts, entries
         self._layout_index = {layout: i for i, layout in enumerate(layouts)}
         self.loaded = True
@@ -334,17 +403,20 @@ class ParseCache:
             checksum, base_stats, base_digests = self._base
             changed: dict[str, Any] = {p: v for p, v in self._seen.items() if base_stats.get(p) != v}
             changed.update((p, None) for p in base_stats.keys() - self._seen.keys())
-            new = {d: self.entries[d] for d in self._added if d in self.entries}
+            new = [(d, self.entries[d]) for d in self._added if d in self.entries]
             if len(changed) + len(new) <= DELTA_SHARE * len(base_stats):
-                _write(self.delta_path, (FORMAT, self.version, checksum, changed, self.layouts, new))
+                header = (FORMAT, self.version, checksum, changed, self.layouts, len(new))
+                _write(self.delta_path, [header, *_sections(new)])
                 return
         digests = {d for _st, d, _t in self._seen.values()}
-        entries = {d: e for d, e in self.entries.items() if d in digests}
-        used = sorted({e[1] for e in entries.values()})
+        entries = [(d, e) for d, e in self.entries.items() if d in digests]
+        used = sorted({e[1] for _d, e in entries})
         renumber = {old: new for new, old in enumerate(used)}
         layouts = [self.layouts[i] for i in used]
-        entries = {d: (e[0], renumber[e[1]], *e[2:]) for d, e in entries.items()}
-        _write(self.path, (FORMAT, self.version, os.getcwd(), self._seen, layouts, entries))
+        if used != list(range(len(self.layouts))):
+            entries = [(d, (e[0], renumber[e[1]], *e[2:])) for d, e in entries]  # type: ignore[misc]
+        base = (FORMAT, self.version, os.getcwd(), self._seen, layouts, len(entries))
+        _write(self.path, [base, *_sections(entries)])
         self.delta_path.unlink(missing_ok=True)
 
     # -- use -----------------------------------------------------------------------
@@ -352,6 +424,7 @@ class ParseCache:
         """The files whose record is known and passed the single-record rules in this mode."""
         self._scan_ns = time.time_ns()
         flag = DRAFTS if drafts_ok else STRICT
+        layouts = self.layouts
         found: dict[str, SourceRecord] = {}
         if not self.entries:
             return found  # nothing to find: the checker reads and hashes every file itself
@@ -370,28 +443,44 @@ class ParseCache:
             if seen != known:
                 self.dirty = True
             entry = self.entries.get(digest)
-            if entry is not None and entry[3] & flag:
-                payload, layout, lines, _flags, facts, across = entry
-                found[path] = CachedSource(path, digest, payload, self.layouts[layout], lines, facts, across)
+            if entry is not None and entry[2] & flag:
+                body, layout, _flags, facts, ids = entry
+                found[path] = CachedSource(path, digest, body, layouts[layout], facts, ids)
         self.hits += len(found)
         return found
+
+    def records(self, files: list[str], drafts_ok: bool) -> list[SourceRecord] | None:
+        """The records of `files` as this cache has them, without looking at the files (the
+        cache was just written by a check of them); None when one of them is missing."""
+        flag = DRAFTS if drafts_ok else STRICT
+        stats, entries, layouts = self.stats, self.entries, self.layouts
+        out: list[SourceRecord] = []
+        for path in files:
+            known = stats.get(path)
+            entry = None if known is None else entries.get(known[1])
+            if entry is None or not entry[2] & flag:
+                return None
+            body, layout, _flags, facts, ids = entry
+            out.append(CachedSource(path, known[1], body, layouts[layout], facts, ids))  # type: ignore[index]
+        self._seen = dict(stats)
+        return out
 
     def remember(self, src: SourceRecord, drafts_ok: bool) -> None:
         """A record parsed this run that passed the single-record rules."""
         flag = STRICT | DRAFTS if not drafts_ok else DRAFTS  # strict rules are a superset
         entry = self.entries.get(src.digest)
         if entry is not None:
-            if entry[3] | flag != entry[3]:
-                self.entries[src.digest] = (*entry[:3], entry[3] | flag, *entry[4:])  # type: ignore[assignment]
+            if entry[2] | flag != entry[2]:
+                self.entries[src.digest] = (*entry[:2], entry[2] | flag, *entry[3:])  # type: ignore[assignment]
                 self._added.add(src.digest)
                 self.dirty = True
         else:
-            _path, _digest, payload, layout, lines, facts, across = portable(src)
+            _path, _digest, body, layout, facts, ids = portable(src)
             index = self._layout_index.get(layout)
             if index is None:
                 index = self._layout_index[layout] = len(self.layouts)
                 self.layouts.append(layout)
-            self.entries[src.digest] = (payload, index, lines, flag, facts, across)
+            self.entries[src.digest] = (body, index, flag, facts, ids)
             self._added.add(src.digest)
             self.dirty = True
         if src.path not in self._seen:

@@ -275,7 +275,9 @@ def record_files(paths: Iterable[str | Path]) -> list[str]:
         top = str(Path(p))  # normalised: the names scandir joins to it stay normalised
         if os.path.isdir(top):
             found = _scan_yaml(top)
-            found.sort(key=lambda f: f.split(os.sep))
+            # the order of the paths' parts (a folder before its longer-named siblings): the
+            # separator as the least character compares the same, without a list per path
+            found.sort(key=lambda f: f.replace(os.sep, "\0"))
             out += found
         else:
             out.append(top)

@@ -171,13 +171,29 @@ def _masked_id_rules(masked: str, gender: str | None, age: int | None, listed_ye
 
 
 def across_key(src: SourceRecord) -> tuple[casenumber.CaseNumber | None, int | None, str]:
-    """(parsed case number, debtor_seq, court): all that the rules across files compare
-    (kept by the parse cache, so unchanged records need no model built)."""
+    """(parsed case number, debtor_seq, court): all that the rules across files compare."""
     key = src.derived.get("across")
     if key is None:
         r = src.record
         key = src.derived["across"] = (casenumber.parse(r.case_number), r.debtor_seq, r.court)
     return key  # type: ignore[no-any-return]
+
+
+# what check_across compares, as plain strings: (case text, debtor_seq, record id, court code,
+# court); None when the case number does not parse
+AcrossIds = tuple[str, int | None, str, str, str] | None
+
+
+def across_ids(src: SourceRecord) -> AcrossIds:
+    """The key of the rules across files as strings made once (kept by the parse cache, so an
+    unchanged record needs neither its model nor the case number's properties)."""
+    derived = src.derived
+    if "ids" in derived:
+        return derived["ids"]  # type: ignore[no-any-return]
+    case, seq, court = across_key(src)
+    ids = None if case is None else (case.text, seq, casenumber.record_id(case, seq), case.court_code, court)
+    derived["ids"] = ids
+    return ids
 
 
 def check_across(records: Iterable[SourceRecord]) -> list[RecordError]:
@@ -187,10 +203,11 @@ def check_across(records: Iterable[SourceRecord]) -> list[RecordError]:
     ids_seen: dict[str, SourceRecord] = {}
     courts: dict[str, tuple[str, SourceRecord]] = {}
     for src in records:
-        case, debtor_seq, court_name = across_key(src)
-        if case is None:
+        ids = across_ids(src)
+        if ids is None:
             continue
-        key = (case.text, debtor_seq)
+        text, debtor_seq, rid, court_code, court_name = ids
+        key = (text, debtor_seq)
         first = seen.setdefault(key, src)
         if first is not src:
             seq = "" if key[1] is None else f"（序号 {key[1]}）"
@@ -200,13 +217,12 @@ def check_across(records: Iterable[SourceRecord]) -> list[RecordError]:
                     src.line("case_number"),
                     "E021",
                     "case_number",
-                    f"与 {first.path}:{first.line('case_number')} 重复：同一执行案号 {case.text}{seq}"
+                    f"与 {first.path}:{first.line('case_number')} 重复：同一执行案号 {text}{seq}"
                     "只能有一条记录；同案多名被执行人请填写 debtor_seq",
                 )
             )
         else:
             # different case numbers can still share a page address: 津 and 晋 are both "jin"
-            rid = casenumber.record_id(case, debtor_seq)
             other = ids_seen.setdefault(rid, src)
             if other is not src:
                 out.append(
@@ -219,7 +235,7 @@ def check_across(records: Iterable[SourceRecord]) -> list[RecordError]:
                         f"得出相同的记录编号 {rid}，网页地址会冲突",
                     )
                 )
-        court = courts.setdefault(case.court_code, (court_name, src))
+        court = courts.setdefault(court_code, (court_name, src))
         if court[0] != court_name:
             out.append(
                 RecordError(
@@ -227,7 +243,7 @@ def check_across(records: Iterable[SourceRecord]) -> list[RecordError]:
                     src.line("court"),
                     "E022",
                     "court",
-                    f"法院代码 {case.court_code} 在 {court[1].path} 中对应“{court[0]}”，此处为“{court_name}”",
+                    f"法院代码 {court_code} 在 {court[1].path} 中对应“{court[0]}”，此处为“{court_name}”",
                 )
             )
     return out

@@ -82,6 +82,9 @@ def load(path: str, data: bytes) -> tuple[dict[str, Any], Lines, str]:
     text = decode(path, data)
     if not text.strip():
         raise RecordError(path, 1, "E002", "-", "文件为空：每个文件应包含一条完整记录")
+    fast = _simple(text)
+    if fast is not None:  # the plain layout every record file has: no parser needed
+        return fast[0], fast[1], text
     lines: Lines = {}
     try:
         value, root_line = _build(_Loader(text), lines)
@@ -119,6 +122,126 @@ def load(path: str, data: bytes) -> tuple[dict[str, Any], Lines, str]:
 
 
 _NOTHING = object()
+
+# -- the simple layout, without a parser ---------------------------------------------------
+# Record files are almost always written the same way (by `chenglai new`, the importer, or a
+# clerk copying one): `key: value` lines, one level of `key:` blocks indented by two spaces, and
+# `- item` lists. Such a file is read here by line, ≈ 10× faster than libyaml's events; any line
+# outside that layout — a comment, a tab, a flow list, a quote or colon inside a value, a
+# character libyaml reads specially — sends the whole file to the parser (_build), which alone
+# reports problems. The values are those the parser gives: plain scalars through the same
+# resolver (_plain), quoted ones as written. tests/test_yamlload.py compares both on many files.
+_KEY_LINE = re.compile(r"( {2})?([a-z_][a-z0-9_]*):(?: +(\S(?:.*\S)?))? *$")
+_ITEM_LINE = re.compile(r"( {2})?- +(\S(?:.*\S)?) *$")
+# a plain scalar that starts like text (no indicator) and has no quote, colon, comment sign or
+# flow character anywhere; single- and double-quoted ones without escapes
+_PLAIN = re.compile(r"[^-?:,\[\]{}#&*!|>'\"%@`\s][^:,\[\]{}#'\"]*")
+_QUOTED = re.compile(r"'([^']*)'|\"([^\"\\]*)\"")
+# what libyaml reads as something else than a printable character of the line (controls, tab,
+# CR, NEL, BOM, line and paragraph separators, beyond the BMP): the parser decides
+_UNUSUAL = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]")
+
+
+_NOT_SIMPLE: tuple[Any] = (_NOTHING,)
+_SCALARS: dict[str, tuple[Any]] = {}  # scalar text → (value,) or _NOT_SIMPLE; values repeat
+_KEY_PATHS: dict[tuple[str | int, ...], dict[str, tuple[str | int, ...]]] = {}  # parent → key → path
+
+
+def _scalar(text: str) -> tuple[Any]:
+    """(value,) of a scalar in the simple layout, or _NOT_SIMPLE."""
+    known = _SCALARS.get(text)
+    if known is not None:
+        return known
+    if _PLAIN.fullmatch(text):
+        known = (_plain(text),)
+    else:
+        m = _QUOTED.fullmatch(text)
+        known = _NOT_SIMPLE if m is None else (m[1] if m[1] is not None else m[2],)
+    if len(_SCALARS) < 65536:
+        _SCALARS[text] = known
+    return known
+
+
+def _key_path(parent: tuple[str | int, ...], key: str) -> tuple[str | int, ...]:
+    """The shared key path of `key` under `parent`, its key interned."""
+    paths = _KEY_PATHS.get(parent)
+    if paths is None:
+        paths = {}
+        if len(_KEY_PATHS) < 256:  # junk files cannot grow the tables without end
+            _KEY_PATHS[parent] = paths
+    path = paths.get(key)
+    if path is None:
+        path = _shared((*parent, sys.intern(key)))
+        if len(paths) < 256:
+            paths[key] = path
+    return path
+
+
+def _simple(text: str) -> tuple[dict[str, Any], Lines] | None:
+    """The mapping and the line of each key of a file in the simple layout, or None."""
+    if _UNUSUAL.search(text):
+        return None
+    root: dict[Any, Any] = {}  # keys: str (from key paths typed str | int)
+    lines: Lines = {}
+    block: Any = None  # the dict or list of the last `key:` line, while its lines follow
+    block_path: tuple[str | int, ...] = ()
+    block_indent: str | None = None  # of a block's lines: "" or "  " (lists), "  " (mappings)
+    key_line, item_line, no = _KEY_LINE.match, _ITEM_LINE.match, _NOT_SIMPLE
+    for n, line in enumerate(text.split("\n"), start=1):
+        if not line or line[0] == " " and not line.strip(" "):
+            continue
+        m = key_line(line)
+        if m is not None:
+            indent, rest = m[1], m[3]
+            if indent:  # a key of the open block: a mapping
+                if block is None or isinstance(block, list) and block:
+                    return None
+                if isinstance(block, list):  # the block's first line: it is a mapping
+                    block = {}
+                    root[block_path[0]] = block
+                if rest is None:
+                    return None
+                path = _key_path(block_path, m[2])
+                key = path[-1]
+                value = _scalar(rest)
+                if value is no or key in block:
+                    return None
+                lines[path] = n
+                block[key] = value[0]
+                continue
+            if block is not None and not block:
+                return None  # `key:` with nothing under it
+            path = _key_path((), m[2])
+            key = path[0]
+            if key in root:
+                return None
+            lines[path] = n
+            if rest is None:
+                block, block_path, block_indent = [], path, None  # a list or mapping follows
+                root[key] = block
+                continue
+            value = _scalar(rest)
+            if value is no:
+                return None
+            root[key] = value[0]
+            block = None
+            continue
+        m = item_line(line)
+        if m is None or not isinstance(block, list):
+            return None
+        indent = m[1] or ""
+        if block_indent is None:
+            block_indent = indent
+        elif indent != block_indent:
+            return None
+        value = _scalar(m[2])
+        if value is no:
+            return None
+        lines[_shared((*block_path, len(block)))] = n
+        block.append(value[0])
+    if not root or (block is not None and not block):
+        return None
+    return root, lines
 
 
 def _field(path: tuple[str | int, ...]) -> str:

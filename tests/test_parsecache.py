@@ -166,3 +166,26 @@ def test_policy_facts_keep_the_decision(folder, tmp_path):
     plain = check_paths([folder], jobs=1).records
     for day in (date(2025, 1, 1), AS_OF, date(2027, 9, 1), date(2030, 1, 1)):
         assert policy.decide(result.records, day) == policy.decide(plain, day)
+
+
+@pytest.mark.parametrize("bad", [False, True])
+def test_check_apart_gives_what_checking_here_gives(folder, tmp_path, bad):
+    """A cold check in a forked process (what a large build does) writes the cache there and
+    reads the records back from it: the same records, errors and counts as checking here."""
+    if bad:
+        write(folder, "lu0502/bad.yaml", record(case_number="（2024）鲁0502执9999号", listed_on="不是日期"))
+    here = ParseCache.in_state(tmp_path / "here")
+    expected = check_paths([folder], jobs=1, cache=here, apart=False)
+    cache = ParseCache.in_state(tmp_path / "apart")
+    result = check_paths([folder], jobs=1, cache=cache, apart=True)
+    assert result.errors == expected.errors
+    assert [s.path for s in result.records] == [s.path for s in expected.records]
+    assert all(isinstance(s, parsecache.CachedSource) for s in result.records)
+    for a, b in zip(expected.records, result.records, strict=True):
+        assert a.record == b.record and a.lines == b.lines and policy.facts(a) == policy.facts(b)
+    assert (cache.parsed, cache.hits) == (here.parsed, here.hits) == (len(expected.records) + bad, 0)
+    assert (tmp_path / "apart" / parsecache.FILE).exists() is not bad  # an error saves nothing
+    if not bad:
+        cache.save()  # nothing new to write; the next check finds every record in the cache
+        again = ParseCache.in_state(tmp_path / "apart")
+        assert check_paths([folder], jobs=1, cache=again).records == result.records and again.parsed == 0

@@ -300,3 +300,161 @@ def test_loader_agrees_with_pyyaml_on_demo_records():
         value, lines, _ = yamlload.load("r.yaml", text.encode())
         assert value == yaml.safe_load(text)
         assert set(lines) >= {(k,) for k in value}
+
+
+# -- the simple layout read without the parser (yamlload._simple) ----------------------------
+def _typed(value: object) -> object:
+    """A value with the type of every part (True == 1 and 1 == 1.0 in plain equality)."""
+    if isinstance(value, dict):
+        return {k: _typed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_typed(v) for v in value]
+    return (type(value).__name__, value)
+
+
+def _by_parser(text: str) -> tuple[object, list[tuple[object, int]]] | None:
+    lines: yamlload.Lines = {}
+    try:
+        value, _line = yamlload._build(yamlload._Loader(text), lines)
+    except (yamlload._Fail, yaml.YAMLError):
+        return None
+    return _typed(value), list(lines.items())
+
+
+def _same_as_parser(text: str) -> bool:
+    """False when the simple reader declines; when it reads the text, the parser must agree."""
+    fast = yamlload._simple(text)
+    if fast is None:
+        return False
+    assert _by_parser(text) == (_typed(fast[0]), list(fast[1].items())), text
+    return True
+
+
+_TRICKY = [
+    "'370502'",
+    '"370502"',
+    "''",
+    '""',
+    "yes",
+    "no",
+    "on",
+    "off",
+    "null",
+    "~",
+    "true",
+    "False",
+    "1e3",
+    ".inf",
+    "0x1f",
+    "0o17",
+    "017",
+    "1_000",
+    "+5",
+    "2024-02-30",
+    "2024-3-5",
+    "2024-03-05",
+    "12.50",
+    "1,000",
+    "a b",
+    "张三 丰",
+    "（2024）鲁0502执1234号",
+    "王某（书记员）",
+    "a: b",
+    "a #b",
+    "a#b",
+    "#x",
+    "&a",
+    "*a",
+    "!x",
+    "|",
+    ">",
+    "%x",
+    "@x",
+    "`x",
+    "-x",
+    "- x",
+    "?x",
+    ":x",
+    "[a]",
+    "{a: 1}",
+    "a'b",
+    'a"b',
+    "'a''b'",
+    '"a\\"b"',
+    "a\u3000",
+    "\u3000a",
+    "a\xa0b",
+    "1:20",
+    "2024-03-05 10:00:00",
+    "=",
+    "<<",
+]
+
+
+@pytest.mark.parametrize("value", _TRICKY)
+def test_simple_layout_values_read_as_the_parser_reads_them(value):
+    for text in (
+        f"obligation: {value}\nlisted_on: 2024-03-05\n",
+        f"debtor:\n  name: {value}\n  kind: person\n",
+        f"grounds:\n- {value}\n- able_but_refuses\n",
+        f"grounds:\n  - {value}\nstatus: listed\n",
+    ):
+        _same_as_parser(text)
+
+
+def test_record_files_take_the_simple_path():
+    from generator import demo
+
+    texts = [to_yaml(r) for r in demo.make_records(400, seed=11)] + [VALID, VALID.replace("- ", "  - ")]
+    assert all(_same_as_parser(t) for t in texts)
+
+
+def test_simple_layout_declines_what_it_does_not_know():
+    assert all(
+        not _same_as_parser(text)
+        for text in (
+            "# 注释\n" + VALID,
+            VALID + "---\n",
+            VALID.replace("\n", "\r\n"),
+            VALID + "debtor:\n",
+            "a:\n",
+            "- a\n",
+            "a: 1\n  b: 2\n",
+            "a:\n  b: 1\n  - c\n",
+            "a:\n- b\n  - c\n",
+            "a: 1\na: 2\n",
+            "a:\n  b:\n",
+            "a:\n    b: 1\n",
+            "a: [x, y]\n",
+            "a: 1\tb\n",
+            "a: x\n  y\n",
+            "A: 1\n",
+            "a : 1\n",
+            "a:1\n",
+            "",
+        )  # fmt: skip
+    )
+
+
+def test_simple_layout_never_reads_a_file_differently_than_the_parser():
+    """Random edits of record files (tricky characters anywhere): whatever the simple reader
+    accepts, the parser reads the same way."""
+    import random
+
+    from generator import demo
+
+    rng = random.Random(5)
+    texts = [to_yaml(r) for r in demo.make_records(40, seed=2)]
+    pieces = [" ", "  ", ":", ": ", "#", " #", "'", '"', "-", "- ", "\n", "\n  ", "\n- ", "[", "]", "{", ",", "\t",
+              "?", "&", "*", "!", "|", ">", "%", "@", "`", "\u3000", "\xa0", "\r", "\u2028", "\x85", "\ufeff", "a"]  # fmt: skip
+    accepted = 0
+    for _ in range(3000):
+        text = rng.choice(texts)
+        for _edit in range(rng.randint(1, 3)):
+            at = rng.randrange(len(text) + 1)
+            if rng.random() < 0.2:
+                text = text[:at] + text[at + 1 :]
+            else:
+                text = text[:at] + rng.choice(pieces) + text[at:]
+        accepted += _same_as_parser(text)
+    assert accepted > 400  # the comparison saw many edited files the simple reader took
