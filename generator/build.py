@@ -45,6 +45,7 @@ from .plan import (
     BUILD_INFO,
     BUILD_STATE,
     MANIFEST,
+    MANIFEST_FAST,
     PLAN_KEY,
     BuildPlan,
     as_of_from,
@@ -217,7 +218,9 @@ def write_state(plan: BuildPlan) -> None:
     assert plan.view is not None
     plan.state.mkdir(parents=True, exist_ok=True)
     if plan.previous_state is not None and plan.manifest == plan.previous_manifest():
-        shutil.copyfile(plan.previous_state / MANIFEST, plan.state / MANIFEST)  # 160,000 entries, the same
+        for name in (MANIFEST, MANIFEST_FAST):  # 160,000 entries, the same (the fast copy last: newer)
+            if (plan.previous_state / name).is_file():
+                shutil.copyfile(plan.previous_state / name, plan.state / name)
     else:
         write_manifest(plan.state / MANIFEST, plan.manifest)
     if plan.session is not None:

@@ -47,7 +47,7 @@ from typing import Any
 from . import leakcheck, outputs, parsecache
 from .outputs import OutputFile, RenderContext
 from .pages import Pager, SitePages
-from .plan import MANIFEST, ManifestEntry, read_manifest
+from .plan import MANIFEST, MANIFEST_FAST, ManifestEntry, read_manifest
 from .policy import PublicRecord, PublicView
 
 STATE_FILE = "incremental.pickle"  # in the build state folder: what the next build compares with
@@ -234,7 +234,7 @@ class Session:
         """The build of unchanged inputs: the live files of ours, renderers' state, index kept."""
         assert self.base is not None and self.live_index is not None and plan.previous_state is not None
         writer.claim(sorted(self.base.ours))
-        skip = {MANIFEST, "build.json", STATE_FILE, MEMO_FILE}
+        skip = {MANIFEST, MANIFEST_FAST, "build.json", STATE_FILE, MEMO_FILE}
         for path in sorted(plan.previous_state.rglob("*")):
             rel = path.relative_to(plan.previous_state)
             if path.is_file() and str(rel) not in skip:

@@ -9,10 +9,12 @@ path from record files to a PublicView.
 from __future__ import annotations
 
 import json
+import marshal
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import paths
 from .checker import _no_gc as no_gc
@@ -24,12 +26,16 @@ from .settings import portal_settings
 
 PLAN_KEY = "CHENGLAI_BUILD_PLAN"
 MANIFEST = "manifest.json"  # output path -> [digest, size, mtime_ns] of the live output
+# the same, as marshal data: what the next build reads (json + 160,000 objects: 0.4 s; this: 0.05 s)
+MANIFEST_FAST = "manifest.marshal"
 BUILD_INFO = "build.json"  # as_of and counts of the live build (count-drop guard)
 BUILD_STATE = "build"  # <state>/build: the live build's state folder (RenderContext.state)
 
 
-@dataclass(frozen=True)
-class ManifestEntry:
+class ManifestEntry(NamedTuple):
+    """A tuple: equal to the plain (digest, size, mtime_ns) tuples read back from MANIFEST_FAST,
+    compared at C speed (160,000 of them, several times a build)."""
+
     digest: str
     size: int
     mtime_ns: int
@@ -75,6 +81,18 @@ class BuildPlan:
 
 
 def read_manifest(path: Path) -> dict[str, ManifestEntry]:
+    """The manifest written by write_manifest; entries are (digest, size, mtime_ns) tuples (read
+    back from MANIFEST_FAST they are plain tuples: index them, or compare them whole)."""
+    fast = path.with_name(MANIFEST_FAST)
+    try:
+        # written after the json file: present only when the pair is complete
+        if fast.stat().st_mtime_ns >= path.stat().st_mtime_ns:
+            with open(fast, "rb") as fh:
+                data = marshal.load(fh)
+            if isinstance(data, dict):
+                return data
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -86,8 +104,14 @@ def write_manifest(path: Path, manifest: dict[str, ManifestEntry]) -> None:
     # the same text as json.dumps({"files": {path: [digest, size, mtime_ns]}}) with compact
     # separators, written by hand: a third of the time for 160,000 files
     key = json.JSONEncoder(ensure_ascii=False).encode
-    files = ",".join(f'{key(k)}:["{e.digest}",{e.size},{e.mtime_ns}]' for k, e in sorted(manifest.items()))
+    files = ",".join(f'{key(k)}:["{e[0]}",{e[1]},{e[2]}]' for k, e in sorted(manifest.items()))
+    fast = path.with_name(MANIFEST_FAST)
+    fast.unlink(missing_ok=True)
     path.write_text('{"files":{' + files + "}}", encoding="utf-8")
+    copy_fast = path.with_name(MANIFEST_FAST + ".tmp")
+    with open(copy_fast, "wb") as fh:
+        marshal.dump({k: tuple(e) for k, e in manifest.items()}, fh)
+    os.replace(copy_fast, fast)
 
 
 def as_of_from(settings: dict[str, Any], as_of: date | None = None) -> date:

@@ -108,12 +108,13 @@ class PortalWriter(Writer):
     def _same(self, rel: str, dg: str, size: int) -> ManifestEntry | None:
         """The live file's entry when it holds these bytes (and is as the manifest says)."""
         prev = self.previous.get(rel)
-        if prev is not None and prev.digest == dg and prev.size == size and self._previous_root is not None:
+        # (digest, size, mtime_ns): a plain tuple when read back from the marshal manifest
+        if prev is not None and prev[0] == dg and prev[1] == size and self._previous_root is not None:
             try:
                 st = os.stat(self._previous_root + "/" + rel)
             except OSError:
                 return None
-            if st.st_size == size and st.st_mtime_ns == prev.mtime_ns:
+            if st.st_size == size and st.st_mtime_ns == prev[2]:
                 return prev
         return None
 
