@@ -1,0 +1,71 @@
+"""The leak gate of an incremental build that scans a rewritten big file only in its new lines
+(generator.writer.PortalWriter._scan; from DIFF_SCAN_MIN bytes, 0 here so that every file of
+the small test site goes that way): the output still equals a full build's, and a withheld name
+in a new line is still refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from generator import outputs, writer
+from generator.errors import BuildError
+from generator.outputs import OutputFile
+
+from .sitefixture import tree
+from .test_incremental import _add, _build, _delete_file, _edit, _many, _news, _remove, _same_as_full, _site
+
+
+@pytest.fixture
+def diff_scan(monkeypatch):
+    monkeypatch.setattr(writer, "DIFF_SCAN_MIN", 0)
+
+
+@pytest.mark.parametrize("change", [_add, _edit, _remove, _delete_file, _news, _many])
+def test_incremental_with_line_scans_equals_full(tmp_path, diff_scan, change):
+    s = _site(tmp_path)
+    _build(s)
+    change(s)
+    assert _same_as_full(tmp_path, s).files_written > 0
+
+
+def _lines(ctx: Any) -> Any:
+    """A faulty renderer: one line per public record; the line of a record whose obligation says
+    99元 also names a withheld debtor."""
+    withheld = sorted(ctx.view.withheld_names)
+    lines = [f"{r.id} {r.obligation}" + (f" {withheld[0]}" if "99元" in r.obligation else "") for r in ctx.view.public]
+    yield OutputFile("lines.txt", "\n".join(lines).encode("utf-8"))
+
+
+def test_withheld_name_in_a_new_line_is_caught(tmp_path, diff_scan, monkeypatch):
+    monkeypatch.setattr(outputs, "RENDERERS", [*outputs.RENDERERS, "tests.test_incremental_scan:_lines"])
+    s = _site(tmp_path)
+    first = _build(s)
+    assert first.view.withheld_names  # the site has withheld debtors: the new line names one
+    live = tree(s.output)
+    _edit(s)  # obligation 支付货款99元
+    with pytest.raises(BuildError, match="lines.txt"):
+        _build(s)
+    assert tree(s.output) == live
+
+
+def test_line_scans_only_when_nothing_became_withheld(tmp_path, monkeypatch):
+    """What the session allows: not after a removal (a name withheld now may be in an old line)."""
+    from generator import incremental
+
+    seen: list[bool] = []
+    begin = incremental.Session.begin
+
+    def spy(self: Any, ctx: Any, site_pages: Any) -> None:
+        begin(self, ctx, site_pages)
+        seen.append(self.diff_scan)
+
+    monkeypatch.setattr(incremental.Session, "begin", spy)
+    s = _site(tmp_path)
+    _build(s)
+    _edit(s)
+    _build(s)
+    _remove(s)
+    _build(s)
+    assert seen == [False, True, False]  # a full build; an edit; a removal
