@@ -53,7 +53,7 @@ from .policy import PublicRecord, PublicView
 STATE_FILE = "incremental.pickle"  # in the build state folder: what the next build compares with
 MEMO_FILE = "render-memo.pickle"  # in the build state folder: RenderContext.memo
 JOURNAL = "apply-journal"  # in the state folder while an apply runs
-FORMAT = 1
+FORMAT = 2  # 2: Baseline.documents hold update.news_keys
 RECORD_PAGE = "{url}index.html"
 INDEXER = "search.indexer:build"  # the indexer an incremental build updates instead of rebuilding
 # settings that differ between builds without changing any page
@@ -107,7 +107,7 @@ class Baseline:
     records: dict[str, str]  # public record id → content hash (its pages and index document)
     lists: dict[str, str]  # list page path → hash of what it was rendered from
     withheld: frozenset[bytes]  # hashes of the withheld names and case numbers (the leak gate's)
-    documents: dict[str, str]  # search document id (news) → hash of the document
+    documents: dict[str, str]  # search document id (news) → hash of its news item (search.update.news_keys)
     inputs: str = ""  # hash of everything the renderers read: the view, the news (`inputs`)
     ours: frozenset[str] = frozenset()  # the files this generator made (not Pelican's own)
     uscc: frozenset[bytes] | None = None  # hashes of the public USCCs (the leak gate lets them pass)
@@ -340,7 +340,7 @@ class Session:
         if INDEXER in outputs.INDEXERS:
             from search import update
 
-            documents = {uid: update.document_hash(doc) for uid, doc in update.news_documents(ctx).items()}
+            documents = update.news_keys(ctx)
         self.next = Baseline(
             version=self.version,
             records={r.id: r.digest for r in ctx.view.public},
