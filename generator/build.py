@@ -50,6 +50,7 @@ from .plan import (
     BuildPlan,
     as_of_from,
     load_view,
+    share_file,
     write_manifest,
 )
 from .policy import PublicView
@@ -220,7 +221,7 @@ def write_state(plan: BuildPlan) -> None:
     if plan.previous_state is not None and plan.manifest == plan.previous_manifest():
         for name in (MANIFEST, MANIFEST_FAST):  # 160,000 entries, the same (the fast copy last: newer)
             if (plan.previous_state / name).is_file():
-                shutil.copyfile(plan.previous_state / name, plan.state / name)
+                share_file(plan.previous_state / name, plan.state / name)
     else:
         write_manifest(plan.state / MANIFEST, plan.manifest)
     if plan.session is not None:

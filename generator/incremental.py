@@ -47,7 +47,7 @@ from typing import Any
 from . import leakcheck, outputs, parsecache
 from .outputs import OutputFile, RenderContext
 from .pages import Pager, SitePages
-from .plan import MANIFEST, MANIFEST_FAST, ManifestEntry, read_manifest
+from .plan import MANIFEST, MANIFEST_FAST, ManifestEntry, read_manifest, share_file
 from .policy import PublicRecord, PublicView
 
 STATE_FILE = "incremental.pickle"  # in the build state folder: what the next build compares with
@@ -254,7 +254,7 @@ class Session:
             rel = path.relative_to(plan.previous_state)
             if path.is_file() and str(rel) not in skip:
                 (plan.state / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(path, plan.state / rel)
+                share_file(path, plan.state / rel)
         link_index(self.live_index, plan.index)
         self.index_scanned = True
         self.next = self.base
@@ -359,7 +359,7 @@ class Session:
             return
         if self.kept_from is not None:  # nothing changed: the live build's files, as they are
             for name in (STATE_FILE, MEMO_FILE):
-                shutil.copyfile(self.kept_from / name, state / name)
+                share_file(self.kept_from / name, state / name)
             return
         with open(state / STATE_FILE, "wb") as fh:
             pickle.dump((FORMAT, vars(self.next)), fh, protocol=pickle.HIGHEST_PROTOCOL)

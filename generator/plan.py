@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import marshal
 import os
+import shutil
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -112,6 +113,16 @@ def write_manifest(path: Path, manifest: dict[str, ManifestEntry]) -> None:
     with open(copy_fast, "wb") as fh:
         marshal.dump({k: tuple(e) for k, e in manifest.items()}, fh)
     os.replace(copy_fast, fast)
+
+
+def share_file(src: Path, dst: Path) -> None:
+    """`dst` with the bytes of `src`, for a state file carried over unchanged: a hard link (a
+    build writes its state files new, never into an existing one: the live copy cannot change
+    through the link), else a copy. The render memo alone is 110 MB at 100,000 records."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
 
 
 def as_of_from(settings: dict[str, Any], as_of: date | None = None) -> date:
