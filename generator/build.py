@@ -391,7 +391,7 @@ def _build(
         lap("swap")
     phases.update({f"render.{k}": v for k, v in plan.timings.items()})
 
-    unchanged = sum(1 for k, e in plan.manifest.items() if previous_manifest.get(k) == e)
+    unchanged = len(plan.manifest.items() & previous_manifest.items())  # entries are tuples: compared in C
     return BuildResult(
         output=live,
         index=paths.index_dir(live, settings.get("PORTAL_STATE_PATH")),

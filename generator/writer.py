@@ -166,14 +166,20 @@ class PortalWriter(Writer):
             return prev
         return ManifestEntry(dg, size, os.stat(full).st_mtime_ns if mtime_ns is None else mtime_ns)
 
-    def claim(self, paths: list[str]) -> None:
+    def claim(self, paths: Iterable[str]) -> None:
         """Files of the live output this build keeps as they are (incremental builds): their
         live manifest entries are this build's."""
-        for rel in paths:
-            if rel in self.entries:
-                raise FileOverwriteFailedError(f'"{rel}" written twice')
-            self.entries[rel] = self.previous[rel]
-            self._written_files.add(self._root + "/" + rel)
+        previous = self.previous
+        paths = list(paths)
+        claimed = {rel: previous[rel] for rel in paths}  # 160,000 of them in a build that keeps all
+        if len(claimed) != len(paths) or not self.entries.keys().isdisjoint(claimed):
+            rel = min(self.entries.keys() & claimed.keys(), default=None) or next(
+                rel for i, rel in enumerate(paths) if rel in paths[:i]
+            )
+            raise FileOverwriteFailedError(f'"{rel}" written twice')
+        self.entries.update(claimed)
+        root = self._root + "/"
+        self._written_files.update([root + rel for rel in claimed])
 
     # -- Pelican's path ------------------------------------------------------------
     def finish(self) -> dict[str, ManifestEntry]:

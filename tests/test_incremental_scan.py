@@ -69,3 +69,14 @@ def test_line_scans_only_when_nothing_became_withheld(tmp_path, monkeypatch):
     _remove(s)
     _build(s)
     assert seen == [False, True, False]  # a full build; an edit; a removal
+
+
+def test_an_edit_after_a_no_change_build_equals_full(tmp_path):
+    """A build that kept everything links the live state files (memo, baseline, manifests) into
+    its own: the next build reads them as if written."""
+    s = _site(tmp_path)
+    _build(s)
+    kept = _build(s)
+    assert kept.incremental and kept.files_written == 0
+    _edit(s)
+    assert _same_as_full(tmp_path, s).files_written > 0
