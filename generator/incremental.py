@@ -47,7 +47,7 @@ from typing import Any
 from . import leakcheck, outputs, parsecache
 from .outputs import OutputFile, RenderContext
 from .pages import Pager, SitePages
-from .plan import MANIFEST, MANIFEST_FAST, ManifestEntry, read_manifest, share_file
+from .plan import MANIFEST, MANIFEST_FAST, PLAN_KEY, ManifestEntry, read_manifest, share_file
 from .policy import PublicRecord, PublicView
 
 STATE_FILE = "incremental.pickle"  # in the build state folder: what the next build compares with
@@ -214,6 +214,7 @@ class Session:
     memo_out: dict[str, dict[str, tuple[str, Any]]] = field(default_factory=dict)
     _keys: dict[str, tuple[str, int, int]] | None = None
     _uscc: frozenset[bytes] | None = None
+    _index_child: tuple[int, int] | None = None  # the forked index update: pid, pipe (start_index)
     kept_from: Path | None = None  # the live build state, when this build keeps everything
     live_state: Path | None = None  # where memo_in is read from (when something changed: 110 MB)
 
@@ -287,6 +288,7 @@ class Session:
         self, site: SitePages, previous: dict[str, ManifestEntry]
     ) -> tuple[list[Any], Callable[[Any], Iterator[OutputFile]]]:
         """The jobs of the site's own pages that must be rendered, and how to run one."""
+        self.start_index(site.ctx)  # beside what follows
         view = site.view
         by_id = {r.id: r for r in view.public}
         wanted = self.record_pages(previous, view, RECORD_PAGE)
@@ -330,17 +332,72 @@ class Session:
             return ctx
         return dataclasses.replace(ctx, changed=self.record_pages(previous, ctx.view, pattern))
 
+    def start_index(self, ctx: RenderContext) -> None:
+        """Start the index update (`update_index`) in a forked process, to run beside the page
+        rendering on another core: jieba's dictionary alone takes half a second to load. Its
+        documents are scanned by the leak gate here, when it is collected (`update_index`),
+        before the index can go live."""
+        plan = ctx.settings.get(PLAN_KEY)
+        jobs = ctx.settings.get("PORTAL_JOBS") or os.cpu_count() or 1
+        if plan is None or jobs < 2 or INDEXER not in outputs.INDEXERS or self._index_child is not None:
+            return
+        from search import update  # imported here, not in the child
+
+        assert self.base is not None and self.live_index is not None
+        target: Path = plan.index
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            os.close(read)
+            try:
+                texts: list[tuple[str, bytes]] = []
+                link_index(self.live_index, target)
+                written, deleted, _ = update.update(ctx, target, self.base.records, self.base.documents,
+                                                    lambda: None, texts)  # fmt: skip
+                payload = pickle.dumps(("ok", (str(target), written, deleted, texts)))
+            except BaseException as exc:  # noqa: BLE001 - reported to the parent, which redoes the work
+                payload = pickle.dumps(("error", repr(exc)))
+            with os.fdopen(write, "wb") as fh:
+                fh.write(payload)
+            os._exit(0)
+        os.close(write)
+        self._index_child = (pid, read)
+
+    def _collect_index(self, target: Path, gate: Callable[[], leakcheck.LeakGate | None]) -> bool:
+        """The forked update's result (False: none, or it failed: then `target` is emptied)."""
+        if self._index_child is None:
+            return False
+        pid, read = self._index_child
+        self._index_child = None
+        with os.fdopen(read, "rb") as fh:
+            payload = fh.read()
+        os.waitpid(pid, 0)
+        status, result = pickle.loads(payload) if payload else ("error", None)
+        if status != "ok" or result[0] != str(target):
+            shutil.rmtree(target, ignore_errors=True)
+            target.mkdir(parents=True, exist_ok=True)
+            return False
+        _target, written, deleted, texts = result
+        self.index_docs = (written, deleted)
+        scanner = gate()
+        if scanner is not None:
+            for name, text in texts:
+                self.leaks += scanner.scan(text, name)
+        return True
+
     def update_index(self, ctx: RenderContext, target: Path, gate: Callable[[], leakcheck.LeakGate | None]) -> None:
         """The live search index, with the changed documents replaced, into `target`."""
         from search import update
 
         assert self.base is not None and self.live_index is not None
+        # another indexer may have written into the folder too: then the leak gate reads it all
+        self.index_scanned = outputs.INDEXERS == [INDEXER]
+        if self._collect_index(target, gate):
+            return
         link_index(self.live_index, target)
         written, deleted, leaks = update.update(ctx, target, self.base.records, self.base.documents, gate)
         self.index_docs = (written, deleted)
         self.leaks += leaks
-        # another indexer may have written into the folder too: then the leak gate reads it all
-        self.index_scanned = outputs.INDEXERS == [INDEXER]
 
     def finish(self, ctx: RenderContext, site: SitePages, ours: Iterable[str]) -> None:
         """What this build leaves for the next one (written with the build state); `ours`: the

@@ -80,3 +80,21 @@ def test_an_edit_after_a_no_change_build_equals_full(tmp_path):
     assert kept.incremental and kept.files_written == 0
     _edit(s)
     assert _same_as_full(tmp_path, s).files_written > 0
+
+
+@pytest.mark.parametrize("jobs", [1, 2])  # 2: the index update runs in a forked process
+def test_withheld_name_in_a_new_search_document_is_caught(tmp_path, monkeypatch, jobs):
+    """Fault injection: the snippet of every document made from now on names a withheld debtor.
+    The documents an incremental build adds are scanned before its index can go live."""
+    from search import indexer
+
+    s = _site(tmp_path)
+    first = _build(s, settings={"PORTAL_JOBS": jobs})
+    withheld = sorted(first.view.withheld_names)[0]
+    snippet = indexer.record_snippet
+    monkeypatch.setattr(indexer, "record_snippet", lambda r: f"{snippet(r)} {withheld}")
+    live = tree(s.output)
+    _edit(s)
+    with pytest.raises(BuildError, match=f"index/2024-lu0502-zhi-1234.*{withheld}"):
+        _build(s, settings={"PORTAL_JOBS": jobs})
+    assert tree(s.output) == live
