@@ -153,19 +153,18 @@ def _read_memo(state: Path) -> dict[str, dict[str, tuple[str, Any]]]:
 def list_keys(site: SitePages) -> dict[str, tuple[str, int, int]]:
     """Every list page: path → (hash of what it is rendered from, spec index, page number)."""
     per_page = site.per_page
-    row_keys: dict[str, bytes] = {}
+    # every row's key once (a record is in four lists or more), by the record object itself
+    row_keys: dict[int, bytes] = {id(r): f"{r.id}\t{r.digest}\n".encode() for r in site.view.public}
     out: dict[str, tuple[str, int, int]] = {}
     for i, spec in enumerate(site.specs):
         count = len(spec.rows)
         pages = max(1, ceil(count / per_page))
         head = repr((spec.base, spec.heading, spec.nav, spec.name, spec.note, spec.feed, spec.crumb, spec.ground,
                      pages, count)).encode()  # fmt: skip
-        keys = []
-        for r in spec.rows:
-            k = row_keys.get(r.id)
-            if k is None:
-                k = row_keys[r.id] = f"{r.id}\t{r.digest}\n".encode()
-            keys.append(k)
+        try:
+            keys = [row_keys[id(r)] for r in spec.rows]
+        except KeyError:  # a row not in view.public (not made by policy.decide)
+            keys = [f"{r.id}\t{r.digest}\n".encode() for r in spec.rows]
         for n in range(1, pages + 1):
             h = hashlib.blake2b(head, digest_size=16)
             h.update(b"%d\n" % n)
