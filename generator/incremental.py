@@ -273,15 +273,14 @@ class Session:
     def record_pages(self, previous: dict[str, ManifestEntry], view: PublicView, pattern: str) -> frozenset[str]:
         """The ids whose page `pattern` must be rendered: changed records, and any whose page the
         live build lacks; claims the others' pages."""
-        render = set(self.changed)
-        for r in view.public:
-            if r.id not in render:
-                path = pattern.format(url=r.url)
-                if path in previous:
-                    self.claimed.append(path)
-                else:
-                    render.add(r.id)
-        return frozenset(render)
+        changed = self.changed
+        pre, _, post = pattern.partition("{url}")
+        if "{" in pre + post:  # more than the url in the pattern
+            paths = [(r.id, pattern.format(url=r.url)) for r in view.public if r.id not in changed]
+        else:
+            paths = [(r.id, f"{pre}{r.url}{post}") for r in view.public if r.id not in changed]
+        self.claimed += [path for _id, path in paths if path in previous]
+        return changed | {rid for rid, path in paths if path not in previous}
 
     def site_jobs(
         self, site: SitePages, previous: dict[str, ManifestEntry]
@@ -289,9 +288,9 @@ class Session:
         """The jobs of the site's own pages that must be rendered, and how to run one."""
         self.start_index(site.ctx)  # beside what follows
         view = site.view
-        by_id = {r.id: r for r in view.public}
         wanted = self.record_pages(previous, view, RECORD_PAGE)
         records = [r for r in view.public if r.id in wanted]
+        by_id = {r.id: r for r in records}
         jobs: list[Any] = [("some", tuple(r.id for r in records[a : a + 500])) for a in range(0, len(records), 500)]
         assert self.base is not None
         keys = self._keys = list_keys(site)
