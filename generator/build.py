@@ -223,7 +223,8 @@ def write_state(plan: BuildPlan) -> None:
             if (plan.previous_state / name).is_file():
                 share_file(plan.previous_state / name, plan.state / name)
     else:
-        write_manifest(plan.state / MANIFEST, plan.manifest)
+        previous = plan.previous_state / MANIFEST if plan.previous_state is not None else None
+        write_manifest(plan.state / MANIFEST, plan.manifest, previous, plan.previous_manifest())  # patched
     if plan.session is not None:
         plan.session.save(plan.state)
     info = {"as_of": plan.view.as_of.isoformat(), "public": len(plan.view.public), "notices": len(plan.view.notices)}
