@@ -56,6 +56,7 @@ JOURNAL = "apply-journal"  # in the state folder while an apply runs
 FORMAT = 2  # 2: Baseline.documents hold update.news_keys
 RECORD_PAGE = "{url}index.html"
 INDEXER = "search.indexer:build"  # the indexer an incremental build updates instead of rebuilding
+CHILD_INDEX = "index-update"  # <state>/index-update.<pid>: the forked index update's folder
 # settings that differ between builds without changing any page
 VOLATILE = {"OUTPUT_PATH", "PORTAL_AS_OF", "CHENGLAI_BUILD_PLAN"}
 # Below this many pages to render, forked workers cost more than they save.
@@ -213,7 +214,7 @@ class Session:
     memo_out: dict[str, dict[str, tuple[str, Any]]] = field(default_factory=dict)
     _keys: dict[str, tuple[str, int, int]] | None = None
     _uscc: frozenset[bytes] | None = None
-    _index_child: tuple[int, int] | None = None  # the forked index update: pid, pipe (start_index)
+    _index_child: tuple[int, int, Path] | None = None  # the forked index update: pid, pipe, folder
     kept_from: Path | None = None  # the live build state, when this build keeps everything
     live_state: Path | None = None  # where memo_in is read from (when something changed: 110 MB)
 
@@ -337,45 +338,55 @@ class Session:
         before the index can go live."""
         plan = ctx.settings.get(PLAN_KEY)
         jobs = ctx.settings.get("PORTAL_JOBS") or os.cpu_count() or 1
-        if plan is None or jobs < 2 or INDEXER not in outputs.INDEXERS or self._index_child is not None:
+        if plan is None or jobs < 2 or outputs.INDEXERS != [INDEXER] or self._index_child is not None:
             return
         from search import update  # imported here, not in the child
 
         assert self.base is not None and self.live_index is not None
         target: Path = plan.index
+        # the child works outside the staging folder (moved into place when collected): a build
+        # that fails before collecting it removes staging without racing it; what such a child
+        # leaves is removed here, by the next build (one build at a time: the state lock)
+        state = target.parent.parent
+        for leftover in state.glob(f"{CHILD_INDEX}.*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+        work = state / f"{CHILD_INDEX}.{os.getpid()}"
         read, write = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: never returns
             os.close(read)
             try:
                 texts: list[tuple[str, bytes]] = []
-                link_index(self.live_index, target)
-                written, deleted, _ = update.update(ctx, target, self.base.records, self.base.documents,
+                link_index(self.live_index, work)
+                written, deleted, _ = update.update(ctx, work, self.base.records, self.base.documents,
                                                     lambda: None, texts)  # fmt: skip
-                payload = pickle.dumps(("ok", (str(target), written, deleted, texts)))
+                texts = [(name.replace(work.name, target.name, 1), text) for name, text in texts]
+                payload = pickle.dumps(("ok", (str(target), str(work), written, deleted, texts)))
             except BaseException as exc:  # noqa: BLE001 - reported to the parent, which redoes the work
                 payload = pickle.dumps(("error", repr(exc)))
             with os.fdopen(write, "wb") as fh:
                 fh.write(payload)
             os._exit(0)
         os.close(write)
-        self._index_child = (pid, read)
+        self._index_child = (pid, read, work)
 
     def _collect_index(self, target: Path, gate: Callable[[], leakcheck.LeakGate | None]) -> bool:
-        """The forked update's result (False: none, or it failed: then `target` is emptied)."""
+        """The forked update's result, moved to `target` (False: none, or it failed)."""
         if self._index_child is None:
             return False
-        pid, read = self._index_child
+        pid, read, work = self._index_child
         self._index_child = None
         with os.fdopen(read, "rb") as fh:
             payload = fh.read()
         os.waitpid(pid, 0)
         status, result = pickle.loads(payload) if payload else ("error", None)
-        if status != "ok" or result[0] != str(target):
-            shutil.rmtree(target, ignore_errors=True)
-            target.mkdir(parents=True, exist_ok=True)
+        if status != "ok" or result[0] != str(target) or result[1] != str(work):
+            shutil.rmtree(work, ignore_errors=True)
             return False
-        _target, written, deleted, texts = result
+        _target, _work, written, deleted, texts = result
+        if target.exists():
+            target.rmdir()  # made empty by the plugin, for the indexers
+        os.rename(work, target)
         self.index_docs = (written, deleted)
         scanner = gate()
         if scanner is not None:

@@ -98,3 +98,41 @@ def test_withheld_name_in_a_new_search_document_is_caught(tmp_path, monkeypatch,
     with pytest.raises(BuildError, match=f"index/2024-lu0502-zhi-1234.*{withheld}"):
         _build(s, settings={"PORTAL_JOBS": jobs})
     assert tree(s.output) == live
+
+
+class _Boom(Exception):
+    pass
+
+
+def _boom(ctx: Any) -> Any:
+    """A renderer that fails (after the forked index update started) once a record's obligation
+    says 99元."""
+    if any("99元" in r.obligation for r in ctx.view.public):
+        raise _Boom("renderer failed")
+    yield from ()
+
+
+def test_a_build_failing_while_the_index_update_runs(tmp_path, monkeypatch):
+    """The renderer's own error reaches the caller (the forked update works outside the staging
+    folder the failed build removes); the next build clears what the child left."""
+    from generator import incremental, paths
+
+    monkeypatch.setattr(outputs, "RENDERERS", [*outputs.RENDERERS, "tests.test_incremental_scan:_boom"])
+    started: list[bool] = []
+    start = incremental.Session.start_index
+
+    def spy(self: Any, ctx: Any) -> None:
+        start(self, ctx)
+        started.append(self._index_child is not None)
+
+    monkeypatch.setattr(incremental.Session, "start_index", spy)
+    s = _site(tmp_path)
+    _build(s, settings={"PORTAL_JOBS": 2})
+    _edit(s)
+    with pytest.raises(_Boom):
+        _build(s, settings={"PORTAL_JOBS": 2})
+    assert started == [True]  # the update was running when the build failed
+    _add(s)
+    _remove(s)  # the 99元 record is no longer public
+    assert _build(s, settings={"PORTAL_JOBS": 2}).incremental
+    assert not list(paths.state_dir(s.output).glob("index-update.*"))
