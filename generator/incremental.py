@@ -379,7 +379,8 @@ class Session:
         with os.fdopen(read, "rb") as fh:
             payload = fh.read()
         os.waitpid(pid, 0)
-        status, result = pickle.loads(payload) if payload else ("error", None)
+        status, result = pickle.loads(payload) if payload else ("error", ("", ""))
+        result = tuple(result)
         if status != "ok" or result[0] != str(target) or result[1] != str(work):
             shutil.rmtree(work, ignore_errors=True)
             return False
