@@ -23,6 +23,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -35,6 +36,7 @@ from .policy import PublicRecord, PublicView
 from .records import GROUNDS, KINDS, PERFORMANCE, REMOVAL_REASONS
 from .siteurls import setting, site_url
 
+_PLAIN_ID = re.compile(r"[0-9a-z-]+")  # a record id (casenumber.record_id): JSON text as it is
 MANIFEST = "data-manifest.json"
 MANIFEST_FORMAT = 1
 GROUND_SEPARATOR = "；"  # the import accepts it too (SPEC §5.1)
@@ -313,15 +315,20 @@ def changes_file(day: date, entry: Day, items: dict[str, bytes]) -> tuple[bytes,
     record serialised by _dumps, UTF-8)."""
     texts, ops = [], []
     for op in entry.ops:
-        if op["op"] == "DEL":
+        kind, rid = op["op"], op["id"]
+        if kind == "DEL":
             texts.append(_dumps(op).encode("utf-8"))
-        elif op["id"] in items:  # no longer public: left out, a later DEL says it is gone
-            # _dumps({**op, "record": item}), from the item's text
-            start = f'{{"op":"{op["op"]}","id":{_dumps(op["id"])}' if len(op) == 2 else _dumps(op)[:-1]
-            texts.append(start.encode("utf-8") + b',"record":' + items[op["id"]] + b"}")
+        elif (item := items.get(rid)) is not None:  # no longer public: left out, a later DEL says it is gone
+            # _dumps({**op, "record": item}), from the item's text (a plain id needs no JSON escaping:
+            # 78,000 json.dumps calls less for a first day's file)
+            if len(op) == 2 and _PLAIN_ID.fullmatch(rid):
+                texts.append(b'{"op":"%s","id":"%s","record":%s}' % (kind.encode(), rid.encode(), item))
+            else:
+                start = f'{{"op":"{kind}","id":{_dumps(rid)}' if len(op) == 2 else _dumps(op)[:-1]
+                texts.append(start.encode("utf-8") + b',"record":' + item + b"}")
         else:
             continue
-        ops.append(op["op"])
+        ops.append(kind)
     counts = {name: ops.count(name) for name in ("ADD", "MOD", "DEL")}
     head = {"date": day.isoformat(), "since": _iso(entry.since), "counts": counts}
     return json_document(head, "changes", [], texts), counts
@@ -364,8 +371,9 @@ def render(ctx: RenderContext) -> Iterator[OutputFile]:
     yield OutputFile("data/debtors.json", json_document(head, "records", [], [row[1] for row in rows]))
     yield OutputFile("data/schema.json", (json.dumps(schema(s), ensure_ascii=False, indent=2) + "\n").encode())
 
-    by_id = {r.id: row[1] for r, row in zip(records, rows, strict=True)}
-    digests = {r.id: row[2] for r, row in zip(records, rows, strict=True)}
+    ids = [r.id for r in records]
+    by_id = dict(zip(ids, [row[1] for row in rows], strict=True))
+    digests = dict(zip(ids, [row[2] for row in rows], strict=True))
     prev = read_manifest(ctx.state)
     if prev is None:
         base, since = {}, None

@@ -201,13 +201,15 @@ def feeds(view: PublicView, news: list[NewsItem], settings: dict[str, Any]) -> I
         [news_entry(settings, n) for n in items], ("atom", "rss"),
     )  # fmt: skip
 
+    by_notice = {id(n): t for n, t in zip(notices, stones, strict=True)}  # made once, not once per feed
+
     def subset(kind: str, key: str, title: str, subtitle: str, records: list[PublicRecord]) -> Feed:
         """A court's or region's feed: its newest records, and tombstones of its removals."""
         mine = [n for n in notices if (n.court_slug if kind == "courts" else n.region_code) == key]
         return Feed(
             f"feeds/{kind}/{key}", title, subtitle, f"{kind}/{key}/",
             [listing_entry(settings, r) for r in _newest(records, limit)],
-            tombstones=[tombstone(settings, n) for n in mine],
+            tombstones=[by_notice[id(n)] for n in mine],
         )  # fmt: skip
 
     # a court or region whose last record was removed keeps its feed while the notice runs
@@ -325,9 +327,10 @@ def render(ctx: RenderContext) -> Iterator[OutputFile]:
     groups = list(feeds(ctx.view, ctx.news, ctx.settings))
     known, memo = ctx.memo.get(MEMO, {}), {}
     for _group, feed in groups:
+        text = repr((feed, ctx.view.as_of)).encode()  # once for both formats
         for fmt in feed.formats:
             path = feed.file(fmt)
-            key = hashlib.blake2b(repr((feed, fmt, ctx.view.as_of)).encode(), digest_size=16).hexdigest()
+            key = hashlib.blake2b(text + fmt.encode(), digest_size=16).hexdigest()
             hit = known.get(path)
             data = hit[1] if hit is not None and hit[0] == key else serialise(feed, fmt, ctx.settings, ctx.view.as_of)
             memo[path] = (key, data)

@@ -283,7 +283,8 @@ def _write_parallel(writer: PortalWriter, run: Any, jobs: list[pages.Job], procs
     """Site pages in `procs` forked processes; each writes its jobs' files (`run(job)`),
     returns their manifest."""
     global _WORK
-    writer.gate  # noqa: B018 - made once here, not once per worker
+    if writer.gate is not None:
+        writer.gate.compile()  # its automaton made once here, not once per worker
     _WORK = (writer, run, jobs)
     gc.freeze()  # keep the parent's objects out of the children's GC: fewer copied pages
     n = 0

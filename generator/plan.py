@@ -8,11 +8,15 @@ path from record files to a PublicView.
 
 from __future__ import annotations
 
+import bisect
 import json
+import marshal
+import os
+import shutil
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import paths
 from .checker import _no_gc as no_gc
@@ -24,12 +28,16 @@ from .settings import portal_settings
 
 PLAN_KEY = "CHENGLAI_BUILD_PLAN"
 MANIFEST = "manifest.json"  # output path -> [digest, size, mtime_ns] of the live output
+# the same, as marshal data: what the next build reads (json + 160,000 objects: 0.4 s; this: 0.05 s)
+MANIFEST_FAST = "manifest.marshal"
 BUILD_INFO = "build.json"  # as_of and counts of the live build (count-drop guard)
 BUILD_STATE = "build"  # <state>/build: the live build's state folder (RenderContext.state)
 
 
-@dataclass(frozen=True)
-class ManifestEntry:
+class ManifestEntry(NamedTuple):
+    """A tuple: equal to the plain (digest, size, mtime_ns) tuples read back from MANIFEST_FAST,
+    compared at C speed (160,000 of them, several times a build)."""
+
     digest: str
     size: int
     mtime_ns: int
@@ -75,6 +83,18 @@ class BuildPlan:
 
 
 def read_manifest(path: Path) -> dict[str, ManifestEntry]:
+    """The manifest written by write_manifest; entries are (digest, size, mtime_ns) tuples (read
+    back from MANIFEST_FAST they are plain tuples: index them, or compare them whole)."""
+    fast = path.with_name(MANIFEST_FAST)
+    try:
+        # written after the json file: present only when the pair is complete
+        if fast.stat().st_mtime_ns >= path.stat().st_mtime_ns:
+            with open(fast, "rb") as fh:
+                data = marshal.loads(fh.read())  # load(fh) reads in small pieces: 5x slower
+            if isinstance(data, dict):
+                return data
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -82,12 +102,89 @@ def read_manifest(path: Path) -> dict[str, ManifestEntry]:
     return {k: ManifestEntry(*v) for k, v in raw.get("files", {}).items()}
 
 
-def write_manifest(path: Path, manifest: dict[str, ManifestEntry]) -> None:
+_HEAD, _TAIL, _SEP = '{"files":{', "}}", '],"'  # the manifest's JSON text: head, entries joined, tail
+# Past this many changed entries the manifest is written whole, not patched.
+PATCH_MAX = 5000
+
+
+def _entry_text(key: Any, rel: str, e: Any) -> str:
+    return f'{key(rel)}:["{e[0]}",{e[1]},{e[2]}]'
+
+
+def write_manifest(
+    path: Path,
+    manifest: dict[str, ManifestEntry],
+    previous_path: Path | None = None,
+    previous: dict[str, ManifestEntry] | None = None,
+) -> None:
+    """manifest.json, and manifest.marshal for the next build. Given the live build's manifest
+    (`previous`, as read from `previous_path`), the JSON text is that file's with the changed
+    entries replaced (an incremental build changes a few of 160,000)."""
     # the same text as json.dumps({"files": {path: [digest, size, mtime_ns]}}) with compact
     # separators, written by hand: a third of the time for 160,000 files
     key = json.JSONEncoder(ensure_ascii=False).encode
-    files = ",".join(f'{key(k)}:["{e.digest}",{e.size},{e.mtime_ns}]' for k, e in sorted(manifest.items()))
-    path.write_text('{"files":{' + files + "}}", encoding="utf-8")
+    text = None
+    if previous_path is not None and previous is not None:
+        text = _patched(key, previous_path, previous, manifest)
+    if text is None:
+        text = _HEAD + ",".join(_entry_text(key, k, e) for k, e in sorted(manifest.items())) + _TAIL
+    fast = path.with_name(MANIFEST_FAST)
+    fast.unlink(missing_ok=True)
+    path.write_text(text, encoding="utf-8")
+    copy_fast = path.with_name(MANIFEST_FAST + ".tmp")
+    with open(copy_fast, "wb") as fh:
+        fh.write(marshal.dumps({k: tuple(e) for k, e in manifest.items()}))
+    os.replace(copy_fast, fast)
+
+
+def _patched(key: Any, previous_path: Path, old: dict[str, ManifestEntry], new: dict[str, ManifestEntry]) -> str | None:
+    """The JSON text of `new` made from the text of `old` (None: write it whole). The text's
+    entries are sorted by path; an entry never holds '],"' (a quote in a path is escaped)."""
+    changed = new.items() - old.items()
+    removed = old.keys() - new.keys()
+    if len(changed) + len(removed) > PATCH_MAX:
+        return None
+    try:
+        text = previous_path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    if not (text.startswith(_HEAD) and text.endswith(_TAIL)):
+        return None
+    keys = sorted(old)
+    pieces = text[len(_HEAD) : -len(_TAIL)].split(_SEP) if old else []
+    if len(pieces) != len(keys):
+        return None
+    last = len(pieces) - 1
+    # split off '],"': each piece back to its whole entry
+    entries: list[str | None] = [
+        ("" if i == 0 else '"') + piece + ("" if i == last else "]") for i, piece in enumerate(pieces)
+    ]
+    added = []
+    for rel in removed | {rel for rel, _e in changed if rel in old}:
+        i = bisect.bisect_left(keys, rel)
+        entry = entries[i]
+        if i == len(keys) or keys[i] != rel or entry is None or not entry.startswith(key(rel) + ":"):
+            return None  # not the text of `old`
+        entries[i] = None if rel in removed else _entry_text(key, rel, new[rel])
+    for rel, e in changed:
+        if rel not in old:
+            added.append((bisect.bisect_left(keys, rel), rel, _entry_text(key, rel, e)))
+    for i, _rel, entry in sorted(added, reverse=True):  # from the end: earlier positions stay valid
+        entries.insert(i, entry)
+    out = [e for e in entries if e is not None]
+    if len(out) != len(new):
+        return None
+    return _HEAD + ",".join(out) + _TAIL
+
+
+def share_file(src: Path, dst: Path) -> None:
+    """`dst` with the bytes of `src`, for a state file carried over unchanged: a hard link (a
+    build writes its state files new, never into an existing one: the live copy cannot change
+    through the link), else a copy. The render memo alone is 110 MB at 100,000 records."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
 
 
 def as_of_from(settings: dict[str, Any], as_of: date | None = None) -> date:

@@ -94,3 +94,22 @@ def test_empty_view(tmp_path):
     )
     assert doc.cssselect("#stats-public")[0].text == "0"
     assert not doc.cssselect("#court svg")
+
+
+def test_counts_from_the_view_groups_equal_a_count_of_every_record(tmp_path):
+    """compute() counts from the view's groups; the same numbers as counting record by record."""
+    ctx = render_context(tmp_path / "c", make_records(400, seed=3, as_of=AS_OF))
+    view = ctx.view
+    public = view.public
+    series = {s.key: {r.label: r.count for r in s.rows} for s in stats.compute(view, 30)}
+    courts = Counter(r.court_slug for r in public)
+    names = {r.court_slug: r.court for r in public}
+    assert series["court"] == {names[k]: v for k, v in courts.items()}
+    regions = Counter(r.region_code for r in public)
+    region_names = {r.region_code: r.region_name for r in public}
+    assert series["region"] == {f"{region_names[k]}（{k}）": v for k, v in regions.items()}
+    grounds = Counter(g for r in public for g in r.grounds)
+    assert sum(series["ground"].values()) == sum(grounds.values()) and len(series["ground"]) == len(grounds)
+    listed = Counter((r.listed_on.year, r.listed_on.month) for r in public)
+    assert {k: v for k, v in series["month"].items() if v} == {stats.month_label(*k): v for k, v in listed.items()}
+    assert sum(series["kind"].values()) == len(public)
