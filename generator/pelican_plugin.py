@@ -189,28 +189,49 @@ class RecordsGenerator(Generator):
             return
         # a full build writes the search index in a process of its own, alongside the pages
         indexing = None if partial else IndexJob.start(ctx, plan.index, self.settings)
+        running: list[Pending] = []  # forked page workers at work while this process goes on
         try:
             site = pages.SitePages(ctx)
             started = time.perf_counter()
             if partial:  # only the pages whose inputs changed (generator.incremental)
                 jobs, run = session.site_jobs(site, writer.previous)
-                n_pages = self._write_jobs(writer, jobs, run, session.rendered)
-            else:
-                n_pages = self._write_site(writer, site)
+                site_jobs = self._start_jobs(writer, jobs, run, session.rendered)
+            else:  # the pages render on every core while this process renders the rest
+                site_jobs = self._start_jobs(writer, site.jobs(), site.run, len(site.view.public))
+            running.append(site_jobs)
             extra = [p["url"] for p in self.context["site_pages"]]
-            n_pages += _write_all(writer, plan, sitemap.render(ctx, extra=extra))
-            plan.timings["pages"] = time.perf_counter() - started
-            started = time.perf_counter()
+            n_pages = _write_all(writer, plan, sitemap.render(ctx, extra=extra))
+            if partial:
+                n_pages += site_jobs.finish()
+                plan.timings["pages"] = time.perf_counter() - started
+            renderers_started = time.perf_counter()
             n_other = 0
+            splits: list[tuple[Any, Any, RenderContext, Pending, float]] = []
             for render in outputs.renderers():
                 rctx = session.renderer_context(render, ctx, writer.previous) if partial else ctx
                 module = sys.modules.get(render.__module__)
                 mark = time.perf_counter()
                 if isinstance(writer, PortalWriter) and all(hasattr(module, a) for a in outputs.SPLIT_RENDERER):
-                    n_other += self._write_split(writer, plan, module, rctx)
+                    # its pages on the workers; its finish() once they are written
+                    prep = module.prepare(rctx)
+                    records = list(prep.wanted)
+                    chunks: list[Any] = [
+                        records[a : a + pages.RECORDS_PER_JOB] for a in range(0, len(records), pages.RECORDS_PER_JOB)
+                    ]
+                    job = self._start_jobs(writer, chunks, _split_run(module, rctx, prep), len(records))
+                    running.append(job)
+                    splits.append((module, prep, rctx, job, mark))
+                    if partial:
+                        n_other += self._finish_split(writer, plan, splits.pop())
                 else:
                     n_other += _write_all(writer, plan, render(rctx))
-                plan.timings[f"renderers.{render.__module__}"] = time.perf_counter() - mark
+                    plan.timings[f"renderers.{render.__module__}"] = time.perf_counter() - mark
+            if not partial:
+                n_pages += site_jobs.finish()
+                plan.timings["pages"] = time.perf_counter() - started  # with the renderers alongside
+            while splits:
+                n_other += self._finish_split(writer, plan, splits.pop(0))
+            started = renderers_started
             if partial:
                 writer.claim(session.claimed)
             plan.timings["renderers"] = time.perf_counter() - started
@@ -228,6 +249,8 @@ class RecordsGenerator(Generator):
                         build(ctx, plan.index)
             plan.timings["index"] = time.perf_counter() - started  # with a process of its own: the wait
         finally:
+            for job in running:
+                job.stop()
             if indexing is not None:
                 indexing.stop()
         if session is not None:
@@ -239,25 +262,26 @@ class RecordsGenerator(Generator):
             "other_files": n_other,
         }
 
-    def _write_site(self, writer: Any, site: pages.SitePages) -> int:
-        return self._write_jobs(writer, site.jobs(), site.run, len(site.view.public))
+    def _finish_split(
+        self, writer: PortalWriter, plan: BuildPlan, split: tuple[Any, Any, RenderContext, Pending, float]
+    ) -> int:
+        module, prep, ctx, job, mark = split
+        n = job.finish()
+        n += _write_all(writer, plan, module.finish(ctx, prep))
+        plan.timings[f"renderers.{module.__name__}"] = time.perf_counter() - mark  # from its start
+        return n
 
-    def _write_split(self, writer: PortalWriter, plan: BuildPlan, module: Any, ctx: RenderContext) -> int:
-        """A renderer of one page per record (outputs.SPLIT_RENDERER): prepare here, the pages
-        on every core, the rest here."""
-        prep = module.prepare(ctx)
-        records = list(prep.wanted)
-        jobs: list[Any] = [
-            records[a : a + pages.RECORDS_PER_JOB] for a in range(0, len(records), pages.RECORDS_PER_JOB)
-        ]
-        n = self._write_jobs(writer, jobs, lambda chunk: module.pages(ctx, prep, chunk), len(records))
-        return n + _write_all(writer, plan, module.finish(ctx, prep))
-
-    def _write_jobs(self, writer: Any, jobs: list[pages.Job], run: Any, size: int) -> int:
+    def _start_jobs(self, writer: Any, jobs: list[pages.Job], run: Any, size: int) -> Pending:
+        """Render `run(job)` for every job: in forked workers (PORTAL_JOBS) from
+        PARALLEL_MIN_RECORDS up, working while this process goes on; else here, now."""
         procs = self.settings.get("PORTAL_JOBS") or os.cpu_count() or 1
         if procs < 2 or size < PARALLEL_MIN_RECORDS or not isinstance(writer, PortalWriter):
-            return _write_all(writer, None, (f for job in jobs for f in run(job)))
-        return _write_parallel(writer, run, jobs, procs)
+            return Pending(_write_all(writer, None, (f for job in jobs for f in run(job))))
+        return Pending.start(writer, run, jobs, procs)
+
+
+def _split_run(module: Any, ctx: RenderContext, prep: Any) -> Any:
+    return lambda chunk: module.pages(ctx, prep, chunk)
 
 
 class IndexJob:
@@ -358,20 +382,53 @@ def _run_job(index: int) -> tuple[int, dict[str, Any], list[Any], list[str]]:
     return n, writer.entries, writer.leaks, writer.kept
 
 
+class Pending:
+    """Pages being written by a pool of forked workers (or already written: `done`)."""
+
+    def __init__(self, done: int = 0) -> None:
+        self.count = done
+        self.writer: PortalWriter | None = None
+        self.pool: Any = None
+        self.results: Any = None
+
+    @classmethod
+    def start(cls, writer: PortalWriter, run: Any, jobs: list[pages.Job], procs: int) -> Pending:
+        """`procs` forked workers; each writes its jobs' files (`run(job)`) and returns their
+        manifest entries, merged by `finish()`."""
+        global _WORK
+        writer.gate  # noqa: B018 - made once here, not once per worker
+        job = cls()
+        job.writer = writer
+        _WORK = (writer, run, jobs)  # what the workers find, inherited when they are forked (now)
+        try:
+            # gc.freeze in each worker: the inherited objects stay out of its collections (fewer
+            # pages copied); here they stay where they are
+            job.pool = multiprocessing.get_context("fork").Pool(procs, initializer=gc.freeze)
+        finally:
+            _WORK = None
+        job.results = job.pool.imap_unordered(_run_job, range(len(jobs)))
+        return job
+
+    def finish(self) -> int:
+        """Wait for the workers; their files are in the writer's manifest. Returns the count."""
+        if self.pool is not None:
+            assert self.writer is not None
+            try:
+                for count, entries, leaks, kept in self.results:
+                    self.writer.merge(entries, leaks, kept)
+                    self.count += count
+                self.pool.close()
+                self.pool.join()
+            finally:
+                self.stop()
+        return self.count
+
+    def stop(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool = None
+
+
 def _write_parallel(writer: PortalWriter, run: Any, jobs: list[pages.Job], procs: int) -> int:
-    """Site pages in `procs` forked processes; each writes its jobs' files (`run(job)`),
-    returns their manifest."""
-    global _WORK
-    writer.gate  # noqa: B018 - made once here, not once per worker
-    _WORK = (writer, run, jobs)
-    gc.freeze()  # keep the parent's objects out of the children's GC: fewer copied pages
-    n = 0
-    try:
-        with multiprocessing.get_context("fork").Pool(procs) as pool:
-            for count, entries, leaks, kept in pool.imap_unordered(_run_job, range(len(jobs))):
-                writer.merge(entries, leaks, kept)
-                n += count
-    finally:
-        _WORK = None
-        gc.unfreeze()
-    return n
+    """Pages in `procs` forked processes (Pending), waited for."""
+    return Pending.start(writer, run, jobs, procs).finish()

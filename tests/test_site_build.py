@@ -364,7 +364,8 @@ def test_failing_index_process_fails_the_build_and_leaves_nothing_running(tmp_pa
         s.build(settings={"PORTAL_JOBS": 2}, incremental=False)
     assert multiprocessing.active_children() == []
     assert _live(s) == live
-    # a renderer failing while the index process runs: that process is stopped too
+    # a renderer failing while the index process and the page workers run: all are stopped
+    monkeypatch.setattr(pelican_plugin, "PARALLEL_MIN_RECORDS", 0)
     monkeypatch.setattr(outputs, "INDEXERS", ["tests.test_site_build:_slow_indexer"])
     monkeypatch.setattr(outputs, "RENDERERS", [*outputs.RENDERERS, "tests.test_site_build:_failing_renderer"])
     started = time.monotonic()
