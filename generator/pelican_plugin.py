@@ -213,6 +213,7 @@ class RecordsGenerator(Generator):
                 mark = time.perf_counter()
                 if isinstance(writer, PortalWriter) and all(hasattr(module, a) for a in outputs.SPLIT_RENDERER):
                     # its pages on the workers; its finish() once they are written
+                    assert module is not None
                     prep = module.prepare(rctx)
                     records = list(prep.wanted)
                     chunks: list[Any] = [

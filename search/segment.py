@@ -249,11 +249,10 @@ def _encode_term(
     for start in range(0, n, limit):
         ids = docs[start : start + limit]
         if extra is None:
-            weights = None
             values = [usual] * len(ids) if usual else []
             total_weight += float(len(ids))  # sum(array("f", [1.0, …]))
             maxweight: float = 1.0
-            mini_weights = None
+            mini_weights: Any = None
         else:
             pairs = [extra.get(d, (1.0, usual)) for d in ids]
             weights = array("f", [w for w, _ in pairs])
