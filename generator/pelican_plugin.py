@@ -205,6 +205,7 @@ class RecordsGenerator(Generator):
                 n_pages += site_jobs.finish()
                 plan.timings["pages"] = time.perf_counter() - started
             renderers_started = time.perf_counter()
+            n_site: int | None = None  # site pages written by the workers (full build)
             n_other = 0
             splits: list[tuple[Any, Any, RenderContext, Pending, float]] = []
             for render in outputs.renderers():
@@ -212,9 +213,13 @@ class RecordsGenerator(Generator):
                 module = sys.modules.get(render.__module__)
                 mark = time.perf_counter()
                 if isinstance(writer, PortalWriter) and all(hasattr(module, a) for a in outputs.SPLIT_RENDERER):
-                    # its pages on the workers; its finish() once they are written
+                    # its pages on the workers (once the site pages' workers are done: two at a
+                    # time on two cores), its finish() once they are written
                     assert module is not None
                     prep = module.prepare(rctx)
+                    if not partial and n_site is None:
+                        n_site = site_jobs.finish()
+                        plan.timings["pages"] = site_jobs.done_at - started
                     records = list(prep.wanted)
                     chunks: list[Any] = [
                         records[a : a + pages.RECORDS_PER_JOB] for a in range(0, len(records), pages.RECORDS_PER_JOB)
@@ -227,9 +232,10 @@ class RecordsGenerator(Generator):
                 else:
                     n_other += _write_all(writer, plan, render(rctx))
                     plan.timings[f"renderers.{render.__module__}"] = time.perf_counter() - mark
-            if not partial:
-                n_pages += site_jobs.finish()
-                plan.timings["pages"] = time.perf_counter() - started  # with the renderers alongside
+            if not partial and n_site is None:
+                n_site = site_jobs.finish()
+                plan.timings["pages"] = site_jobs.done_at - started  # the renderers ran alongside
+            n_pages += n_site or 0
             while splits:
                 n_other += self._finish_split(writer, plan, splits.pop(0))
             started = renderers_started
@@ -391,6 +397,7 @@ class Pending:
         self.writer: PortalWriter | None = None
         self.pool: Any = None
         self.results: Any = None
+        self.done_at = time.perf_counter()  # when the last page was written (perf_counter)
 
     @classmethod
     def start(cls, writer: PortalWriter, run: Any, jobs: list[pages.Job], procs: int) -> Pending:
@@ -407,15 +414,18 @@ class Pending:
             job.pool = multiprocessing.get_context("fork").Pool(procs, initializer=gc.freeze)
         finally:
             _WORK = None
-        job.results = job.pool.imap_unordered(_run_job, range(len(jobs)))
+        job.results = job.pool.map_async(_run_job, range(len(jobs)), chunksize=1, callback=job._done)
         return job
+
+    def _done(self, _results: Any) -> None:  # in the pool's result thread, when every job is done
+        self.done_at = time.perf_counter()
 
     def finish(self) -> int:
         """Wait for the workers; their files are in the writer's manifest. Returns the count."""
         if self.pool is not None:
             assert self.writer is not None
             try:
-                for count, entries, leaks, kept in self.results:
+                for count, entries, leaks, kept in self.results.get():
                     self.writer.merge(entries, leaks, kept)
                     self.count += count
                 self.pool.close()
