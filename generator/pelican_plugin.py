@@ -22,9 +22,11 @@ import gc
 import html as htmllib
 import multiprocessing
 import os
+import resource
 import shutil
 import sys
 import time
+import traceback
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,7 @@ from pelican import signals
 from pelican.generators import Generator
 
 from . import incremental, leakcheck, outputs, pages, sitemap
+from .errors import BuildError
 from .outputs import NewsItem, OutputFile, RenderContext
 from .plan import PLAN_KEY, BuildPlan, as_of_from, in_place_plan, load_view
 from .writer import PortalWriter
@@ -42,6 +45,9 @@ from .writer import PortalWriter
 PLUGIN = "generator.pelican_plugin"
 # Below this many record pages a process pool costs more than it saves.
 PARALLEL_MIN_RECORDS = 4000
+# From this many public records a full build writes the search index in a forked process of its
+# own while the pages render (fewer: done at the end, in this process, as the fork would not pay).
+INDEX_PROCESS_MIN_RECORDS = PARALLEL_MIN_RECORDS
 
 
 def sanitize(value: Any) -> Markup:
@@ -181,38 +187,79 @@ class RecordsGenerator(Generator):
             plan.counts = {"public": len(plan.view.public), "notices": len(plan.view.notices), "site_pages": 0,
                            "other_files": 0}  # fmt: skip
             return
-        site = pages.SitePages(ctx)
-        started = time.perf_counter()
-        if partial:  # only the pages whose inputs changed (generator.incremental)
-            jobs, run = session.site_jobs(site, writer.previous)
-            n_pages = self._write_jobs(writer, jobs, run, session.rendered)
-        else:
-            n_pages = self._write_site(writer, site)
-        extra = [p["url"] for p in self.context["site_pages"]]
-        n_pages += _write_all(writer, plan, sitemap.render(ctx, extra=extra))
-        plan.timings["pages"] = time.perf_counter() - started
-        started = time.perf_counter()
-        n_other = 0
-        for render in outputs.renderers():
-            rctx = session.renderer_context(render, ctx, writer.previous) if partial else ctx
-            module = sys.modules.get(render.__module__)
-            mark = time.perf_counter()
-            if isinstance(writer, PortalWriter) and all(hasattr(module, a) for a in outputs.SPLIT_RENDERER):
-                n_other += self._write_split(writer, plan, module, rctx)
+        # a full build writes the search index in a process of its own, alongside the pages
+        indexing = None if partial else IndexJob.start(ctx, plan.index, self.settings)
+        running: list[Pending] = []  # forked page workers at work while this process goes on
+        try:
+            site = pages.SitePages(ctx)
+            started = time.perf_counter()
+            if partial:  # only the pages whose inputs changed (generator.incremental)
+                jobs, run = session.site_jobs(site, writer.previous)
+                site_jobs = self._start_jobs(writer, jobs, run, session.rendered)
+            else:  # the pages render on every core while this process renders the rest
+                site_jobs = self._start_jobs(writer, site.jobs(), site.run, len(site.view.public))
+            running.append(site_jobs)
+            extra = [p["url"] for p in self.context["site_pages"]]
+            n_pages = _write_all(writer, plan, sitemap.render(ctx, extra=extra))
+            if partial:
+                n_pages += site_jobs.finish()
+                plan.timings["pages"] = time.perf_counter() - started
+            renderers_started = time.perf_counter()
+            n_site: int | None = None  # site pages written by the workers (full build)
+            n_other = 0
+            splits: list[tuple[Any, Any, RenderContext, Pending, float]] = []
+            for render in outputs.renderers():
+                rctx = session.renderer_context(render, ctx, writer.previous) if partial else ctx
+                module = sys.modules.get(render.__module__)
+                mark = time.perf_counter()
+                if isinstance(writer, PortalWriter) and all(hasattr(module, a) for a in outputs.SPLIT_RENDERER):
+                    # its pages on the workers (once the site pages' workers are done: two at a
+                    # time on two cores), its finish() once they are written
+                    assert module is not None
+                    prep = module.prepare(rctx)
+                    if not partial and n_site is None:
+                        n_site = site_jobs.finish()
+                        plan.timings["pages"] = site_jobs.done_at - started
+                    records = list(prep.wanted)
+                    chunks: list[Any] = [
+                        records[a : a + pages.RECORDS_PER_JOB] for a in range(0, len(records), pages.RECORDS_PER_JOB)
+                    ]
+                    job = self._start_jobs(writer, chunks, _split_run(module, rctx, prep), len(records))
+                    running.append(job)
+                    splits.append((module, prep, rctx, job, mark))
+                    if partial:
+                        n_other += self._finish_split(writer, plan, splits.pop())
+                else:
+                    n_other += _write_all(writer, plan, render(rctx))
+                    plan.timings[f"renderers.{render.__module__}"] = time.perf_counter() - mark
+            if not partial and n_site is None:
+                n_site = site_jobs.finish()
+                plan.timings["pages"] = site_jobs.done_at - started  # the renderers ran alongside
+            n_pages += n_site or 0
+            while splits:
+                n_other += self._finish_split(writer, plan, splits.pop(0))
+            started = renderers_started
+            if partial:
+                writer.claim(session.claimed)
+            plan.timings["renderers"] = time.perf_counter() - started
+            started = time.perf_counter()
+            if indexing is not None:
+                indexing.join()  # the index is complete (or its error raised) before the leak gate
+                plan.timings["index.own"] = indexing.seconds  # its wall time, and CPU time
+                plan.timings["index.cpu"] = indexing.cpu
             else:
-                n_other += _write_all(writer, plan, render(rctx))
-            plan.timings[f"renderers.{render.__module__}"] = time.perf_counter() - mark
-        if partial:
-            writer.claim(session.claimed)
-        plan.timings["renderers"] = time.perf_counter() - started
-        started = time.perf_counter()
-        os.makedirs(plan.index, exist_ok=True)
-        for name, build in zip(outputs.INDEXERS, outputs.indexers(), strict=True):
-            if partial and name == incremental.INDEXER:
-                session.update_index(ctx, plan.index, lambda: writer.gate)
-            else:
-                build(ctx, plan.index)
-        plan.timings["index"] = time.perf_counter() - started
+                os.makedirs(plan.index, exist_ok=True)
+                for name, build in zip(outputs.INDEXERS, outputs.indexers(), strict=True):
+                    if partial and name == incremental.INDEXER:
+                        session.update_index(ctx, plan.index, lambda: writer.gate)
+                    else:
+                        build(ctx, plan.index)
+            plan.timings["index"] = time.perf_counter() - started  # with a process of its own: the wait
+        finally:
+            for job in running:
+                job.stop()
+            if indexing is not None:
+                indexing.stop()
         if session is not None:
             session.finish(ctx, site, writer.entries.keys() if isinstance(writer, PortalWriter) else ())
         plan.counts = {
@@ -222,25 +269,88 @@ class RecordsGenerator(Generator):
             "other_files": n_other,
         }
 
-    def _write_site(self, writer: Any, site: pages.SitePages) -> int:
-        return self._write_jobs(writer, site.jobs(), site.run, len(site.view.public))
+    def _finish_split(
+        self, writer: PortalWriter, plan: BuildPlan, split: tuple[Any, Any, RenderContext, Pending, float]
+    ) -> int:
+        module, prep, ctx, job, mark = split
+        n = job.finish()
+        n += _write_all(writer, plan, module.finish(ctx, prep))
+        plan.timings[f"renderers.{module.__name__}"] = time.perf_counter() - mark  # from its start
+        return n
 
-    def _write_split(self, writer: PortalWriter, plan: BuildPlan, module: Any, ctx: RenderContext) -> int:
-        """A renderer of one page per record (outputs.SPLIT_RENDERER): prepare here, the pages
-        on every core, the rest here."""
-        prep = module.prepare(ctx)
-        records = list(prep.wanted)
-        jobs: list[Any] = [
-            records[a : a + pages.RECORDS_PER_JOB] for a in range(0, len(records), pages.RECORDS_PER_JOB)
-        ]
-        n = self._write_jobs(writer, jobs, lambda chunk: module.pages(ctx, prep, chunk), len(records))
-        return n + _write_all(writer, plan, module.finish(ctx, prep))
-
-    def _write_jobs(self, writer: Any, jobs: list[pages.Job], run: Any, size: int) -> int:
+    def _start_jobs(self, writer: Any, jobs: list[pages.Job], run: Any, size: int) -> Pending:
+        """Render `run(job)` for every job: in forked workers (PORTAL_JOBS) from
+        PARALLEL_MIN_RECORDS up, working while this process goes on; else here, now."""
         procs = self.settings.get("PORTAL_JOBS") or os.cpu_count() or 1
         if procs < 2 or size < PARALLEL_MIN_RECORDS or not isinstance(writer, PortalWriter):
-            return _write_all(writer, None, (f for job in jobs for f in run(job)))
-        return _write_parallel(writer, run, jobs, procs)
+            return Pending(_write_all(writer, None, (f for job in jobs for f in run(job))))
+        return Pending.start(writer, run, jobs, procs)
+
+
+def _split_run(module: Any, ctx: RenderContext, prep: Any) -> Any:
+    return lambda chunk: module.pages(ctx, prep, chunk)
+
+
+class IndexJob:
+    """The indexers (outputs.INDEXERS) of a full build, in a forked process started before the
+    pages: the index (one core's work, 10 s at 100,000 records) is written while the pages,
+    notices, open data and feeds render, instead of after them. `join()` waits for it and
+    raises what it raised; the leak gate scans the index after that, as before."""
+
+    def __init__(self, proc: Any, conn: Any) -> None:
+        self.proc, self.conn = proc, conn
+        self.seconds = 0.0  # the process's own wall time
+        self.cpu = 0.0
+        self.maxrss_mb = 0.0
+
+    @classmethod
+    def start(cls, ctx: RenderContext, index_dir: Path, settings: dict[str, Any]) -> IndexJob | None:
+        procs = settings.get("PORTAL_JOBS") or os.cpu_count() or 1
+        if procs < 2 or len(ctx.view.public) < INDEX_PROCESS_MIN_RECORDS or not outputs.INDEXERS:
+            return None
+        os.makedirs(index_dir, exist_ok=True)
+        mp = multiprocessing.get_context("fork")
+        recv, send = mp.Pipe(duplex=False)
+        proc = mp.Process(target=_index_process, args=(ctx, Path(index_dir), send), name="chenglai-index", daemon=True)
+        proc.start()
+        send.close()  # the child's end: EOF here if it dies without a word
+        return cls(proc, recv)
+
+    def join(self) -> None:
+        try:
+            ok, payload = self.conn.recv()
+        except EOFError:
+            self.proc.join()
+            raise BuildError(f"搜索索引进程意外退出（退出码 {self.proc.exitcode}）") from None
+        finally:
+            self.conn.close()
+        self.proc.join()
+        if not ok:
+            raise payload
+        self.seconds, self.cpu, self.maxrss_mb = payload
+
+    def stop(self) -> None:
+        """After an error elsewhere: no index process outlives the build."""
+        if self.proc.is_alive():
+            self.proc.terminate()
+        self.proc.join()
+        self.conn.close()
+
+
+def _index_process(ctx: RenderContext, index_dir: Path, conn: Any) -> None:
+    gc.freeze()  # the inherited objects stay out of this process's collections: fewer pages copied
+    started = time.perf_counter()
+    try:
+        for build in outputs.indexers():
+            build(ctx, index_dir)
+    except BaseException as exc:  # raised again in the build process
+        try:
+            conn.send((False, exc))
+        except Exception:  # not picklable: its text
+            conn.send((False, BuildError(f"搜索索引构建失败：{''.join(traceback.format_exception(exc))}")))
+        return
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    conn.send((True, (time.perf_counter() - started, own.ru_utime + own.ru_stime, own.ru_maxrss / 1024)))
 
 
 def _write_all(writer: Any, plan: BuildPlan | None, files: Any) -> int:
@@ -279,21 +389,58 @@ def _run_job(index: int) -> tuple[int, dict[str, Any], list[Any], list[str]]:
     return n, writer.entries, writer.leaks, writer.kept
 
 
+class Pending:
+    """Pages being written by a pool of forked workers (or already written: `done`)."""
+
+    def __init__(self, done: int = 0) -> None:
+        self.count = done
+        self.writer: PortalWriter | None = None
+        self.pool: Any = None
+        self.results: Any = None
+        self.done_at = time.perf_counter()  # when the last page was written (perf_counter)
+
+    @classmethod
+    def start(cls, writer: PortalWriter, run: Any, jobs: list[pages.Job], procs: int) -> Pending:
+        """`procs` forked workers; each writes its jobs' files (`run(job)`) and returns their
+        manifest entries, merged by `finish()`."""
+        global _WORK
+        if writer.gate is not None:
+            writer.gate.compile()  # its automaton made once here, not once per worker
+        job = cls()
+        job.writer = writer
+        _WORK = (writer, run, jobs)  # what the workers find, inherited when they are forked (now)
+        try:
+            # gc.freeze in each worker: the inherited objects stay out of its collections (fewer
+            # pages copied); here they stay where they are
+            job.pool = multiprocessing.get_context("fork").Pool(procs, initializer=gc.freeze)
+        finally:
+            _WORK = None
+        job.results = job.pool.map_async(_run_job, range(len(jobs)), chunksize=1, callback=job._done)
+        return job
+
+    def _done(self, _results: Any) -> None:  # in the pool's result thread, when every job is done
+        self.done_at = time.perf_counter()
+
+    def finish(self) -> int:
+        """Wait for the workers; their files are in the writer's manifest. Returns the count."""
+        if self.pool is not None:
+            assert self.writer is not None
+            try:
+                for count, entries, leaks, kept in self.results.get():
+                    self.writer.merge(entries, leaks, kept)
+                    self.count += count
+                self.pool.close()
+                self.pool.join()
+            finally:
+                self.stop()
+        return self.count
+
+    def stop(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool = None
+
+
 def _write_parallel(writer: PortalWriter, run: Any, jobs: list[pages.Job], procs: int) -> int:
-    """Site pages in `procs` forked processes; each writes its jobs' files (`run(job)`),
-    returns their manifest."""
-    global _WORK
-    if writer.gate is not None:
-        writer.gate.compile()  # its automaton made once here, not once per worker
-    _WORK = (writer, run, jobs)
-    gc.freeze()  # keep the parent's objects out of the children's GC: fewer copied pages
-    n = 0
-    try:
-        with multiprocessing.get_context("fork").Pool(procs) as pool:
-            for count, entries, leaks, kept in pool.imap_unordered(_run_job, range(len(jobs))):
-                writer.merge(entries, leaks, kept)
-                n += count
-    finally:
-        _WORK = None
-        gc.unfreeze()
-    return n
+    """Pages in `procs` forked processes (Pending), waited for."""
+    return Pending.start(writer, run, jobs, procs).finish()

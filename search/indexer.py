@@ -12,6 +12,7 @@ import os
 import shutil
 from collections import Counter
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +25,10 @@ from generator.outputs import NewsItem, RenderContext
 from generator.policy import PublicRecord
 from generator.records import GROUNDS, KINDS
 
-from . import analysis
+from . import analysis, segment
 
 SITE_FILE = "site.json"
-# Below this many documents two writer processes cost more than they save.
-PARALLEL_MIN_DOCS = 5000
-WRITER_LIMIT_MB = 512  # per writer process: 100,000 records index without spilling runs to disk
+WRITER_LIMIT_MB = 512  # Whoosh's pool for incremental updates (search.update): no runs spilled to disk
 NEWS_BODY_CHARS = 4000  # stored for snippets around the match; the page has the rest
 
 
@@ -90,8 +89,26 @@ def record_snippet(r: PublicRecord) -> str:
     return " · ".join(parts)
 
 
+@lru_cache(maxsize=65536)
+def _name_keys(name: str, person: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(n-grams, pinyin keys for a person / jieba words for an organization) of a debtor's name.
+    Cached: names recur (one debtor in several cases, common given names)."""
+    folded = analysis.fold(name)
+    ngrams = tuple(_keys_of(analysis.han_ngrams(folded, unigrams=person)))
+    if person:
+        full, initials = analysis.pinyin_keys(folded)
+        return ngrams, tuple(_keys_of(full, initials))
+    return ngrams, tuple(_keys_of(analysis.words(folded)))
+
+
+@lru_cache(maxsize=65536)
+def _rep_keys(name: str) -> tuple[str, ...]:
+    return tuple(_keys_of(analysis.han_ngrams(name)))
+
+
 def record_document(r: PublicRecord) -> dict[str, Any]:
-    name = analysis.fold(r.name)
+    person = r.kind == "person"
+    ngrams, more = _name_keys(r.name, person)
     doc: dict[str, Any] = {
         "uid": r.id,
         "id": r.id,
@@ -104,17 +121,16 @@ def record_document(r: PublicRecord) -> dict[str, Any]:
         "grounds": " ".join(r.grounds),
         "snippet": record_snippet(r),
         "facet": [f"K{r.kind}", f"C{r.court_slug}", f"R{r.region_code}", *(f"G{g}" for g in r.grounds)],
-        "name": _keys_of(analysis.han_ngrams(name, unigrams=r.kind == "person")),
+        "name": list(ngrams),
     }
-    if r.kind == "person":
-        full, initials = analysis.pinyin_keys(name)
-        doc["py"] = _keys_of(full, initials)
+    if person:
+        doc["py"] = list(more)
         doc["ident"] = _keys_of(analysis.case_keys(r.case_number), analysis.id_keys(r.id_masked))
     else:
-        doc["text"] = _keys_of(analysis.words(name))
+        doc["text"] = list(more)
         doc["ident"] = _keys_of(analysis.case_keys(r.case_number), [r.uscc.upper()] if r.uscc else [])
         if r.legal_representative:
-            doc["rep"] = _keys_of(analysis.han_ngrams(r.legal_representative))
+            doc["rep"] = list(_rep_keys(r.legal_representative))
     return {k: v for k, v in doc.items() if v}
 
 
@@ -219,38 +235,16 @@ def _fresh(index_dir: Path) -> None:
     index_dir.mkdir(parents=True)
 
 
-def _abandon(writer: Any) -> None:
-    """Stop a writer after an error. MpWriter.cancel() does not reach its writer processes
-    (they wait on their job queue for ever, and this process would wait for them at exit)."""
-    tasks = getattr(writer, "tasks", [])
-    for _ in tasks:
-        writer.jobqueue.put(None)  # "no more jobs": each process finishes and exits
-    for task in tasks:
-        task.join(30)
-        if task.is_alive():
-            task.terminate()
-    writer.cancel()
-
-
 def build(ctx: RenderContext, index_dir: Path) -> None:
     """Write a complete new index of `ctx.view.public` and `ctx.news` into `index_dir`."""
     index_dir = Path(index_dir)
     _fresh(index_dir)
     ix = index.create_in(str(index_dir), SCHEMA)
-    count = len(ctx.view.public) + len(ctx.news)
-    jobs = ctx.settings.get("PORTAL_JOBS") or os.cpu_count() or 1
-    if count >= PARALLEL_MIN_DOCS and jobs > 1:
-        # two writer processes, each its own segment (no merge); this process makes the documents
-        writer = ix.writer(procs=2, limitmb=WRITER_LIMIT_MB, multisegment=True, codec=codec())
-    else:
-        writer = ix.writer(limitmb=WRITER_LIMIT_MB, codec=codec())
     try:
-        for doc in documents(ctx):  # streamed: the writer processes start while documents are made
-            writer.add_document(**doc)
-    except BaseException:
-        _abandon(writer)
-        raise
-    writer.commit()
-    ix.close()
+        # one segment, documents in their order (search.segment: Whoosh's bytes, less CPU); the
+        # site build runs this in a process of its own while the pages render (pelican_plugin)
+        segment.write_segment(ix, documents(ctx), codec(), WRITER_LIMIT_MB)
+    finally:
+        ix.close()
     data = json.dumps(site_info(ctx), ensure_ascii=False, indent=1, sort_keys=True)
     (index_dir / SITE_FILE).write_text(data + "\n", encoding="utf-8")

@@ -316,6 +316,70 @@ def test_leak_gate_scans_renderer_files_and_index(tmp_path, monkeypatch, hook, w
     assert _live(s) == live
 
 
+def _index_documents(folder):
+    from whoosh import index
+
+    with index.open_dir(str(folder)).searcher() as searcher:
+        return sorted(sorted(d.items()) for d in searcher.documents()), searcher.doc_count()
+
+
+def test_index_in_its_own_process_equals_the_index_written_in_process(tmp_path, monkeypatch):
+    """A full build from INDEX_PROCESS_MIN_RECORDS up writes the index in a forked process while
+    the pages render: the same documents, site.json and search hits; the leak gate still scans it."""
+    from generator import pelican_plugin
+    from search import indexer
+
+    s = make_site(tmp_path)
+    inline = s.build(output=tmp_path / "inline", settings={"PORTAL_JOBS": 2})
+    assert "render.index.own" not in inline.phases
+    monkeypatch.setattr(pelican_plugin, "INDEX_PROCESS_MIN_RECORDS", 0)
+    forked = s.build(output=tmp_path / "forked", settings={"PORTAL_JOBS": 2})
+    assert forked.phases["render.index.own"] > 0
+    assert _index_documents(forked.index) == _index_documents(inline.index)
+    site = (forked.index / indexer.SITE_FILE).read_bytes().replace(b"/forked", b"/inline")  # OUTPUT_PATH
+    assert site == (inline.index / indexer.SITE_FILE).read_bytes()
+    assert tree(tmp_path / "forked") == tree(tmp_path / "inline")
+    live = tree(tmp_path / "forked"), tree(forked.index)
+    monkeypatch.setattr(outputs, "INDEXERS", [*outputs.INDEXERS, "tests.test_site_build:_leaky_indexer"])
+    with pytest.raises(BuildError, match="（2026）鲁0502执2003号"):
+        s.build(output=tmp_path / "forked", settings={"PORTAL_JOBS": 2}, incremental=False)
+    assert (tree(tmp_path / "forked"), tree(forked.index)) == live
+
+
+def _failing_indexer(ctx, index_dir):
+    raise RuntimeError("indexer broke")
+
+
+def test_failing_index_process_fails_the_build_and_leaves_nothing_running(tmp_path, monkeypatch):
+    import multiprocessing
+
+    from generator import pelican_plugin
+
+    s = make_site(tmp_path)
+    s.build()
+    live = _live(s)
+    monkeypatch.setattr(pelican_plugin, "INDEX_PROCESS_MIN_RECORDS", 0)
+    monkeypatch.setattr(outputs, "INDEXERS", [*outputs.INDEXERS, "tests.test_site_build:_failing_indexer"])
+    with pytest.raises(RuntimeError, match="indexer broke"):
+        s.build(settings={"PORTAL_JOBS": 2}, incremental=False)
+    assert multiprocessing.active_children() == []
+    assert _live(s) == live
+    # a renderer failing while the index process and the page workers run: all are stopped
+    monkeypatch.setattr(pelican_plugin, "PARALLEL_MIN_RECORDS", 0)
+    monkeypatch.setattr(outputs, "INDEXERS", ["tests.test_site_build:_slow_indexer"])
+    monkeypatch.setattr(outputs, "RENDERERS", [*outputs.RENDERERS, "tests.test_site_build:_failing_renderer"])
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="renderer broke"):
+        s.build(settings={"PORTAL_JOBS": 2}, incremental=False)
+    assert time.monotonic() - started < 30
+    assert multiprocessing.active_children() == []
+    assert _live(s) == live
+
+
+def _slow_indexer(ctx, index_dir):
+    time.sleep(60)
+
+
 def test_record_pages_do_not_change_with_the_build_date(tmp_path):
     """rsync-friendly daily builds: a record page depends on its record, not on the date."""
     s = make_site(tmp_path)
