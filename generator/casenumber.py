@@ -82,9 +82,7 @@ def parse(text: str) -> CaseNumber | None:
     m = _SHAPE.match(normalise(text))
     if not m or m["prov"] not in PROVINCES:
         return None
-    return CaseNumber(
-        int(m["year"]), m["prov"], m["code"], m["type"], m["number"], m["suffix"] or ""
-    )
+    return CaseNumber(int(m["year"]), m["prov"], m["code"], m["type"], m["number"], m["suffix"] or "")
 
 
 @lru_cache(maxsize=4096)

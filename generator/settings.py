@@ -15,7 +15,10 @@ PORTAL_DEFAULTS: dict[str, tuple[Any, str]] = {
     "PORTAL_PER_PAGE": (50, "列表页每页条数"),
     "PORTAL_MAX_DROP": (0.2, "公开记录数较上次构建下降超过此比例时拒绝构建（可用 --allow-drop 放行）"),
     "PORTAL_NOINDEX_RECORDS": (False, "为 True 时记录页加 noindex，搜索引擎不收录"),
-    "PORTAL_STATE_PATH": (None, "构建状态目录（缓存、清单、搜索索引）；None 表示输出目录旁的 .chenglai-state/<输出目录名>"),
+    "PORTAL_STATE_PATH": (
+        None,
+        "构建状态目录（缓存、清单、搜索索引）；None 表示输出目录旁的 .chenglai-state/<输出目录名>",
+    ),
     "PORTAL_DEMO": (False, "为 True 时每页标明“演示数据，纯属虚构”"),
     "PORTAL_SEARCH_URL": ("/search/", "搜索表单提交地址（搜索服务的 HTML 结果页）"),
     "PORTAL_JOBS": (None, "并行进程数；None 表示 CPU 核数"),

@@ -108,7 +108,7 @@ def test_json_validates_against_schema(files):
     # the schema can fail: an extra field, a full ID number, a person with a USCC
     bad = [
         {**first, "vetted_by": "李某"},
-        {**first, "id_masked": "370502" "198501011234"},
+        {**first, "id_masked": "370502198501011234"},
         {**first, "uscc": ORG_DEBTOR["uscc"]},
         {**first, "filed_on": "2024-02-30"},
     ]

@@ -36,7 +36,9 @@ def test_notice_disappears_after_notice_days(tmp_path):
 
 def test_removed_future_draft(tmp_path):
     removed = record(status="removed", removed_on=date(2026, 11, 1), removal_reason="performed")
-    future = record(case_number="（2024）鲁0502执1235号", listed_on=date(2026, 12, 1), vetting__vetted_on=date(2026, 11, 30))
+    future = record(
+        case_number="（2024）鲁0502执1235号", listed_on=date(2026, 12, 1), vetting__vetted_on=date(2026, 11, 30)
+    )
     draft = record(case_number="（2024）鲁0502执1236号", vetting__vetted_by=None, vetting__vetted_on=None)
     del draft["vetting"]["vetted_by"], draft["vetting"]["vetted_on"]
     view = _view(tmp_path, removed, future, draft)

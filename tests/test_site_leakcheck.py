@@ -39,7 +39,7 @@ def test_full_id_found_in_any_text_masked_and_uscc_not():
     gate = _gate(public=[_public("甲", uscc=None)])
     assert [leak.text for leak in gate.scan(f"<td>{FULL_ID}</td>".encode())] == [FULL_ID]
     assert gate.scan(b"3705021985****1234,91370502MA3C0ABCD2") == []
-    numeric_uscc = "913701" "198501011234"  # shaped like an ID, but a public record's USCC
+    numeric_uscc = "913701198501011234"  # shaped like an ID, but a public record's USCC
     assert [leak.text for leak in gate.scan(numeric_uscc.encode())] == [numeric_uscc]
     gate = _gate(public=[_public("甲", kind="organization", uscc=numeric_uscc)])
     assert gate.scan(numeric_uscc.encode()) == []

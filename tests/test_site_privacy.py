@@ -41,7 +41,9 @@ def test_each_non_public_kind_leaves_no_trace(tmp_path):
             # only the removal notice (page and removals feeds) may say the case number;
             # never a record page, list row, data row or sitemap URL
             assert {f for f, _ in grep_tree(s.output, case)} == {
-                "removals/index.html", "feeds/removals.atom", "feeds/removals.rss",
+                "removals/index.html",
+                "feeds/removals.atom",
+                "feeds/removals.rss",
             }
         else:
             assert grep_tree(s.output, *_bracket_variants(case)) == [], kind

@@ -374,7 +374,7 @@ BREAKAGES = {
     "unknown ground": lambda r: r.update(grounds=["lazy"]),
     "person without age": lambda r: r["debtor"].pop("age"),
     "person with uscc": lambda r: r["debtor"].update(uscc=ORG_DEBTOR["uscc"]),
-    "full ID": lambda r: r["debtor"].update(id_masked="370502" "198501011235"),
+    "full ID": lambda r: r["debtor"].update(id_masked="370502198501011235"),
     "removed without date": lambda r: r.update(status="removed"),
     "term missing": lambda r: r.pop("term_years"),
     "slashed date": lambda r: r.update(listed_on="2025/6/1"),

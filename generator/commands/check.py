@@ -26,7 +26,9 @@ def run(args: argparse.Namespace) -> int:
         print(err)
     if result.errors:
         files = len({e.path for e in result.errors})
-        print(f"共 {len(result.errors)} 个问题，涉及 {files} 个文件；{len(result.records)} 条记录通过。", file=sys.stderr)
+        print(
+            f"共 {len(result.errors)} 个问题，涉及 {files} 个文件；{len(result.records)} 条记录通过。", file=sys.stderr
+        )
         return EXIT_ERRORS
     print(f"{len(result.records)} 条记录全部通过检查。", file=sys.stderr)
     return EXIT_OK
