@@ -377,6 +377,12 @@ def table(results: dict[str, Any]) -> str:
 NOTES = "<!-- notes: kept by benchmarks.run --write-docs -->"
 
 
+def loads(results: dict[str, Any]) -> str:
+    """The range of load averages seen before the builds of every N measured."""
+    seen = [x for r in results.values() for x in r.get("builds", {}).get("load", [])]
+    return f"{min(seen):.1f}–{max(seen):.1f}" if seen else "not recorded"
+
+
 def write_docs(results: dict[str, Any]) -> None:
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
     first = results[max(results, key=int)]
@@ -385,8 +391,8 @@ def write_docs(results: dict[str, Any]) -> None:
         "`python -m benchmarks.run --records N` (or `make bench N=…`) builds N fictitious demo records from",
         "scratch, then rebuilds them unchanged and with one record edited, then measures search; the",
         "baselines build the same records. Each build is a fresh process (start-up included).", "",
-        f"Machine: {first['machine']['machine']}. Shared with other sessions' builds and tests while measured:",
-        "best of the runs, with the spread in brackets; load averages are in benchmarks/scale-results.json.", "",
+        f"Machine: {first['machine']['machine']}. Other sessions may share it: each figure is the best of",
+        f"the runs, with the spread in brackets; load average {loads(results)} (per run in benchmarks/scale-results.json).", "",
         table(results), "",
     ]  # fmt: skip
     for n in sorted(results, key=int):
