@@ -123,12 +123,17 @@ def dispatcher(
 
 
 class ThreadingServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
+    # server_close() waits for the requests in flight: each is answered and logged before the
+    # process exits (a request is logged after its response has gone out)
+    daemon_threads = False
+    block_on_close = True
     allow_reuse_address = True
 
 
 class QuietHandler(WSGIRequestHandler):
     """Logs method, path and status, never the query string: it may hold a name or an ID number."""
+
+    timeout = 10  # seconds: an idle connection (a browser's preconnect) cannot hold up the exit
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         path = self.path.split("?", 1)[0]
