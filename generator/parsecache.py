@@ -49,7 +49,7 @@ from .records import Basis, Debtor, Record, SourceRecord, Vetting
 from .yamlload import Lines
 
 FILE = "parse-cache.pickle"
-FORMAT = 2
+FORMAT = 3
 MAGIC = b"chenglai parse cache\n"
 RACY_NS = 2_000_000_000
 DELTA_SHARE = 0.05  # a delta file up to 5 % of the files; beyond, the base is written again
@@ -337,6 +337,11 @@ class ParseCache:
         self.layouts: list[tuple[Any, ...]] = []
         self._layout_index: dict[tuple[Any, ...], int] = {}
         self.loaded = False  # a valid cache file was read
+        # the rules across files found nothing among the files as saved (set by the checker
+        # before save; as loaded: true of the stored stats): an unchanged set of files needs
+        # no check_across again
+        self.across_ok = self._loaded_across_ok = False
+        self._same = 0  # files of this run's lookup whose path and content the cache had
         self.dirty = False  # something to save
         self.hits = 0
         self.parsed = 0  # files the checker parsed (set by check_paths)
@@ -365,7 +370,7 @@ class ParseCache:
             return
         checksum, values = base
         try:
-            fmt, version, cwd, stats, layouts, count = next(values)
+            fmt, version, cwd, stats, layouts, count, across_ok = next(values)
             if fmt != FORMAT or version != self.version or cwd != os.getcwd():
                 return  # paths are kept as given: relative ones mean something else elsewhere
             if not (isinstance(stats, dict) and isinstance(layouts, list)):
@@ -374,12 +379,14 @@ class ParseCache:
         except Exception:  # noqa: BLE001 - any damage: start over, never half-trust
             return
         self._base = (checksum, dict(stats), set(entries))
+        self.across_ok = across_ok is True
         delta = _read(self.delta_path)
         if delta is not None:
             try:
-                fmt, version, of, changed_stats, delta_layouts, count = next(delta[1])
+                fmt, version, of, changed_stats, delta_layouts, count, across_ok = next(delta[1])
                 if fmt == FORMAT and version == self.version and of == checksum:
                     new_entries = _entries(delta[1], count)
+                    self.across_ok = False  # of the base; the delta's own when it is whole
                     for p, v in changed_stats.items():
                         if v is None:
                             stats.pop(p, None)
@@ -388,16 +395,20 @@ class ParseCache:
                     entries.update(new_entries)
                     layouts = delta_layouts
                     self._added = set(new_entries)
+                    self.across_ok = across_ok is True
             except Exception:  # noqa: BLE001 - the base alone is still right; its delta is dropped
                 pass
         self.stats, self.layouts, self.entries = stats, layouts, entries
+        self._loaded_across_ok = self.across_ok
         self._layout_index = {layout: i for i, layout in enumerate(layouts)}
         self.loaded = True
 
     def save(self) -> None:
         """Keep this run's files (only): written to a temporary file, then renamed. A run
         that found everything as it was writes nothing."""
-        if self.path is None or (not self.dirty and self._seen.keys() == self.stats.keys()):
+        if self.path is None or (
+            not self.dirty and self._seen.keys() == self.stats.keys() and self.across_ok == self._loaded_across_ok
+        ):
             return
         if self._base is not None:
             checksum, base_stats, base_digests = self._base
@@ -405,7 +416,7 @@ class ParseCache:
             changed.update((p, None) for p in base_stats.keys() - self._seen.keys())
             new = [(d, self.entries[d]) for d in self._added if d in self.entries]
             if len(changed) + len(new) <= DELTA_SHARE * len(base_stats):
-                header = (FORMAT, self.version, checksum, changed, self.layouts, len(new))
+                header = (FORMAT, self.version, checksum, changed, self.layouts, len(new), self.across_ok)
                 _write(self.delta_path, [header, *_sections(new)])
                 return
         digests = {d for _st, d, _t in self._seen.values()}
@@ -415,7 +426,7 @@ class ParseCache:
         layouts = [self.layouts[i] for i in used]
         if used != list(range(len(self.layouts))):
             entries = [(d, (e[0], renumber[e[1]], *e[2:])) for d, e in entries]  # type: ignore[misc]
-        base = (FORMAT, self.version, os.getcwd(), self._seen, layouts, len(entries))
+        base = (FORMAT, self.version, os.getcwd(), self._seen, layouts, len(entries), self.across_ok)
         _write(self.path, [base, *_sections(entries)])
         self.delta_path.unlink(missing_ok=True)
 
@@ -426,28 +437,45 @@ class ParseCache:
         flag = DRAFTS if drafts_ok else STRICT
         layouts = self.layouts
         found: dict[str, SourceRecord] = {}
+        self._same = 0
         if not self.entries:
             return found  # nothing to find: the checker reads and hashes every file itself
+        same = 0
+        # names bound once: this loop runs once per record file (100,000 in a rebuild)
+        stats, entries, seen_now, stat = self.stats, self.entries, self._seen, os.stat
+        trusted_before = self._scan_ns - RACY_NS
+        dirty = False
         for path in files:
-            st = _stat(path)
-            if st is None:
+            try:
+                s = stat(path)
+            except OSError:
                 continue
-            known = self.stats.get(path)
+            st = (s.st_dev, s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns)
+            known = stats.get(path)
             if known is not None and known[2] and known[0] == st:
                 digest: str | None = known[1]
             else:
                 digest = _digest(path)
-            if digest is None:
-                continue
-            seen = self._seen[path] = (st, digest, max(st[3], st[4]) < self._scan_ns - RACY_NS)
+                if digest is None:
+                    continue
+            seen = seen_now[path] = (st, digest, max(st[3], st[4]) < trusted_before)
             if seen != known:
-                self.dirty = True
-            entry = self.entries.get(digest)
+                dirty = True
+            if known is not None and known[1] == digest:
+                same += 1
+            entry = entries.get(digest)
             if entry is not None and entry[2] & flag:
-                body, layout, _flags, facts, ids = entry
-                found[path] = CachedSource(path, digest, body, layouts[layout], facts, ids)
+                found[path] = CachedSource(path, digest, entry[0], layouts[entry[1]], entry[3], entry[4])
+        if dirty:
+            self.dirty = True
         self.hits += len(found)
+        self._same = same
         return found
+
+    def unchanged(self, files: list[str]) -> bool:
+        """True when `files` (just looked up) are exactly the files of the cache as loaded, each
+        with the same content: the rules across files would compare what they compared then."""
+        return self._same == len(files) == len(self._seen) == len(self.stats) and self._seen.keys() == self.stats.keys()
 
     def records(self, files: list[str], drafts_ok: bool) -> list[SourceRecord] | None:
         """The records of `files` as this cache has them, without looking at the files (the

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from operator import attrgetter
 from typing import NamedTuple
 
 from . import casenumber, ids
@@ -234,8 +235,12 @@ def decide(records: Iterable[SourceRecord], as_of: date, notice_days: int = DEFA
                 id=p.id, case_number=p.case_number, court=p.court,
                 court_slug=p.court_slug, region_code=p.region_code, removed_on=gone_on, reason=reason,
             ))  # fmt: skip
-    public.sort(key=lambda p: (-p.listed_on.toordinal(), p.id))
-    notices.sort(key=lambda n: (-n.removed_on.toordinal(), n.id))
+    # newest first, then by id: two stable sorts (the second keeps the first's order among
+    # equal dates) cost half of one sort by a tuple per record
+    public.sort(key=attrgetter("id"))
+    public.sort(key=attrgetter("listed_on"), reverse=True)
+    notices.sort(key=attrgetter("id"))
+    notices.sort(key=attrgetter("removed_on"), reverse=True)
     # what the leak gate must never find; a case number a public record or notice shares is public
     shown_cases = {p.case_number for p in public} | {n.case_number for n in notices}
     shown_names = {p.name for p in public}

@@ -189,3 +189,30 @@ def test_check_apart_gives_what_checking_here_gives(folder, tmp_path, bad):
         cache.save()  # nothing new to write; the next check finds every record in the cache
         again = ParseCache.in_state(tmp_path / "apart")
         assert check_paths([folder], jobs=1, cache=again).records == result.records and again.parsed == 0
+
+
+def test_rules_across_files_skipped_only_for_the_files_of_a_clean_check(folder, tmp_path):
+    _old(folder)
+    state = tmp_path / "state"
+    plain = check_paths([folder], jobs=1)
+    _check(folder, state)
+    cache, result = _check(folder, state)
+    files = [s.path for s in plain.records]
+    assert cache.across_ok and cache.unchanged(files)  # the rules across files were not run again
+    assert result.errors == [] and [s.path for s in result.records] == files
+    assert ParseCache.in_state(state).across_ok
+    # a copy of a record: a new file, so the rules run and find the duplicate
+    person = folder / "lu0502" / "person.yaml"
+    copy = folder / "lu0502" / "person-copy.yaml"
+    copy.write_bytes(person.read_bytes())
+    for _ in range(3):  # a cache saved in spite of the problem still never hides it
+        cache, result = _check(folder, state)
+        assert [e.code for e in result.errors] == ["E021"] and not cache.across_ok
+    copy.unlink()
+    cache, result = _check(folder, state)
+    assert result.errors == [] and cache.across_ok
+    # the same files, one of them now with another record's case number
+    other = next(p for p in sorted(folder.rglob("*.yaml")) if p != person)
+    person.write_bytes(other.read_bytes())
+    cache, result = _check(folder, state)
+    assert [e.code for e in result.errors] == ["E021"] and not cache.unchanged([s.path for s in plain.records])

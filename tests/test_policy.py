@@ -2,6 +2,7 @@
 
 from datetime import date
 
+from generator import demo
 from generator.checker import check_paths
 from generator.policy import decide
 
@@ -45,3 +46,12 @@ def test_removed_future_draft(tmp_path):
     assert view.public == ()
     assert [n.reason for n in view.notices] == ["performed"]
     assert view.withheld_case_numbers == {"（2024）鲁0502执1235号", "（2024）鲁0502执1236号"}
+
+
+def test_public_records_newest_first_then_by_id(tmp_path):
+    demo.write_records(tmp_path, demo.make_records(300, seed=11, as_of=AS_OF))
+    view = decide(check_paths([tmp_path], jobs=1).records, AS_OF)
+    assert len({p.listed_on for p in view.public}) < len(view.public)  # equal dates: ordered by id
+    assert list(view.public) == sorted(view.public, key=lambda p: (-p.listed_on.toordinal(), p.id))
+    assert list(view.notices) == sorted(view.notices, key=lambda n: (-n.removed_on.toordinal(), n.id))
+    assert view.notices
