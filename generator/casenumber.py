@@ -6,8 +6,6 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pypinyin import Style, lazy_pinyin
-
 # Bracket and digit variants clerks type or paste from court documents.
 _TRANSLATE = str.maketrans(
     {
@@ -87,6 +85,8 @@ def parse(text: str) -> CaseNumber | None:
 
 @lru_cache(maxsize=4096)
 def _pinyin(han: str) -> str:
+    from pypinyin import Style, lazy_pinyin  # here, not at import: 0.15 s a build that needs none
+
     return "".join(lazy_pinyin(han, style=Style.NORMAL))
 
 
