@@ -186,7 +186,9 @@ def memo_delta(base: Memo, memo: Memo) -> tuple[list[str], Memo, dict[str, list[
         old = base.get(name, {})
         # an entry kept from the previous build is the same object: compared by identity first
         new = {k: v for k, v in part.items() if old.get(k, _MISSING) != v}
-        gone = [k for k in old if k not in part] if new or len(old) != len(part) else []
+        # part holds old's keys less the removed ones, plus the added ones: count, then look
+        added = sum(1 for k in new if k not in old)
+        gone = [k for k in old if k not in part] if len(old) + added != len(part) else []
         count += len(new) + len(gone)
         if count > MEMO_DELTA_MAX:
             return None
