@@ -150,7 +150,8 @@ def debtors_csv(items: list[dict[str, Any]], rows: list[bytes] | None = None) ->
     """The CSV file; `rows` (csv_row of each item, UTF-8) when already made."""
     lines = rows if rows is not None else [csv_row(item).encode("utf-8") for item in items]
     # the BOM makes Excel read UTF-8; joined as bytes: no 100 MB string at 100,000 records
-    return codecs.BOM_UTF8 + _csv_line([f.header for f in FIELDS]).encode("utf-8") + b"".join(lines)
+    # one join: each concatenation of the 75 MB result would copy it again
+    return b"".join([codecs.BOM_UTF8 + _csv_line([f.header for f in FIELDS]).encode("utf-8"), *lines])
 
 
 def _dumps(value: Any) -> str:
@@ -162,7 +163,13 @@ def json_document(head: dict[str, Any], key: str, items: list[Any], texts: list[
     `texts`: the items already serialised (_dumps, UTF-8)."""
     lines = texts if texts is not None else [_dumps(i).encode("utf-8") for i in items]
     start = (_dumps(head)[:-1] + ("," if head else "") + f'"{key}":[').encode("utf-8")
-    return start + (b"\n" + b",\n".join(lines) + b"\n" if lines else b"") + b"]}\n"
+    if not lines:
+        return start + b"]}\n"
+    # one join: each concatenation of the 75 MB result would copy it again
+    body = list(lines)
+    body[0] = start + b"\n" + body[0]
+    body[-1] = body[-1] + b"\n]}\n"
+    return b",\n".join(body)
 
 
 def schema(settings: dict[str, Any]) -> dict[str, Any]:

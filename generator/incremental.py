@@ -52,6 +52,11 @@ from .policy import PublicRecord, PublicView
 
 STATE_FILE = "incremental.pickle"  # in the build state folder: what the next build compares with
 MEMO_FILE = "render-memo.pickle"  # in the build state folder: RenderContext.memo
+# beside it: what changed in the memo since MEMO_FILE was written (then MEMO_FILE is the one an
+# earlier build wrote, hard-linked: a one-record build does not pickle 110 MB again)
+MEMO_DELTA = "render-memo-delta.pickle"
+# Past this many changed or removed memo entries, the memo is written whole again.
+MEMO_DELTA_MAX = 5000
 JOURNAL = "apply-journal"  # in the state folder while an apply runs
 FORMAT = 2  # 2: Baseline.documents hold update.news_keys
 RECORD_PAGE = "{url}index.html"
@@ -142,13 +147,56 @@ def read_baseline(state: Path | None) -> Baseline | None:
         return None
 
 
-def _read_memo(state: Path) -> dict[str, dict[str, tuple[str, Any]]]:
+Memo = dict[str, dict[str, tuple[str, Any]]]
+
+
+def _read_memo(state: Path) -> tuple[Memo, Memo | None]:
+    """The render memo the live build left, and the memo of its MEMO_FILE alone (None: the memo
+    could not be read; the next one is written whole)."""
     try:
         with open(state / MEMO_FILE, "rb") as fh:
-            memo = pickle.load(fh)
-        return memo if isinstance(memo, dict) else {}
+            base = pickle.load(fh)
+        if not isinstance(base, dict):
+            return {}, None
+        if not (state / MEMO_DELTA).exists():
+            return dict(base), base
+        with open(state / MEMO_DELTA, "rb") as fh:
+            names, changed, removed = pickle.load(fh)
+        memo: Memo = {}
+        for name in names:
+            part = memo[name] = dict(base.get(name, {}))
+            for key in removed.get(name, ()):
+                del part[key]
+            part.update(changed.get(name, {}))
+        return memo, base
     except Exception:  # noqa: BLE001 - missing or damaged: renderers compute everything
-        return {}
+        return {}, None
+
+
+_MISSING = object()
+
+
+def memo_delta(base: Memo, memo: Memo) -> tuple[list[str], Memo, dict[str, list[str]]] | None:
+    """`memo` as what differs from `base`: (its renderers' names, changed entries, removed keys);
+    None when more than MEMO_DELTA_MAX entries differ."""
+    changed: Memo = {}
+    removed: dict[str, list[str]] = {}
+    count = 0
+    for name, part in memo.items():
+        old = base.get(name, {})
+        # an entry kept from the previous build is the same object: compared by identity first
+        new = {k: v for k, v in part.items() if old.get(k, _MISSING) != v}
+        # part holds old's keys less the removed ones, plus the added ones: count, then look
+        added = sum(1 for k in new if k not in old)
+        gone = [k for k in old if k not in part] if len(old) + added != len(part) else []
+        count += len(new) + len(gone)
+        if count > MEMO_DELTA_MAX:
+            return None
+        if new:
+            changed[name] = new
+        if gone:
+            removed[name] = gone
+    return list(memo), changed, removed
 
 
 def list_keys(site: SitePages) -> dict[str, tuple[str, int, int]]:
@@ -196,6 +244,7 @@ class Session:
     live: Path | None  # the live output
     live_index: Path | None  # the live search index
     memo_in: dict[str, dict[str, tuple[str, Any]]] = field(default_factory=dict)
+    memo_base: Memo | None = None  # the live build's MEMO_FILE, as read (memo_in: with its delta)
     incremental: bool = False  # decided in `begin`
     unchanged: bool = False  # nothing the renderers read changed (decided in `begin`)
     inputs: str = ""
@@ -243,7 +292,7 @@ class Session:
             if self.unchanged:
                 return
             if self.live_state is not None:
-                self.memo_in = _read_memo(self.live_state)
+                self.memo_in, self.memo_base = _read_memo(self.live_state)
             ctx.memo = self.memo_in
             self.changed = frozenset(r.id for r in ctx.view.public if self.base.records.get(r.id) != r.digest)
             self.new_withheld = frozenset(t for h, t in withheld.items() if h not in self.base.withheld)
@@ -259,7 +308,7 @@ class Session:
         """The build of unchanged inputs: the live files of ours, renderers' state, index kept."""
         assert self.base is not None and self.live_index is not None and plan.previous_state is not None
         writer.claim(self.base.ours)
-        skip = {MANIFEST, MANIFEST_FAST, "build.json", STATE_FILE, MEMO_FILE}
+        skip = {MANIFEST, MANIFEST_FAST, "build.json", STATE_FILE, MEMO_FILE, MEMO_DELTA}
         for path in sorted(plan.previous_state.rglob("*")):
             rel = path.relative_to(plan.previous_state)
             if path.is_file() and str(rel) not in skip:
@@ -434,11 +483,19 @@ class Session:
         if self.next is None:
             return
         if self.kept_from is not None:  # nothing changed: the live build's files, as they are
-            for name in (STATE_FILE, MEMO_FILE):
-                share_file(self.kept_from / name, state / name)
+            for name in (STATE_FILE, MEMO_FILE, MEMO_DELTA):
+                if name != MEMO_DELTA or (self.kept_from / name).exists():
+                    share_file(self.kept_from / name, state / name)
             return
         with open(state / STATE_FILE, "wb") as fh:
             pickle.dump((FORMAT, vars(self.next)), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        if self.memo_base is not None and self.live_state is not None:
+            delta = memo_delta(self.memo_base, self.memo_out)
+            if delta is not None:  # the live MEMO_FILE stays the base; what changed since goes beside it
+                share_file(self.live_state / MEMO_FILE, state / MEMO_FILE)
+                with open(state / MEMO_DELTA, "wb") as fh:
+                    pickle.dump(delta, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                return
         with open(state / MEMO_FILE, "wb") as fh:
             pickle.dump(self.memo_out, fh, protocol=pickle.HIGHEST_PROTOCOL)
 

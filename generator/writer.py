@@ -28,6 +28,58 @@ def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+_BLOCK = 1 << 16
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    """How many leading bytes `a` and `b` share (compared a block at a time, in C)."""
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i : i + _BLOCK] == b[i : i + _BLOCK]:
+        i += _BLOCK
+    if i >= n:
+        return n
+    lo, hi = i, min(i + _BLOCK, n)  # a[:lo] == b[:lo]; they differ before hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if a[lo:mid] == b[lo:mid]:
+            lo = mid
+        else:
+            hi = mid
+    return lo if a[lo : lo + 1] != b[lo : lo + 1] else hi
+
+
+def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
+    """How many trailing bytes `a` and `b` share, at most `limit`."""
+    la, lb = len(a), len(b)
+    i = 0  # a[la - i:] == b[lb - i:]
+    while i < limit:
+        k = min(i + _BLOCK, limit)
+        if a[la - k : la - i] != b[lb - k : lb - i]:
+            lo, hi = i, k  # they differ within the last k bytes
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if a[la - mid : la - lo] == b[lb - mid : lb - lo]:
+                    lo = mid
+                else:
+                    hi = mid
+            return lo
+        i = k
+    return limit
+
+
+def changed_lines(old: bytes, new: bytes) -> tuple[int, int]:
+    """`new[start:end]`: whole lines of `new` that hold every line `old` does not have at the
+    same place. Outside it, each line of `new` (with the line breaks around it) lies in the part
+    both files begin with, or in the part both end with: a line `old` has."""
+    p = _common_prefix(old, new)
+    limit = min(len(old), len(new)) - p  # the common end may not overlap the common start
+    s = _common_suffix(old, new, limit)
+    start = new.rfind(b"\n", 0, p) + 1  # the line holding the first differing byte
+    end = new.find(b"\n", len(new) - s)  # the first line break of the common end
+    return start, len(new) if end < 0 else end
+
+
 class PortalWriter(Writer):
     """Writer handed out by the plugin through Pelican's `get_writer` signal."""
 
@@ -83,8 +135,9 @@ class PortalWriter(Writer):
         if rel in self.entries or full in self._written_files:
             raise FileOverwriteFailedError(f'"{rel}" written twice')
         self._written_files.add(full)
+        dg = digest(data)  # once: 75 MB files of open data
         if self.keep_same:
-            same = self._same(rel, digest(data), len(data))
+            same = self._same(rel, dg, len(data))
             if same is not None:
                 self.kept.append(rel)
                 return same
@@ -107,7 +160,7 @@ class PortalWriter(Writer):
             mtime = os.fstat(fd).st_mtime_ns
         finally:
             os.close(fd)
-        return self._carry(rel, full, digest(data), len(data), mtime)
+        return self._carry(rel, full, dg, len(data), mtime)
 
     def _scan(self, rel: str, data: bytes) -> list[Any]:
         """The leak gate's findings in a file about to be written. A big file of an incremental
@@ -121,11 +174,10 @@ class PortalWriter(Writer):
         old = self._live_bytes(rel)
         if old is None:
             return self.gate.scan(data, rel)  # type: ignore[no-any-return]
-        seen = set(old.split(b"\n"))
+        start, end = changed_lines(old, data)
         leaks: list[Any] = []
-        for line in data.split(b"\n"):
-            if line not in seen:
-                leaks += self.gate.scan(line, rel)
+        for line in data[start:end].split(b"\n"):
+            leaks += self.gate.scan(line, rel)
         return leaks
 
     def _live_bytes(self, rel: str) -> bytes | None:
