@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from . import leakcheck, outputs, parsecache
+from .forked import Forked
 from .outputs import OutputFile, RenderContext
 from .pages import Pager, SitePages
 from .plan import MANIFEST, MANIFEST_FAST, PLAN_KEY, ManifestEntry, read_manifest, share_file
@@ -263,7 +264,7 @@ class Session:
     memo_out: dict[str, dict[str, tuple[str, Any]]] = field(default_factory=dict)
     _keys: dict[str, tuple[str, int, int]] | None = None
     _uscc: frozenset[bytes] | None = None
-    _index_child: tuple[int, int, Path] | None = None  # the forked index update: pid, pipe, folder
+    _index_child: tuple[Forked, Path] | None = None  # the forked index update and its folder
     kept_from: Path | None = None  # the live build state, when this build keeps everything
     live_state: Path | None = None  # where memo_in is read from (when something changed: 110 MB)
 
@@ -400,37 +401,27 @@ class Session:
         for leftover in state.glob(f"{CHILD_INDEX}.*"):
             shutil.rmtree(leftover, ignore_errors=True)
         work = state / f"{CHILD_INDEX}.{os.getpid()}"
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: never returns
-            os.close(read)
-            try:
-                texts: list[tuple[str, bytes]] = []
-                link_index(self.live_index, work)
-                written, deleted, _ = update.update(ctx, work, self.base.records, self.base.documents,
-                                                    lambda: None, texts)  # fmt: skip
-                texts = [(name.replace(work.name, target.name, 1), text) for name, text in texts]
-                payload = pickle.dumps(("ok", (str(target), str(work), written, deleted, texts)))
-            except BaseException as exc:  # noqa: BLE001 - reported to the parent, which redoes the work
-                payload = pickle.dumps(("error", repr(exc)))
-            with os.fdopen(write, "wb") as fh:
-                fh.write(payload)
-            os._exit(0)
-        os.close(write)
-        self._index_child = (pid, read, work)
+        live, base = self.live_index, self.base
+
+        def child() -> tuple[str, str, int, int, list[tuple[str, bytes]]]:
+            texts: list[tuple[str, bytes]] = []
+            link_index(live, work)
+            written, deleted, _ = update.update(ctx, work, base.records, base.documents, lambda: None, texts)
+            texts = [(name.replace(work.name, target.name, 1), text) for name, text in texts]
+            return str(target), str(work), written, deleted, texts
+
+        # a failure there is not raised: the parent redoes the update itself (update_index)
+        forked = Forked(child, "chenglai-index-update", died="搜索索引更新进程意外退出", failed="搜索索引更新失败")
+        self._index_child = (forked, work)
 
     def _collect_index(self, target: Path, gate: Callable[[], leakcheck.LeakGate | None]) -> bool:
         """The forked update's result, moved to `target` (False: none, or it failed)."""
         if self._index_child is None:
             return False
-        pid, read, work = self._index_child
+        forked, work = self._index_child
         self._index_child = None
-        with os.fdopen(read, "rb") as fh:
-            payload = fh.read()
-        os.waitpid(pid, 0)
-        status, result = pickle.loads(payload) if payload else ("error", ("", ""))
-        result = tuple(result)
-        if status != "ok" or result[0] != str(target) or result[1] != str(work):
+        ok, result = forked.result()
+        if not ok or result[0] != str(target) or result[1] != str(work):
             shutil.rmtree(work, ignore_errors=True)
             return False
         _target, _work, written, deleted, texts = result

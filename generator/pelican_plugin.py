@@ -26,7 +26,6 @@ import resource
 import shutil
 import sys
 import time
-import traceback
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,7 @@ from pelican import signals
 from pelican.generators import Generator
 
 from . import incremental, leakcheck, outputs, pages, sitemap
-from .errors import BuildError
+from .forked import Forked
 from .outputs import NewsItem, OutputFile, RenderContext
 from .plan import PLAN_KEY, BuildPlan, as_of_from, in_place_plan, load_view
 from .writer import PortalWriter
@@ -297,8 +296,8 @@ class IndexJob:
     notices, open data and feeds render, instead of after them. `join()` waits for it and
     raises what it raised; the leak gate scans the index after that, as before."""
 
-    def __init__(self, proc: Any, conn: Any) -> None:
-        self.proc, self.conn = proc, conn
+    def __init__(self, child: Forked) -> None:
+        self.child = child
         self.seconds = 0.0  # the process's own wall time
         self.cpu = 0.0
         self.maxrss_mb = 0.0
@@ -309,48 +308,27 @@ class IndexJob:
         if procs < 2 or len(ctx.view.public) < INDEX_PROCESS_MIN_RECORDS or not outputs.INDEXERS:
             return None
         os.makedirs(index_dir, exist_ok=True)
-        mp = multiprocessing.get_context("fork")
-        recv, send = mp.Pipe(duplex=False)
-        proc = mp.Process(target=_index_process, args=(ctx, Path(index_dir), send), name="chenglai-index", daemon=True)
-        proc.start()
-        send.close()  # the child's end: EOF here if it dies without a word
-        return cls(proc, recv)
+        work = lambda: _index_process(ctx, Path(index_dir))  # noqa: E731
+        return cls(Forked(work, "chenglai-index", died="搜索索引进程意外退出", failed="搜索索引构建失败"))
 
     def join(self) -> None:
-        try:
-            ok, payload = self.conn.recv()
-        except EOFError:
-            self.proc.join()
-            raise BuildError(f"搜索索引进程意外退出（退出码 {self.proc.exitcode}）") from None
-        finally:
-            self.conn.close()
-        self.proc.join()
+        ok, payload = self.child.result()
         if not ok:
             raise payload
         self.seconds, self.cpu, self.maxrss_mb = payload
 
     def stop(self) -> None:
         """After an error elsewhere: no index process outlives the build."""
-        if self.proc.is_alive():
-            self.proc.terminate()
-        self.proc.join()
-        self.conn.close()
+        self.child.stop()
 
 
-def _index_process(ctx: RenderContext, index_dir: Path, conn: Any) -> None:
-    gc.freeze()  # the inherited objects stay out of this process's collections: fewer pages copied
+def _index_process(ctx: RenderContext, index_dir: Path) -> tuple[float, float, float]:
+    """In the child: every indexer; its wall time, CPU seconds and peak RSS (MB)."""
     started = time.perf_counter()
-    try:
-        for build in outputs.indexers():
-            build(ctx, index_dir)
-    except BaseException as exc:  # raised again in the build process
-        try:
-            conn.send((False, exc))
-        except Exception:  # not picklable: its text
-            conn.send((False, BuildError(f"搜索索引构建失败：{''.join(traceback.format_exception(exc))}")))
-        return
+    for build in outputs.indexers():
+        build(ctx, index_dir)
     own = resource.getrusage(resource.RUSAGE_SELF)
-    conn.send((True, (time.perf_counter() - started, own.ru_utime + own.ru_stime, own.ru_maxrss / 1024)))
+    return time.perf_counter() - started, own.ru_utime + own.ru_stime, own.ru_maxrss / 1024
 
 
 def _write_all(writer: Any, plan: BuildPlan | None, files: Any) -> int:
