@@ -39,12 +39,11 @@ import pickle
 import sys
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import fields as dataclass_fields
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from . import casenumber, policy, rules
+from . import policy, rules
 from .records import Basis, Debtor, Record, SourceRecord, Vetting
 from .yamlload import Lines
 
@@ -60,8 +59,6 @@ _LIBRARIES = ("pydantic", "pydantic-core", "PyYAML", "python-stdnum", "pypinyin"
 
 _NAMES: dict[type, tuple[str, ...]] = {m: tuple(m.model_fields) for m in (Record, Basis, Debtor, Vetting)}
 _NESTED = (("basis", Basis), ("debtor", Debtor), ("vetting", Vetting))
-_PUBLIC = tuple(f.name for f in dataclass_fields(policy.PublicRecord))
-_CASE = tuple(f.name for f in dataclass_fields(casenumber.CaseNumber))
 _new = object.__new__
 _set = object.__setattr__
 
@@ -132,32 +129,6 @@ def unpack_record(p: Payload) -> Record:
         "vetting": _model(Vetting, p[6], p[7]),
     }
     return _model(Record, p[0], p[1], nested)  # type: ignore[no-any-return]
-
-
-def pack_facts(f: policy.Facts) -> tuple[Any, ...]:
-    public = None if f.record is None else tuple(f.record.__dict__[n] for n in _PUBLIC)
-    return (public, *f[1:])
-
-
-def unpack_facts(t: tuple[Any, ...]) -> policy.Facts:
-    public = None
-    if t[0] is not None:
-        public = _new(policy.PublicRecord)
-        public.__dict__.update(zip(_PUBLIC, t[0], strict=True))
-    return policy.Facts(public, *t[1:])
-
-
-def pack_across(key: tuple[casenumber.CaseNumber | None, int | None, str]) -> tuple[Any, ...]:
-    case, seq, court = key
-    return (None if case is None else tuple(case.__dict__[n] for n in _CASE), seq, court)
-
-
-def unpack_across(t: tuple[Any, ...]) -> tuple[casenumber.CaseNumber | None, int | None, str]:
-    case = None
-    if t[0] is not None:
-        case = _new(casenumber.CaseNumber)
-        case.__dict__.update(zip(_CASE, t[0], strict=True))
-    return case, t[1], t[2]
 
 
 class CachedSource(SourceRecord):
