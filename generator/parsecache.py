@@ -424,11 +424,12 @@ class ParseCache:
             st = (s.st_dev, s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns)
             known = stats.get(path)
             if known is not None and known[2] and known[0] == st:
-                digest: str | None = known[1]
+                digest = known[1]
             else:
-                digest = _digest(path)
-                if digest is None:
+                fresh = _digest(path)
+                if fresh is None:
                     continue
+                digest = fresh
             seen = seen_now[path] = (st, digest, max(st[3], st[4]) < trusted_before)
             if seen != known:
                 dirty = True
