@@ -46,7 +46,7 @@ from typing import Any
 
 from . import leakcheck, outputs, parsecache
 from .forked import Forked
-from .outputs import OutputFile, RenderContext
+from .outputs import Delta, OutputFile, RenderContext
 from .pages import Pager, SitePages
 from .plan import MANIFEST, MANIFEST_FAST, PLAN_KEY, ManifestEntry, read_manifest, share_file
 from .policy import PublicRecord, PublicView
@@ -59,7 +59,7 @@ MEMO_DELTA = "render-memo-delta.pickle"
 # Past this many changed or removed memo entries, the memo is written whole again.
 MEMO_DELTA_MAX = 5000
 JOURNAL = "apply-journal"  # in the state folder while an apply runs
-FORMAT = 2  # 2: Baseline.documents hold update.news_keys
+FORMAT = 3  # 2: Baseline.documents hold update.news_keys; 3: Baseline.parts (RenderContext.delta)
 RECORD_PAGE = "{url}index.html"
 INDEXER = "search.indexer:build"  # the indexer an incremental build updates instead of rebuilding
 CHILD_INDEX = "index-update"  # <state>/index-update.<pid>: the forked index update's folder
@@ -118,17 +118,28 @@ class Baseline:
     inputs: str = ""  # hash of everything the renderers read: the view, the news (`inputs`)
     ours: frozenset[str] = frozenset()  # the files this generator made (not Pelican's own)
     uscc: frozenset[bytes] | None = None  # hashes of the public USCCs (the leak gate lets them pass)
+    parts: dict[str, str] = field(default_factory=dict)  # `input_parts`: as_of, news, notices
 
 
-def inputs(ctx: RenderContext, withheld: dict[bytes, str] | None = None) -> str:
+def input_parts(ctx: RenderContext) -> dict[str, str]:
+    """The inputs other than the records and what is withheld, each by itself (Delta)."""
+
+    def digest(text: str) -> str:
+        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+    return {"as_of": str(ctx.view.as_of), "notices": digest(repr(ctx.view.notices)), "news": digest(repr(ctx.news))}
+
+
+def inputs(ctx: RenderContext, withheld: dict[bytes, str] | None = None, parts: dict[str, str] | None = None) -> str:
     """What every renderer reads besides the settings and the previous build's state: the
     date, the public records (by content hash), the notices, what is withheld (`_withheld`), the news."""
     view = ctx.view
-    h = hashlib.blake2b(f"{view.as_of}\n".encode(), digest_size=16)
+    parts = input_parts(ctx) if parts is None else parts
+    h = hashlib.blake2b(f"{parts['as_of']}\n".encode(), digest_size=16)
     h.update("".join(f"{r.id}\t{r.digest}\n" for r in view.public).encode())
-    h.update(repr(view.notices).encode())
+    h.update(parts["notices"].encode())
     h.update(b"".join(sorted(_withheld(view) if withheld is None else withheld)))
-    h.update(repr(ctx.news).encode())
+    h.update(parts["news"].encode())
     return h.hexdigest()
 
 
@@ -249,6 +260,7 @@ class Session:
     incremental: bool = False  # decided in `begin`
     unchanged: bool = False  # nothing the renderers read changed (decided in `begin`)
     inputs: str = ""
+    parts: dict[str, str] = field(default_factory=dict)  # input_parts
     version: str = ""
     changed: frozenset[str] = frozenset()  # public record ids whose own pages are rendered
     claimed: list[str] = field(default_factory=list)  # live files kept as they are
@@ -283,7 +295,8 @@ class Session:
         self.version = version(ctx.settings, site_pages)
         self.incremental = self.base is not None and self.base.version == self.version
         withheld = _withheld(ctx.view)
-        self.inputs = inputs(ctx, withheld)
+        self.parts = input_parts(ctx)
+        self.inputs = inputs(ctx, withheld, self.parts)
         if self.incremental:
             assert self.base is not None
             # nothing a renderer reads changed: every file of ours is the live one (renderers are
@@ -297,6 +310,20 @@ class Session:
             ctx.memo = self.memo_in
             self.changed = frozenset(r.id for r in ctx.view.public if self.base.records.get(r.id) != r.digest)
             self.new_withheld = frozenset(t for h, t in withheld.items() if h not in self.base.withheld)
+            assert self.live is not None
+            public = {r.id for r in ctx.view.public}
+            before = self.base.records.keys()
+            parts = self.base.parts
+            ctx.delta = Delta(
+                added=frozenset(public - before),
+                removed=frozenset(before - public),
+                changed=frozenset(rid for rid in self.changed if rid in before),
+                same_as_of=parts.get("as_of") == self.parts["as_of"],
+                same_news=parts.get("news") == self.parts["news"],
+                same_withheld=self.base.withheld == frozenset(withheld),
+                same_notices=parts.get("notices") == self.parts["notices"],
+                live=self.live,
+            )
             self._uscc = _uscc(ctx.view)
             self.diff_scan = (
                 not self.new_withheld
@@ -466,6 +493,7 @@ class Session:
             inputs=self.inputs,
             ours=frozenset(ours),
             uscc=self._uscc if self._uscc is not None else _uscc(ctx.view),
+            parts=self.parts,
         )
         self.memo_out = ctx.memo  # each renderer left what the next build may reuse
 

@@ -40,6 +40,30 @@ class NewsItem:
     html: str  # sanitised body HTML
 
 
+@dataclass(frozen=True)
+class Delta:
+    """What changed since the live build, for a renderer that updates its outputs from what it
+    kept (its `memo`) instead of recomputing them over every record: the public records by id.
+    Set on incremental builds only (generator.incremental.Session.begin): the live build had
+    the same code, theme and settings, and left its output in `live`."""
+
+    added: frozenset[str]  # public now, not in the live build
+    removed: frozenset[str]  # public in the live build, not now
+    changed: frozenset[str]  # public in both, with a different digest
+    same_as_of: bool  # the live build's as_of was this build's
+    same_news: bool  # the news items are the live build's
+    same_withheld: bool  # the withheld names and case numbers are the live build's
+    same_notices: bool  # the removal notices are the live build's
+    live: Path  # the live output folder (its files are the live build's, read-only)
+
+    @property
+    def records_only(self) -> bool:
+        """Only public records changed, in place: none added or removed, the same date, news,
+        withheld strings and notices."""
+        return (not self.added and not self.removed and self.same_as_of and self.same_news
+                and self.same_withheld and self.same_notices)  # fmt: skip
+
+
 @dataclass
 class RenderContext:
     view: PublicView
@@ -55,6 +79,8 @@ class RenderContext:
     # per-record results of a renderer kept from the previous build, keyed by record id, each
     # (record digest, value); what a renderer puts here is kept for the next build
     memo: dict[str, dict[str, tuple[str, Any]]] = field(default_factory=dict)
+    # incremental builds: what changed since the live build (None: a full build, or unknown)
+    delta: Delta | None = None
 
 
 Renderer = Callable[[RenderContext], Iterable[OutputFile]]

@@ -268,3 +268,62 @@ def _settings_file(tmp_path: Path, s: Site) -> Path:
         encoding="utf-8",
     )
     return path
+
+
+# Each field of a record edited by itself: renderers that update their files from what they
+# kept (RenderContext.delta) must notice every field that shows anywhere, list order included.
+FIELD_EDITS: dict[str, dict[str, Any]] = {
+    "obligation": {"obligation": "支付货款99元"},
+    "name": {"debtor__name": "张三改"},
+    "id_masked": {"debtor__id_masked": "3705021985****5678"},
+    "gender_age": {"debtor__gender": "女", "debtor__id_masked": "3705021985****1244", "debtor__age": 41},
+    "outstanding": {"outstanding": 99.5},
+    "performance": {"performance": "部分未履行"},
+    "grounds": {"grounds": ["evades_by_fraud", "violates_asset_report"]},
+    "listed_on": {"listed_on": date(2026, 11, 24), "vetting__vetted_on": date(2026, 11, 23)},
+    "filed_on": {"filed_on": date(2024, 1, 2)},
+    "term_years": {"term_years": 3},
+    "court": {
+        "court": "东营市河口区人民法院",
+        "region_code": "370503",
+        "case_number": "（2024）鲁0503执1234号",
+        "vetting__decision": "（2024）鲁0503执1234号之一",
+    },  # fmt: skip
+    "basis": {"basis": {"issuer": "东营市中级人民法院", "document": "（2023）鲁05民初1号"}},
+    "vetting": {"vetting__vetted_by": "赵某（执行法官）"},
+    "removed": {"status": "removed", "removed_on": date(2026, 11, 20), "removal_reason": "performed"},
+}
+
+
+@pytest.mark.parametrize("field", sorted(FIELD_EDITS))
+def test_each_field_edited_equals_full(tmp_path, field):
+    s = _site(tmp_path)
+    _build(s)
+    write(s.records, "lu0502/person.yaml", record(**FIELD_EDITS[field]))
+    result = _same_as_full(tmp_path, s)
+    assert result.parsed == 1  # (vetting: nothing public shows who vetted)
+
+
+def test_demo_record_edited_in_the_middle_of_its_lists_equals_full(tmp_path):
+    s = _site(tmp_path)
+    _build(s)
+    path = sorted(s.records.rglob("*.yaml"))[len(list(s.records.rglob("*.yaml"))) // 2]
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("\nobligation: ", "\nobligation: 改：", 1), encoding="utf-8")
+    assert path.read_text(encoding="utf-8") != text
+    result = _same_as_full(tmp_path, s)
+    assert result.parsed == 1
+
+
+def test_chain_of_incremental_builds_equals_full(tmp_path):
+    """What renderers keep from build to build stays right over several incremental builds."""
+    s = _site(tmp_path)
+    _build(s)
+    for change in (FIELD_EDITS["obligation"], FIELD_EDITS["name"], FIELD_EDITS["outstanding"]):
+        write(s.records, "lu0502/person.yaml", record(**change))
+        assert _build(s).incremental
+    _add(s)
+    assert _build(s).incremental
+    write(s.records, "lu0502/person.yaml", record(**FIELD_EDITS["performance"]))
+    result = _same_as_full(tmp_path, s)
+    assert result.parsed == 1
