@@ -27,7 +27,8 @@ demo: $(VENV)/.installed
 	$(PY) scripts/make_demo.py
 
 browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }
+	@# both: a machine with chromium but no CJK font prints notices without their Chinese text
+	@dpkg -s chromium fonts-noto-cjk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }
 	@[ -f node_modules/axe-core/axe.min.js ] || npm install --no-save --no-audit --no-fund axe-core@4.14.1 >/dev/null
 
 test: $(VENV)/.installed browser-deps
