@@ -428,6 +428,9 @@ def main() -> None:
             launcher()
         elif args.child[0] == "build":
             child_build(*args.child[1:])
+            from generator.cli import end_process
+
+            end_process(0)  # as `chenglai build` ends: no teardown of the build's objects
         else:
             child_index(int(args.child[1]), args.child[2])
         return

@@ -15,18 +15,16 @@ A feed's updated is its newest entry or tombstone date.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import heapq
 import html
+import operator
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-
-from feedgen.ext.base import BaseExtension
-from feedgen.feed import FeedGenerator
-from lxml import etree
 
 from . import ids
 from .errors import BuildError
@@ -80,22 +78,29 @@ class Feed:
         return f"{self.path}.{fmt}"
 
 
-class TombstoneExtension(BaseExtension):
-    """Feed-level RFC 6721 `at:deleted-entry` elements; Atom only (RSS has no such thing)."""
+@functools.cache
+def _tombstone_extension() -> type:
+    """Feed-level RFC 6721 `at:deleted-entry` elements; Atom only (RSS has no such thing).
+    Made when a feed is first serialised: feedgen is imported only by a build that needs it."""
+    from feedgen.ext.base import BaseExtension
+    from lxml import etree
 
-    def __init__(self) -> None:
-        self.tombstones: list[Tombstone] = []
+    class TombstoneExtension(BaseExtension):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.tombstones: list[Tombstone] = []
 
-    def extend_ns(self) -> dict[str, str]:
-        return {"at": TOMBSTONE_NS}
+        def extend_ns(self) -> dict[str, str]:
+            return {"at": TOMBSTONE_NS}
 
-    def extend_atom(self, feed: Any) -> Any:
-        for t in self.tombstones:
-            el = etree.SubElement(
-                feed, f"{{{TOMBSTONE_NS}}}deleted-entry", ref=t.ref, when=day_start(t.day).isoformat()
-            )
-            etree.SubElement(el, f"{{{TOMBSTONE_NS}}}comment").text = clean(t.comment)
-        return feed
+        def extend_atom(self, feed: Any) -> Any:
+            for t in self.tombstones:
+                el = etree.SubElement(
+                    feed, f"{{{TOMBSTONE_NS}}}deleted-entry", ref=t.ref, when=day_start(t.day).isoformat()
+                )
+                etree.SubElement(el, f"{{{TOMBSTONE_NS}}}comment").text = clean(t.comment)
+            return feed
+
+    return TombstoneExtension
 
 
 def _lines(pairs: Iterable[tuple[str, str | None]]) -> str:
@@ -110,6 +115,14 @@ def _amount(r: PublicRecord) -> str | None:
 def listing_id(settings: dict[str, Any], record_id: str) -> str:
     """The entry id of a record in every listing feed; tombstones refer to it."""
     return tag_uri(settings, f"debtor/{record_id}")
+
+
+# What listing_entry reads of a record (tests/test_feeds.py checks that no other field changes
+# an entry): a feed is keyed by these, not by the record's digest, so an edit of a field no feed
+# shows (e.g. the obligation) leaves every feed as it is.
+LISTED = ("id", "name", "kind", "id_masked", "uscc", "legal_representative", "case_number", "court",
+          "region_name", "basis_document", "grounds", "performance", "outstanding", "listed_on", "term_ends_on")  # fmt: skip
+_listed = operator.attrgetter(*LISTED)
 
 
 def listing_entry(settings: dict[str, Any], r: PublicRecord) -> Entry:
@@ -173,8 +186,23 @@ def news_entry(settings: dict[str, Any], item: NewsItem) -> Entry:
     )
 
 
-def _newest(records: Iterable[PublicRecord], limit: int) -> list[PublicRecord]:
-    # = sorted(...)[:limit], without sorting a court's whole list for its newest hundred
+def in_feed_order(records: Sequence[PublicRecord]) -> bool:
+    """Newest listing first, then by id: the order of PublicView.public (policy.decide) and of
+    the view's groups, checked in C (three maps over 100,000 records: a few milliseconds)."""
+    days = list(map(operator.attrgetter("listed_on"), records))
+    if not all(map(operator.ge, days, days[1:])):
+        return False
+    keys = list(map(operator.attrgetter("id"), records))
+    # a pair of neighbours is in order when its days differ (then newer first, as checked) or
+    # its ids ascend
+    return all(map(operator.or_, map(operator.ne, days, days[1:]), map(operator.lt, keys, keys[1:])))
+
+
+def _newest(records: Sequence[PublicRecord], limit: int, ordered: bool = False) -> list[PublicRecord]:
+    """= sorted(...)[:limit]; `ordered`: the records are in feed order already (in_feed_order)."""
+    if ordered:
+        return list(records[:limit])
+    # without sorting a court's whole list for its newest hundred
     return heapq.nsmallest(limit, records, key=lambda r: (-r.listed_on.toordinal(), r.id))
 
 
@@ -182,51 +210,109 @@ def _by_removal(notices: Iterable[RemovalNotice]) -> list[RemovalNotice]:
     return sorted(notices, key=lambda n: (-n.removed_on.toordinal(), n.id))
 
 
-def feeds(view: PublicView, news: list[NewsItem], settings: dict[str, Any]) -> Iterator[tuple[str, Feed]]:
-    """Every feed of the site with its group (综合 / 法院 / 地区), in a stable order."""
+@dataclass
+class Source:
+    """One feed before its entries are made: what they are made from. Its `key` names its
+    bytes (with the settings and date): a feed whose key the previous build serialised is not
+    made again (RenderContext.memo), and its entries are made only when it is serialised."""
+
+    path: str
+    title: str
+    subtitle: str
+    page: str
+    formats: tuple[str, ...] = ("atom",)
+    records: Sequence[PublicRecord] = ()  # listing entries
+    removals: Sequence[RemovalNotice] = ()  # removal entries
+    news: Sequence[NewsItem] = ()  # news entries
+    stones: Sequence[RemovalNotice] = ()  # tombstones (Atom)
+
+    @property
+    def count(self) -> int:
+        return len(self.records) + len(self.removals) + len(self.news)
+
+    def file(self, fmt: str) -> str:
+        return f"{self.path}.{fmt}"
+
+    def key(self, base: bytes, record_key: Callable[[PublicRecord], bytes]) -> bytes:
+        """What the feed's bytes are made from besides the code: `base` (settings, date, every
+        removal notice: a feed's removals and tombstones are the notices of its court, region
+        or site), its titles and its items — a record by what its listing entry shows."""
+        h = hashlib.blake2b(base, digest_size=16)
+        h.update(repr((self.path, self.title, self.subtitle, self.page, self.formats)).encode())
+        h.update(repr((len(self.removals), len(self.stones), tuple(self.news))).encode())
+        h.update(b"".join(map(record_key, self.records)))
+        return h.digest()
+
+    def feed(self, settings: dict[str, Any], listing: dict[str, Entry]) -> Feed:
+        """The Feed to serialise; `listing`: listing entries made so far, by record id (a record
+        is in the listings, its court's and its region's feeds)."""
+        entries = [_listing(settings, r, listing) for r in self.records]
+        entries += [removal_entry(settings, n) for n in self.removals]
+        entries += [news_entry(settings, n) for n in self.news]
+        stones = [tombstone(settings, n) for n in self.stones]
+        return Feed(self.path, self.title, self.subtitle, self.page, entries, self.formats, stones)
+
+
+def _listing(settings: dict[str, Any], r: PublicRecord, made: dict[str, Entry]) -> Entry:
+    entry = made.get(r.id)
+    if entry is None:
+        entry = made[r.id] = listing_entry(settings, r)
+    return entry
+
+
+def sources(
+    view: PublicView, news: list[NewsItem], settings: dict[str, Any], ordered: bool | None = None
+) -> Iterator[tuple[str, Source]]:
+    """Every feed of the site with its group (综合 / 法院 / 地区), in a stable order. `ordered`:
+    the view is in feed order (None: check, in_feed_order)."""
     limit = int(setting(settings, "PORTAL_FEED_LIMIT"))
+    # the view's groups keep its order: in feed order, a feed's newest records are its first
+    if ordered is None:
+        ordered = in_feed_order(view.public)
     notices = _by_removal(view.notices)
-    stones = [tombstone(settings, n) for n in notices]
-    yield "综合", Feed(
+    yield "综合", Source(
         "feeds/listings", "新纳入失信被执行人名单", f"最新发布的 {limit} 条失信被执行人名单信息",
-        "debtors/", [listing_entry(settings, r) for r in _newest(view.public, limit)], ("atom", "rss"), stones,
+        "debtors/", ("atom", "rss"), records=_newest(view.public, limit, ordered), stones=notices,
     )  # fmt: skip
-    yield "综合", Feed(
+    yield "综合", Source(
         "feeds/removals", "失信名单删除公告", "已删除的失信信息：案号、执行法院、删除日期与原因",
-        "removals/", [removal_entry(settings, n) for n in notices], ("atom", "rss"), stones,
+        "removals/", ("atom", "rss"), removals=notices, stones=notices,
     )  # fmt: skip
     items = sorted(news, key=lambda n: (-n.date.toordinal(), n.slug))[:limit]
-    yield "综合", Feed(
-        "feeds/news", "执行新闻", "执行工作动态与新闻", "news/",
-        [news_entry(settings, n) for n in items], ("atom", "rss"),
-    )  # fmt: skip
+    yield "综合", Source("feeds/news", "执行新闻", "执行工作动态与新闻", "news/", ("atom", "rss"), news=items)
 
-    by_notice = {id(n): t for n, t in zip(notices, stones, strict=True)}  # made once, not once per feed
-
-    def subset(kind: str, key: str, title: str, subtitle: str, records: list[PublicRecord]) -> Feed:
-        """A court's or region's feed: its newest records, and tombstones of its removals."""
-        mine = [n for n in notices if (n.court_slug if kind == "courts" else n.region_code) == key]
-        return Feed(
-            f"feeds/{kind}/{key}", title, subtitle, f"{kind}/{key}/",
-            [listing_entry(settings, r) for r in _newest(records, limit)],
-            tombstones=[by_notice[id(n)] for n in mine],
+    # a court's or region's feed: its newest records, and tombstones of its removals (in the
+    # order of `notices`)
+    by_court, by_region = view.by_court(), view.by_region()
+    court_notices: dict[str, list[RemovalNotice]] = {}
+    region_notices: dict[str, list[RemovalNotice]] = {}
+    for n in notices:
+        court_notices.setdefault(n.court_slug, []).append(n)
+        region_notices.setdefault(n.region_code, []).append(n)
+    # a court or region whose last record was removed keeps its feed while the notice runs; a
+    # court is named as the last of its records names it (or else its first notice)
+    courts = {slug: rows[-1].court for slug, rows in by_court.items()}
+    for slug, mine in court_notices.items():
+        courts.setdefault(slug, mine[0].court)
+    for slug, court in sorted(courts.items()):
+        yield "法院", Source(
+            f"feeds/courts/{slug}", f"{court}：失信被执行人名单", f"{court}最新发布的名单信息", f"courts/{slug}/",
+            records=_newest(by_court.get(slug, []), limit, ordered), stones=court_notices.get(slug, []),
+        )  # fmt: skip
+    for code in sorted(set(by_region) | set(region_notices)):
+        name = ids.region_name(code) or code
+        yield "地区", Source(
+            f"feeds/regions/{code}", f"{name}（{code}）：失信被执行人名单", f"{name}各法院最新发布的名单信息",
+            f"regions/{code}/", records=_newest(by_region.get(code, []), limit, ordered),
+            stones=region_notices.get(code, []),
         )  # fmt: skip
 
-    # a court or region whose last record was removed keeps its feed while the notice runs
-    courts: dict[str, str] = {r.court_slug: r.court for r in view.public}
-    for n in notices:
-        courts.setdefault(n.court_slug, n.court)
-    by_court = view.by_court()
-    for slug, court in sorted(courts.items()):
-        yield (
-            "法院",
-            subset("courts", slug, f"{court}：失信被执行人名单", f"{court}最新发布的名单信息", by_court.get(slug, [])),
-        )
-    by_region = view.by_region()
-    for code in sorted(set(by_region) | {n.region_code for n in notices}):
-        name = ids.region_name(code) or code
-        title = f"{name}（{code}）：失信被执行人名单"
-        yield "地区", subset("regions", code, title, f"{name}各法院最新发布的名单信息", by_region.get(code, []))
+
+def feeds(view: PublicView, news: list[NewsItem], settings: dict[str, Any]) -> Iterator[tuple[str, Feed]]:
+    """Every feed of the site with its group and entries, in a stable order."""
+    listing: dict[str, Entry] = {}
+    for group, source in sources(view, news, settings):
+        yield group, source.feed(settings, listing)
 
 
 def serialise(feed: Feed, fmt: str, settings: dict[str, Any], as_of: date) -> bytes:
@@ -235,9 +321,11 @@ def serialise(feed: Feed, fmt: str, settings: dict[str, Any], as_of: date) -> by
     # an empty feed is as fresh as the build date, the only date the data offers
     updated = day_start(max(days, default=as_of))
     sitename = clean(str(settings.get("SITENAME") or "失信被执行人名单公示"))
+    from feedgen.feed import FeedGenerator
+
     fg = FeedGenerator()
     if fmt == "atom" and feed.tombstones:
-        fg.register_extension("tombstones", TombstoneExtension, None, atom=True, rss=False)
+        fg.register_extension("tombstones", _tombstone_extension(), None, atom=True, rss=False)
         fg.tombstones.tombstones = feed.tombstones
     fg.id(tag_uri(settings, f"feed/{feed.path.removeprefix('feeds/')}"))
     fg.title(clean(feed.title))
@@ -268,8 +356,10 @@ def serialise(feed: Feed, fmt: str, settings: dict[str, Any], as_of: date) -> by
     return out
 
 
-def opml(groups: list[tuple[str, Feed]], settings: dict[str, Any]) -> bytes:
+def opml(groups: list[tuple[str, Source]], settings: dict[str, Any]) -> bytes:
     """OPML 2.0 list of every feed file, grouped, for one-click import into a reader."""
+    from lxml import etree  # here: a build that keeps every feed does not import lxml
+
     root = etree.Element("opml", version="2.0")
     head = etree.SubElement(root, "head")
     etree.SubElement(head, "title").text = clean(f"{settings.get('SITENAME') or '失信被执行人名单公示'}：全部订阅")
@@ -287,7 +377,7 @@ def opml(groups: list[tuple[str, Feed]], settings: dict[str, Any]) -> bytes:
     return etree.tostring(root, pretty_print=True, encoding="UTF-8", xml_declaration=True)  # type: ignore[no-any-return]
 
 
-def page(ctx: RenderContext, groups: list[tuple[str, Feed]]) -> bytes:
+def page(ctx: RenderContext, groups: list[tuple[str, Source]]) -> bytes:
     """The human /feeds/ page that explains each feed, from theme/templates/feeds.html."""
     if ctx.env is None:
         raise BuildError("订阅页需要主题模板环境（RenderContext.env 未设置）")
@@ -299,7 +389,7 @@ def page(ctx: RenderContext, groups: list[tuple[str, Feed]]) -> bytes:
             "subtitle": feed.subtitle,
             "page": site_url(s, feed.page),
             "files": [(fmt, site_url(s, feed.file(fmt))) for fmt in feed.formats],
-            "count": len(feed.entries),
+            "count": feed.count,
         })  # fmt: skip
     template = ctx.env.get_template("feeds.html")
     text = template.render(
@@ -318,23 +408,61 @@ def page(ctx: RenderContext, groups: list[tuple[str, Feed]]) -> bytes:
     return text.encode("utf-8")
 
 
-MEMO = "feeds"  # RenderContext.memo: feed file → (hash of the Feed, its bytes)
+MEMO = "feeds"  # RenderContext.memo: feed file (and the OPML, the page) → (key of its bytes, its bytes)
+NOTICES = "@notices"  # in MEMO: (digest of the view's removal notices, None)
+# what else than the feeds' items their bytes are made from
+KEY_SETTINGS = ("SITEURL", "SITENAME", "PORTAL_TAG_AUTHORITY", "PORTAL_DATA_LICENSE", "PORTAL_DATA_LICENSE_URL",
+                "PORTAL_FEED_LIMIT", "PORTAL_DEMO", "PORTAL_SEARCH_URL", "PORTAL_REMOVAL_NOTICE_DAYS")  # fmt: skip
 
 
 def render(ctx: RenderContext) -> Iterator[OutputFile]:
-    """Every feed file, /feeds/feeds.opml and /feeds/index.html. A feed whose entries are what
-    the previous build serialised (ctx.memo; same settings) is not serialised again."""
-    groups = list(feeds(ctx.view, ctx.news, ctx.settings))
-    known, memo = ctx.memo.get(MEMO, {}), {}
-    for _group, feed in groups:
-        text = repr((feed, ctx.view.as_of)).encode()  # once for both formats
-        for fmt in feed.formats:
-            path = feed.file(fmt)
-            key = hashlib.blake2b(text + fmt.encode(), digest_size=16).hexdigest()
+    """Every feed file, /feeds/feeds.opml and /feeds/index.html. A file whose key (what it is
+    made from: Source.key) is the one the previous build wrote (ctx.memo) is not made again:
+    an incremental build serialises only the feeds an edited record sits in."""
+    settings, as_of = ctx.settings, ctx.view.as_of
+    # an incremental build's view is policy.decide's, in feed order: not checked again (a pass
+    # over 100,000 records); any other may be a view made by hand
+    groups = list(sources(ctx.view, ctx.news, settings, True if ctx.delta is not None else None))
+    known = ctx.memo.get(MEMO, {})
+    memo: dict[str, tuple[str, Any]] = {}
+    # the removal notices, by the digest the live build had when they are its (Delta)
+    kept = known.get(NOTICES) if ctx.delta is not None and ctx.delta.same_notices else None
+    notices = kept[0] if kept is not None else hashlib.blake2b(repr(ctx.view.notices).encode()).hexdigest()
+    memo[NOTICES] = (notices, None)
+    base = repr(([settings.get(k) for k in KEY_SETTINGS], as_of, notices)).encode()
+    record_keys: dict[int, bytes] = {}  # a record is in three feeds: its key made once
+
+    def record_key(r: PublicRecord) -> bytes:
+        k = record_keys.get(id(r))
+        if k is None:
+            k = record_keys[id(r)] = repr(_listed(r)).encode() + b"\n"
+        return k
+
+    listing: dict[str, Entry] = {}  # listing entries made this build, by record id
+    for _group, source in groups:
+        key = source.key(base, record_key)
+        feed: Feed | None = None
+        for fmt in source.formats:
+            path = source.file(fmt)
+            fkey = hashlib.blake2b(key + fmt.encode(), digest_size=16).hexdigest()
             hit = known.get(path)
-            data = hit[1] if hit is not None and hit[0] == key else serialise(feed, fmt, ctx.settings, ctx.view.as_of)
-            memo[path] = (key, data)
+            if hit is not None and hit[0] == fkey:
+                data = hit[1]
+            else:
+                feed = feed or source.feed(settings, listing)
+                data = serialise(feed, fmt, settings, as_of)
+            memo[path] = (fkey, data)
             yield OutputFile(path, data)
+    # the OPML and the page: from the feeds' titles, pages, formats and counts
+    text = repr(([settings.get(k) for k in KEY_SETTINGS],
+                 [(g, s.path, s.title, s.subtitle, s.page, s.formats, s.count) for g, s in groups])).encode()  # fmt: skip
+    for path, make in (
+        ("feeds/feeds.opml", lambda: opml(groups, settings)),
+        ("feeds/index.html", lambda: page(ctx, groups)),
+    ):
+        fkey = hashlib.blake2b(text + path.encode(), digest_size=16).hexdigest()
+        hit = known.get(path)
+        data = hit[1] if hit is not None and hit[0] == fkey else make()
+        memo[path] = (fkey, data)
+        yield OutputFile(path, data)
     ctx.memo[MEMO] = memo
-    yield OutputFile("feeds/feeds.opml", opml(groups, ctx.settings))
-    yield OutputFile("feeds/index.html", page(ctx, groups))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from datetime import date
+from itertools import compress
+from operator import attrgetter
 from xml.sax.saxutils import escape
 
 from .outputs import OutputFile, RenderContext
@@ -36,7 +39,7 @@ def site_urls(
     yield "removals/", None
     yield from ((url, None) for url in extra)
     if records:
-        yield from ((r.url, r.listed_on) for r in sorted(view.public, key=lambda r: r.id))
+        yield from ((r.url, r.listed_on) for r in sorted(view.public, key=attrgetter("id")))
 
 
 def _urlset(siteurl: str, urls: Iterable[tuple[str, date | None]]) -> bytes:
@@ -49,19 +52,56 @@ def _urlset(siteurl: str, urls: Iterable[tuple[str, date | None]]) -> bytes:
     return "\n".join(lines).encode("utf-8")
 
 
+MEMO = "sitemap"  # RenderContext.memo: "@key" → (key, [paths]); each file → (key, its bytes)
+# Past this many changed records the files are made again rather than checked line by line.
+CHECK_MAX = 1000
+
+
+def _record_line(siteurl: str, path: str, lastmod: date) -> bytes:
+    return f"<url><loc>{escape(absolute(siteurl, path))}</loc><lastmod>{lastmod.isoformat()}</lastmod></url>".encode()
+
+
+def _kept(ctx: RenderContext, key: str, siteurl: str, records: bool) -> list[tuple[str, bytes]] | None:
+    """The live build's sitemaps, when this build's are the same bytes (None: unknown, make
+    them): the same URLs but the records' (`key`: settings, every other URL, how many records),
+    no record added or removed (the same ids, in the same order), and each changed record's
+    line — its lastmod, its listing date — found as it is in the live build's files."""
+    delta = ctx.delta
+    head = ctx.memo.get(MEMO, {}).get("@key")
+    if delta is None or head is None or head[0] != key or delta.added or delta.removed:
+        return None
+    known = ctx.memo[MEMO]
+    files = [(path, known[path][1]) for path in head[1] if known.get(path, ("",))[0] == key]
+    if len(files) != len(head[1]):
+        return None
+    if records and delta.changed:
+        if len(delta.changed) > CHECK_MAX:
+            return None
+        public = ctx.view.public  # the changed ones picked in C: no Python step per record
+        for r in compress(public, map(delta.changed.__contains__, map(attrgetter("id"), public))):
+            line = _record_line(siteurl, r.url, r.listed_on) + b"\n"
+            if not any(line in data for path, data in files if path.startswith("sitemaps/")):
+                return None
+    return files
+
+
 def render(ctx: RenderContext, extra: Iterable[str] = ()) -> Iterator[OutputFile]:
-    """sitemap.xml (an index) + sitemaps/sitemap-<n>.xml + robots.txt."""
+    """sitemap.xml (an index) + sitemaps/sitemap-<n>.xml + robots.txt. An incremental build
+    whose records changed in place, their listing dates kept, has the live build's sitemaps
+    (ctx.memo, ctx.delta): 100,000 URLs are not sorted and written again."""
     portal = portal_settings(ctx.settings)
     siteurl = ctx.settings.get("SITEURL", "")
     news = [n.url for n in ctx.news]
-    urls = list(site_urls(ctx.view, portal["PORTAL_PER_PAGE"], [*news, *extra], not portal["PORTAL_NOINDEX_RECORDS"]))
-    index = ['<?xml version="1.0" encoding="UTF-8"?>', f'<sitemapindex xmlns="{_NS}">']
-    for pager, chunk in paginate("", urls, MAX_URLS):
-        path = f"sitemaps/sitemap-{pager.number}.xml"
-        yield OutputFile(path, _urlset(siteurl, chunk))
-        index.append(f"<sitemap><loc>{escape(absolute(siteurl, path))}</loc></sitemap>")
-    index.append("</sitemapindex>\n")
-    yield OutputFile("sitemap.xml", "\n".join(index).encode("utf-8"))
+    records = not portal["PORTAL_NOINDEX_RECORDS"]
+    others = list(site_urls(ctx.view, portal["PORTAL_PER_PAGE"], [*news, *extra], False))
+    count = len(ctx.view.public) if records else 0
+    key = hashlib.blake2b(repr((siteurl, records, others, count)).encode(), digest_size=16).hexdigest()
+    files = _kept(ctx, key, siteurl, records)
+    if files is None:
+        files = list(_files(ctx.view, siteurl, others, records))
+    ctx.memo[MEMO] = {"@key": (key, [path for path, _data in files]), **{path: (key, data) for path, data in files}}
+    for path, data in files:
+        yield OutputFile(path, data)
     robots = [
         "User-agent: *",
         "Disallow: /api/",
@@ -71,3 +111,18 @@ def render(ctx: RenderContext, extra: Iterable[str] = ()) -> Iterator[OutputFile
         "",
     ]
     yield OutputFile("robots.txt", "\n".join(robots).encode("utf-8"))
+
+
+def _files(
+    view: PublicView, siteurl: str, others: list[tuple[str, date | None]], records: bool
+) -> Iterator[tuple[str, bytes]]:
+    urls = others
+    if records:
+        urls = [*others, *((r.url, r.listed_on) for r in sorted(view.public, key=attrgetter("id")))]
+    index = ['<?xml version="1.0" encoding="UTF-8"?>', f'<sitemapindex xmlns="{_NS}">']
+    for pager, chunk in paginate("", urls, MAX_URLS):
+        path = f"sitemaps/sitemap-{pager.number}.xml"
+        yield path, _urlset(siteurl, chunk)
+        index.append(f"<sitemap><loc>{escape(absolute(siteurl, path))}</loc></sitemap>")
+    index.append("</sitemapindex>\n")
+    yield "sitemap.xml", "\n".join(index).encode("utf-8")

@@ -12,7 +12,7 @@ from typing import Any
 import jinja2
 
 from generator.checker import check_paths
-from generator.outputs import NewsItem, OutputFile, RenderContext
+from generator.outputs import Delta, NewsItem, OutputFile, RenderContext
 from generator.policy import PublicView, decide
 
 from .factory import AS_OF, write
@@ -69,3 +69,24 @@ def write_outputs(files: Iterable[OutputFile], output: Path, state: Path) -> dic
         if not f.state:
             public[f.path] = f.data
     return public
+
+
+def delta_of(before: PublicView, after: PublicView, live: Path, news_same: bool = True) -> Delta:
+    """The Delta an incremental build from `before` to `after` gets (generator.incremental)."""
+    old = {r.id: r.digest for r in before.public}
+    new = {r.id: r.digest for r in after.public}
+    return Delta(
+        added=frozenset(new.keys() - old.keys()),
+        removed=frozenset(old.keys() - new.keys()),
+        changed=frozenset(k for k in new.keys() & old.keys() if new[k] != old[k]),
+        same_as_of=before.as_of == after.as_of,
+        same_news=news_same,
+        same_withheld=(before.withheld_names, before.withheld_case_numbers)
+        == (after.withheld_names, after.withheld_case_numbers),
+        same_notices=repr(before.notices) == repr(after.notices),
+        live=live,
+    )
+
+
+def rendered(render: Any, ctx: RenderContext, **kwargs: Any) -> dict[str, bytes]:
+    return {f.path: f.data for f in render(ctx, **kwargs)}

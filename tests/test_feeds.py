@@ -14,7 +14,7 @@ from generator.errors import BuildError
 from generator.outputs import NewsItem
 
 from .factory import AS_OF, ORG_DEBTOR, record
-from .renderctx import context, view_of
+from .renderctx import context, delta_of, rendered, view_of
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 AT = "{http://purl.org/atompub/tombstones/1.0}"
@@ -283,3 +283,92 @@ def test_tag_authority_setting_is_checked():
             portal_settings({"PORTAL_TAG_AUTHORITY": bad})
     with pytest.raises(UsageError):
         portal_settings({"PORTAL_FEED_LIMIT": 0})
+
+
+def test_listing_entries_read_only_the_listed_fields(view):
+    """feeds.LISTED names every field listing_entry reads: a feed keyed by them is right."""
+    import dataclasses
+
+    s = context(view).settings
+    for r in view.public:
+        entry = feeds.listing_entry(s, r)
+        for f in dataclasses.fields(r):
+            if f.name not in feeds.LISTED:
+                assert feeds.listing_entry(s, dataclasses.replace(r, **{f.name: "〇变〇"})) == entry, f.name
+
+
+def _records_steps() -> list[tuple[str, list[dict], date]]:
+    """Edits one after the other, as incremental builds see them."""
+    recs = fixture_records()
+    steps = []
+
+    def step(label: str, as_of: date = AS_OF) -> None:
+        steps.append((label, [dict(r) for r in recs], as_of))
+
+    recs[0] = record(obligation="支付货款120000元（已改）")  # shown by no feed
+    step("obligation")
+    recs[1] = {**recs[1], "debtor": {**recs[1]["debtor"], "name": "李大龙"}}  # in listings, its court and region
+    step("name")
+    recs[2] = {**recs[2], "listed_on": date(2026, 3, 3)}  # the order of the feeds
+    step("listed_on")
+    step("as_of", date(2026, 11, 26))
+    recs[0] = {**recs[0], "status": "removed", "removed_on": date(2026, 11, 26), "removal_reason": "performed"}
+    step("removed", date(2026, 11, 26))
+    recs.append(record(case_number="（2024）鲁0502执1500号", debtor__name="周九", listed_on=date(2026, 11, 1)))
+    step("added", date(2026, 11, 26))
+    return steps
+
+
+@pytest.mark.parametrize("limit", [100, 1])
+def test_incremental_feeds_equal_full_ones(tmp_path, limit):
+    """Each build from the memo and delta of the one before gives a full render's bytes; a
+    feed whose shown records did not change is the previous build's bytes, not made again."""
+    settings = {"PORTAL_FEED_LIMIT": limit}
+    before = view_of(tmp_path / "r", fixture_records())
+    ctx = context(before, settings, NEWS)
+    previous = rendered(feeds.render, ctx)
+    memo = ctx.memo
+    for label, recs, as_of in _records_steps():
+        after = view_of(tmp_path / "r", recs, as_of)
+        ctx = context(after, settings, NEWS)
+        ctx.memo, ctx.delta = memo, delta_of(before, after, tmp_path)
+        known = dict(memo[feeds.MEMO])
+        out = rendered(feeds.render, ctx)
+        assert out == rendered(feeds.render, context(after, settings, NEWS)), label
+        if label in ("obligation", "name", "listed_on"):  # the same date and notices
+            for path, (_key, data) in ctx.memo[feeds.MEMO].items():
+                if path.endswith((".atom", ".rss")) and out[path] == previous.get(path):
+                    assert data is known[path][1], (label, path)  # kept, not serialised again
+        if label == "obligation":
+            assert out == previous
+        if label == "name":
+            changed = {p for p in out if out[p] != previous[p]}
+            if limit == 1:  # 王五, listed the same day, comes first: 李小龙 is in no feed
+                assert changed == set()
+            else:
+                assert {"feeds/listings.atom", "feeds/courts/lu0502.atom", "feeds/regions/370502.atom"} <= changed
+        before, previous, memo = after, out, ctx.memo
+
+
+def test_an_edit_outside_every_feed_keeps_every_feed(tmp_path):
+    settings = {"PORTAL_FEED_LIMIT": 1}
+    recs = fixture_records()
+    before = view_of(tmp_path / "r", recs)
+    ctx = context(before, settings, NEWS)
+    previous = rendered(feeds.render, ctx)
+    recs[0] = record(debtor__name="张三")  # listed 2025-06-01: older than the newest of its court and region
+    after = view_of(tmp_path / "r", recs)
+    inc = context(after, settings, NEWS)
+    inc.memo, inc.delta = ctx.memo, delta_of(before, after, tmp_path)
+    assert rendered(feeds.render, inc) == previous == rendered(feeds.render, context(after, settings, NEWS))
+    assert all(inc.memo[feeds.MEMO][p][1] is ctx.memo[feeds.MEMO][p][1] for p in previous)
+
+
+def test_feeds_of_a_view_out_of_order_are_the_newest(tmp_path, view):
+    """A view whose records are not newest first (not made by policy.decide): sorted, as before."""
+    import dataclasses
+
+    shuffled = dataclasses.replace(view, public=tuple(reversed(view.public)))
+    assert not feeds.in_feed_order(shuffled.public) and feeds.in_feed_order(view.public)
+    limited = {"PORTAL_FEED_LIMIT": 2}
+    assert rendered(feeds.render, context(shuffled, limited)) == rendered(feeds.render, context(view, limited))
