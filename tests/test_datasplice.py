@@ -1,0 +1,170 @@
+"""The open data of an incremental build, made from the live files (generator.datasplice): each
+build that updates them equals a full build of the same content, byte for byte, the data
+manifest included; when the live files are not the ones the renderer wrote, or the date or the
+notices changed, the files are computed whole (and still equal the full build's)."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator import exports, paths
+from generator.datasplice import Run, add_edit, rejoin
+
+from .factory import AS_OF, record, write
+from .sitefixture import Site, tree
+from .test_incremental import FIELD_EDITS, _add, _build, _delete_file, _site, hits
+
+RID = "2024-lu0502-zhi-1234"  # lu0502/person.yaml
+DAY2 = date(2026, 11, 26)
+
+
+def _data_manifest(s: Site) -> bytes:
+    return (paths.state_dir(s.output) / "build" / exports.MANIFEST).read_bytes()
+
+
+def _step(tmp_path: Path, s: Site, name: str, **kw: Any) -> str:
+    """Build `s` incrementally and a copy of it fully; both agree (the data manifest too).
+    Returns how the incremental build made its open data (exports.last_render)."""
+    copy = tmp_path / name
+    shutil.copytree(s.root, copy, symlinks=True)
+    full = Site(copy, copy / "content", copy / "output")
+    result = _build(s, **kw)
+    how = exports.last_render
+    reference = _build(full, incremental=False, **kw)
+    assert result.incremental and not reference.incremental
+    assert tree(s.output) == tree(full.output)
+    assert _data_manifest(s) == _data_manifest(full)
+    return how
+
+
+def _edit(s: Site, **changes: Any) -> None:
+    write(s.records, "lu0502/person.yaml", record(**changes))
+
+
+@pytest.mark.parametrize("field", ["obligation", "name", "listed_on", "grounds", "vetting", "court"])
+def test_field_edit_updates_the_live_files(tmp_path, field):
+    s = _site(tmp_path)
+    _build(s)
+    _edit(s, **FIELD_EDITS[field])
+    assert _step(tmp_path, s, "full") == "updated"
+
+
+def test_added_and_deleted_records_update_the_live_files(tmp_path):
+    s = _site(tmp_path)
+    _build(s)
+    _add(s)
+    assert _step(tmp_path, s, "full1") == "updated"
+    _delete_file(s)  # no longer public, without a notice
+    _edit(s, **FIELD_EDITS["obligation"])
+    assert _step(tmp_path, s, "full2") == "updated"
+    moved = record(case_number="（2026）鲁0502执9001号", debtor__name="周新增", listed_on=date(2025, 1, 6),
+                   vetting__vetted_on=date(2025, 1, 5), filed_on=date(2024, 6, 1))  # fmt: skip
+    write(s.records, "lu0502/new.yaml", moved)  # from the top of the files to further down
+    assert _step(tmp_path, s, "full3") == "updated"
+
+
+def test_chain_on_a_later_day_modifies_adds_and_deletes(tmp_path):
+    """On a later day the change file lists MOD, ADD and DEL operations against the day's
+    start: each edit inserts, replaces or drops its line, and an edit undone drops it."""
+    s = _site(tmp_path)
+    _build(s)
+    _edit(s, obligation="第一天改")
+    assert _step(tmp_path, s, "d2", as_of=DAY2).startswith("computed")  # another date: whole
+    original = (s.records / "lu0502" / "person.yaml").read_text(encoding="utf-8")
+    steps: list[Any] = [
+        lambda: _edit(s, obligation="支付货款99元"),  # MOD
+        lambda: _edit(s, obligation="支付货款100元", debtor__name="张三改"),  # still MOD, new text
+        lambda: (s.records / "lu0502" / "person.yaml").write_text(original, encoding="utf-8"),  # no op
+        lambda: _add(s),  # ADD
+        lambda: _delete_file(s),  # DEL (no notice)
+        lambda: (s.records / "lu0502" / "new.yaml").unlink(),  # ADD undone: no op
+        lambda: _edit(s, **FIELD_EDITS["listed_on"]),  # MOD, and a move in the debtors files
+    ]
+    for i, change in enumerate(steps):
+        change()
+        assert _step(tmp_path, s, f"c{i}", as_of=DAY2) == "updated", i
+    assert hits(s.output)["张三丰"][0] == 1
+
+
+def test_removal_with_a_notice_is_computed_whole(tmp_path):
+    s = _site(tmp_path)
+    _build(s)
+    _edit(s, **FIELD_EDITS["removed"])
+    assert _step(tmp_path, s, "full").startswith("computed")
+    _edit(s, **{**FIELD_EDITS["removed"], "obligation": "支付货款1元"})  # the notice is the same
+    _add(s)
+    assert _step(tmp_path, s, "full2") == "updated"
+
+
+def test_a_live_file_edited_by_hand_means_the_full_computation(tmp_path):
+    s = _site(tmp_path)
+    _build(s)
+    path = s.output / "data" / "debtors.csv"
+    path.write_bytes(path.read_bytes().replace("张三".encode(), "李四".encode()))
+    _edit(s, **FIELD_EDITS["obligation"])
+    how = _step(tmp_path, s, "full")
+    assert how.startswith("computed") and "debtors.csv" in how
+
+
+def test_a_changed_data_manifest_means_the_full_computation(tmp_path):
+    s = _site(tmp_path)
+    _build(s)
+    manifest = paths.state_dir(s.output) / "build" / exports.MANIFEST
+    manifest.write_bytes(manifest.read_bytes().replace(b'"since":null', b'"since": null'))
+    _edit(s, **FIELD_EDITS["obligation"])
+    how = _step(tmp_path, s, "full")
+    assert how.startswith("computed") and exports.MANIFEST in how
+
+
+def test_as_of_change_means_the_full_computation(tmp_path):
+    s = _site(tmp_path)
+    _build(s)
+    _edit(s, **FIELD_EDITS["obligation"])
+    assert _step(tmp_path, s, "full", as_of=DAY2).startswith("computed")
+    _edit(s, **FIELD_EDITS["name"])
+    assert _step(tmp_path, s, "full2", as_of=DAY2) == "updated"
+    assert _step(tmp_path, s, "full3", as_of=AS_OF).startswith("computed")  # back a day, too
+
+
+# -- the pieces ------------------------------------------------------------------------------
+def _entries(items: list[str], sep: bytes) -> tuple[bytes, Run]:
+    data = b"[" + sep.join(i.encode() for i in items) + b"]"
+    return data, Run(data, 1, len(data) - 1, sep, b"<", lambda at: data[at + 1 : data.find(b">", at)])
+
+
+@pytest.mark.parametrize("sep", [b",", b",\n", b""])
+def test_run_finds_and_rejoins_sorted_entries(sep):
+    items = [f"<{k}>v{k}" for k in ("b", "d", "f", "h")]
+    data, run = _entries(items, sep)
+    for key, found in [("a", False), ("b", True), ("c", False), ("d", True), ("h", True), ("z", False)]:
+        at, nxt, hit = run.find(key.encode())
+        assert hit == found, key
+        if hit:
+            assert run.text(at, nxt) == f"<{key}>v{key}".encode()
+    edits: dict[int, Any] = {}
+    for key, new in [("a", "<a>A"), ("d", None), ("e", "<e>E"), ("h", "<h>H"), ("z", "<z>Z"), ("c", "<c>C")]:
+        at, nxt, hit = run.find(key.encode())
+        add_edit(edits, at, nxt if hit else at, [] if new is None else [(key, new.encode())])
+    got = b"".join(rejoin(data, run.lo, run.hi, sep, edits))
+    want = sep.join(x.encode() for x in ["<a>A", "<b>vb", "<c>C", "<e>E", "<f>vf", "<h>H", "<z>Z"])
+    assert got == want
+
+
+def test_rejoin_of_an_empty_run_and_of_everything_removed():
+    data, run = _entries([], b",")
+    at, nxt, hit = run.find(b"k")
+    assert not hit and at == nxt == 1
+    edits: dict[int, Any] = {}
+    add_edit(edits, at, at, [(b"k", b"<k>1"), (b"j", b"<j>0")])
+    assert b"".join(rejoin(data, run.lo, run.hi, b",", edits)) == b"<j>0,<k>1"
+    data, run = _entries(["<a>1", "<b>2"], b",")
+    edits = {}
+    for key in (b"a", b"b"):
+        at, nxt, _hit = run.find(key)
+        add_edit(edits, at, nxt, [])
+    assert rejoin(data, run.lo, run.hi, b",", edits) == []
