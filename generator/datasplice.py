@@ -196,14 +196,24 @@ class RowEdits:
     inserts: dict[int, list[tuple[tuple[int, str], tuple[bytes, bytes]]]]  # before live row p: (key, rows)
 
 
-def row_edits(layout: Layout, gone: set[str], new: dict[str, tuple[int, bytes, bytes]]) -> RowEdits:
-    """`gone`: ids whose live row goes; `new`: id → (key, CSV row, JSON text) of rows to place."""
+def positions(ids: list[str], wanted: set[str] | frozenset[str]) -> dict[str, int]:
+    """Where each of `wanted` is in `ids`."""
+    if len(wanted) > 8:  # one pass, rather than one search each
+        out = {rid: i for i, rid in enumerate(ids) if rid in wanted}
+    else:
+        try:
+            out = {rid: ids.index(rid) for rid in wanted}
+        except ValueError:
+            out = {}
+    if len(out) != len(wanted):
+        raise Stale("a live row is missing from the layout")
+    return out
+
+
+def row_edits(layout: Layout, at: dict[str, int], new: dict[str, tuple[int, bytes, bytes]]) -> RowEdits:
+    """`at`: the live rows that go (id → place); `new`: id → (key, CSV row, JSON text) of rows to place."""
     ids, keys = layout.ids, layout.keys
-    where = {rid: i for i, rid in enumerate(ids) if rid in gone} if len(gone) > 8 else {}
-    drop = set()
-    for rid in gone:
-        i = where[rid] if where else ids.index(rid)
-        drop.add(i)
+    drop = set(at.values())
     inserts: dict[int, list[Any]] = {}
     n = len(ids)
     for rid, (k, csv_row, json_text) in new.items():
@@ -232,12 +242,12 @@ def rows_file(old: Data, start: int, lens: array, sep: bytes, tail: bytes, ed: R
     return rejoin(old, start, hi, sep, edits)
 
 
-def check_rows(old: Data, start: int, lens: array, sep: bytes, layout_ids: list[str],  # type: ignore[type-arg]
+def check_rows(old: Data, start: int, lens: array, sep: bytes, at: dict[str, int],  # type: ignore[type-arg]
                expected: dict[str, bytes]) -> None:  # fmt: skip
-    """The live rows of some records are the texts the memo has for them."""
+    """The live rows of some records (at their places `at`) are the texts the memo has for them."""
     offs = None
     for rid, text in expected.items():
-        i = layout_ids.index(rid)
+        i = at[rid]
         if offs is None:
             offs = list(accumulate(lens, initial=0))
         a = start + offs[i] + i * len(sep)

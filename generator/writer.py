@@ -159,10 +159,15 @@ class PortalWriter(Writer):
         if rel in self.entries or full in self._written_files:
             raise FileOverwriteFailedError(f'"{rel}" written twice')
         self._written_files.add(full)
-        hashing: _Digest | None = None
+        # the live file, mapped by the renderer that made these bytes from it (live_bytes)
+        live = self._live.pop(rel, None)
         prev = self.previous.get(rel) if self.keep_same else None
-        if len(data) >= THREAD_MIN and (prev is None or prev[1] != len(data)):
-            # not the live file's bytes (another size): hashed beside the scan and the write
+        if live is not None and prev is not None and len(live) == len(data) and _common_prefix(live, data) == len(data):
+            self.kept.append(rel)  # its bytes: no need to hash them to know
+            return prev
+        hashing: _Digest | None = None
+        if len(data) >= THREAD_MIN and (prev is None or prev[1] != len(data) or live is not None):
+            # not the live file's bytes: hashed beside the scan and the write
             hashing = _Digest(data)
             hashing.start()
             dg = ""
@@ -171,7 +176,6 @@ class PortalWriter(Writer):
         if self.keep_same and hashing is None:
             same = self._same(rel, dg, len(data))
             if same is not None:
-                self._live.pop(rel, None)
                 self.kept.append(rel)
                 return same
         parent = full.rpartition("/")[0]
@@ -184,8 +188,8 @@ class PortalWriter(Writer):
                 pass
             self._dirs.add(parent)
         if self.gate is not None:
-            self.leaks += self._scan(rel, data)
-        self._live.pop(rel, None)
+            self.leaks += self._scan(rel, data, live)
+        del live
         fd = os.open(full, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
             view = memoryview(data)
@@ -199,16 +203,16 @@ class PortalWriter(Writer):
                 dg = hashing.value
         return self._carry(rel, full, dg, len(data), mtime)
 
-    def _scan(self, rel: str, data: bytes) -> list[Any]:
+    def _scan(self, rel: str, data: bytes, live: Data | None = None) -> list[Any]:
         """The leak gate's findings in a file about to be written. A big file of an incremental
         build (the open data: 75 MB, one row changed) is scanned only in the lines the live file
         does not have, each on its own: the live file's lines were scanned when it was written,
         and the session allows it only when nothing became withheld since (no withheld string
-        holds a line break: a match never spans two lines)."""
+        holds a line break: a match never spans two lines). `live`: the live file, when at hand."""
         session = getattr(self.plan, "session", None)
         if not (self.keep_same and len(data) >= DIFF_SCAN_MIN and session is not None and session.diff_scan):
             return self.gate.scan(data, rel)  # type: ignore[no-any-return]
-        old = self._live.pop(rel, None) or self._live_bytes(rel)
+        old = live if live is not None else self._live_bytes(rel)
         if old is None:
             return self.gate.scan(data, rel)  # type: ignore[no-any-return]
         start, end = changed_lines(old, data)
