@@ -5,6 +5,8 @@ notices changed, the files are computed whole (and still equal the full build's)
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 from datetime import date
 from pathlib import Path
@@ -12,8 +14,10 @@ from typing import Any
 
 import pytest
 
-from generator import exports, paths
+from generator import exports, outputs, paths, writer
 from generator.datasplice import Run, add_edit, rejoin
+from generator.errors import BuildError
+from generator.outputs import OutputFile
 
 from .factory import AS_OF, record, write
 from .sitefixture import Site, tree
@@ -131,6 +135,47 @@ def test_as_of_change_means_the_full_computation(tmp_path):
     assert _step(tmp_path, s, "full3", as_of=AS_OF).startswith("computed")  # back a day, too
 
 
+def test_an_edit_that_publishes_nothing_new_keeps_the_live_data_files(tmp_path):
+    """The writer compares the bytes with the live file the renderer mapped: equal, the live
+    file stays (its mtime too), unhashed."""
+    s = _site(tmp_path)
+    _build(s)
+    before = tree(s.output, mtimes=True)
+    _edit(s, **FIELD_EDITS["vetting"])
+    assert _step(tmp_path, s, "full") == "updated"
+    after = tree(s.output, mtimes=True)
+    for rel in ("data/debtors.csv", "data/debtors.json", f"data/changes/{AS_OF.isoformat()}.json"):
+        assert after[rel] == before[rel], rel
+
+
+@pytest.fixture
+def small_files_as_big(monkeypatch):
+    """Every file of the small site through the big files' paths: scanned in its new lines only,
+    hashed in a thread while written."""
+    monkeypatch.setattr(writer, "DIFF_SCAN_MIN", 0)
+    monkeypatch.setattr(writer, "THREAD_MIN", 0)
+
+
+def test_chain_with_line_scans_and_threaded_digests(tmp_path, small_files_as_big):
+    s = _site(tmp_path)
+    _build(s)
+    for i, change in enumerate([FIELD_EDITS["obligation"], FIELD_EDITS["listed_on"], FIELD_EDITS["vetting"]]):
+        _edit(s, **change)
+        assert _step(tmp_path, s, f"c{i}") == "updated"
+    _add(s)
+    assert _step(tmp_path, s, "add") == "updated"
+
+
+def test_writer_digest_is_sha256_of_the_bytes(tmp_path):
+    s = _site(tmp_path)
+    result = _build(s)
+    manifest = json.loads((paths.state_dir(s.output) / "build" / "manifest.json").read_text(encoding="utf-8"))
+    for rel in ("data/debtors.csv", "index.html"):
+        data = (s.output / rel).read_bytes()
+        assert manifest["files"][rel][:2] == [hashlib.sha256(data).hexdigest()[:32], len(data)]
+    assert result.files_written > 0
+
+
 # -- the pieces ------------------------------------------------------------------------------
 def _entries(items: list[str], sep: bytes) -> tuple[bytes, Run]:
     data = b"[" + sep.join(i.encode() for i in items) + b"]"
@@ -168,3 +213,26 @@ def test_rejoin_of_an_empty_run_and_of_everything_removed():
         at, nxt, _hit = run.find(key)
         add_edit(edits, at, nxt, [])
     assert rejoin(data, run.lo, run.hi, b",", edits) == []
+
+
+def _mapping(ctx: Any) -> Any:
+    """A faulty renderer that updates its file from the live one, mapped (PortalWriter.live_bytes),
+    and names a withheld debtor in the line of a record whose obligation says 99元."""
+    withheld = sorted(ctx.view.withheld_names)[0]
+    lines = [f"{r.id} {r.obligation}" + (f" {withheld}" if "99元" in r.obligation else "") for r in ctx.view.public]
+    out = exports._writer(ctx)
+    if ctx.delta is not None:
+        assert out.live_bytes("mapped.txt", out.previous["mapped.txt"]) is not None
+    yield OutputFile("mapped.txt", "\n".join(lines).encode("utf-8"))
+
+
+def test_withheld_name_in_a_line_of_a_mapped_file_is_caught(tmp_path, small_files_as_big, monkeypatch):
+    monkeypatch.setattr(outputs, "RENDERERS", [*outputs.RENDERERS, "tests.test_datasplice:_mapping"])
+    s = _site(tmp_path)
+    _build(s)
+    live = tree(s.output)
+    _edit(s, obligation="支付货款99元")
+    with pytest.raises(BuildError, match="mapped.txt"):
+        _build(s)
+    assert exports.last_render == "updated"
+    assert tree(s.output) == live
