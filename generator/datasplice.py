@@ -48,8 +48,8 @@ class Layout:
     json_start: int  # where the first record text begins (after "[\n")
     days: tuple[date, ...]  # the change files
     manifest: str = ""  # sha256 of data-manifest.json as written
-    # rel path → the writer's manifest entry of the file as written (digest, size, mtime_ns)
-    files: dict[str, tuple[str, int, int]] = field(default_factory=dict)
+    # rel path → the file as written: digest and size of the writer's manifest entry
+    files: dict[str, tuple[str, int]] = field(default_factory=dict)
 
 
 def sha(data: bytes) -> str:

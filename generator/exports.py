@@ -436,7 +436,7 @@ def render(ctx: RenderContext) -> Iterator[OutputFile]:
                 layout.files.clear()  # no entry: the next build cannot tell the file is this one
                 writer = None
             else:
-                layout.files[f.path] = tuple(entry)
+                layout.files[f.path] = (entry[0], entry[1])  # (not the mtime: a full build's memo is the same)
     if writer is None or not layout.manifest:
         ctx.memo.pop(datasplice.LAYOUT, None)
     else:
@@ -479,7 +479,7 @@ def _compute(ctx: RenderContext) -> tuple[Iterator[OutputFile], datasplice.Layou
     days[view.as_of] = Day(since, operations(view, digests, base))
     layout.days = tuple(sorted(days, reverse=True))
     layout.files = dict.fromkeys(["data/debtors.csv", "data/debtors.json",
-                                  *(f"data/changes/{d.isoformat()}.json" for d in layout.days)], ("", 0, 0))  # fmt: skip
+                                  *(f"data/changes/{d.isoformat()}.json" for d in layout.days)], ("", 0))  # fmt: skip
 
     def files() -> Iterator[OutputFile]:
         yield OutputFile("data/debtors.csv", debtors_csv([], csv_rows))
@@ -699,7 +699,7 @@ def _update(ctx: RenderContext, delta: Delta, writer: Any) -> tuple[Iterator[Out
         changes[d] = (start, body)
 
     layout = datasplice.Layout(view.as_of, ids, keys, csv_lens, json_lens, old.csv_start, len(new_start), old.days,
-                               files=dict.fromkeys(rels, ("", 0, 0)))  # fmt: skip
+                               files=dict.fromkeys(rels, ("", 0)))  # fmt: skip
     ctx.memo[MEMO] = kept
 
     def files() -> Iterator[OutputFile]:

@@ -237,12 +237,12 @@ class PortalWriter(Writer):
             return None
         return data
 
-    def live_bytes(self, rel: str, entry: tuple[str, int, int]) -> mmap.mmap | None:
+    def live_bytes(self, rel: str, content: tuple[str, int]) -> mmap.mmap | None:
         """The live file `rel`, for a renderer that updates it: when the live manifest lists it
-        with `entry` (what this renderer's file had when written) and it is as the manifest says.
-        Kept for the scan of the file's rewrite (`_scan`), which needs it too."""
+        with `content` (digest and size: the file this renderer wrote) and it is as the manifest
+        says. Kept for this build's write of the file (`_put`), which needs it too."""
         prev = self.previous.get(rel)
-        if prev is None or tuple(prev) != tuple(entry) or self._previous_root is None:
+        if prev is None or (prev[0], prev[1]) != tuple(content) or self._previous_root is None:
             return None
         try:
             with open(self._previous_root + "/" + rel, "rb") as fh:
