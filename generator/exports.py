@@ -455,9 +455,11 @@ def _compute(ctx: RenderContext) -> tuple[Iterator[OutputFile], datasplice.Layou
     ids = [r.id for r in records]
     csv_rows, json_texts = [row[0] for row in rows], [row[1] for row in rows]
     start = _json_start(_data_head(view, s, len(rows)), "records")
+    id_text, id_len = datasplice.id_lines(ids)
     layout = datasplice.Layout(
         as_of=view.as_of,
-        ids=ids,
+        ids=id_text,
+        id_len=id_len,
         keys=array("l", [-r.listed_on.toordinal() for r in records]),
         csv=array("q", map(len, csv_rows)),
         json=array("q", map(len, json_texts)),
@@ -571,7 +573,7 @@ def _update(ctx: RenderContext, delta: Delta, writer: Any) -> tuple[Iterator[Out
 
     # the rows: now (changed and added), and as the live files have them (changed and removed)
     wanted = delta.added | delta.changed
-    live_at = datasplice.positions(old.ids, delta.changed | delta.removed)  # their live rows
+    live_at = datasplice.positions(old, delta.changed | delta.removed)  # their live rows
     records = _records(view, wanted, {rid: old.keys[live_at[rid]] for rid in delta.changed})
     if len(records) != len(wanted):
         raise Stale("a record of the delta is not public")
@@ -595,15 +597,16 @@ def _update(ctx: RenderContext, delta: Delta, writer: Any) -> tuple[Iterator[Out
     datasplice.check_rows(csv_old, old.csv_start, old.csv, b"", live_at, {k: v[0] for k, v in before.items()})
     datasplice.check_rows(json_old, old.json_start, old.json, b",\n", live_at, {k: v[1] for k, v in before.items()})
     ed = datasplice.row_edits(old, live_at, new_rows)
-    ids, keys, csv_lens, json_lens = datasplice.new_order(old, ed, new_rows)
-    if not ids or csv_old[: old.csv_start] != CSV_HEAD:
+    layout = datasplice.new_order(old, ed)
+    count = len(layout.id_len)
+    if not count or csv_old[: old.csv_start] != CSV_HEAD:
         raise Stale("csv head, or no rows")
-    json_start = _json_start(_data_head(view, s, len(old.ids)), "records") + b"\n"
+    json_start = _json_start(_data_head(view, s, len(old.id_len)), "records") + b"\n"
     if json_old[: old.json_start] != json_start:
         raise Stale("json head")
     csv_body = datasplice.rows_file(csv_old, old.csv_start, old.csv, b"", b"", ed, 0)
     json_body = datasplice.rows_file(json_old, old.json_start, old.json, b",\n", datasplice.JSON_TAIL, ed, 1)
-    new_start = _json_start(_data_head(view, s, len(ids)), "records") + b"\n"
+    new_start = _json_start(_data_head(view, s, count), "records") + b"\n"
 
     # the data manifest: digests now, today's operations
     base = object_entries(mf, b"base")
@@ -698,8 +701,7 @@ def _update(ctx: RenderContext, delta: Delta, writer: Any) -> tuple[Iterator[Out
         start = _json_start({**head, "counts": counts[d]}, "changes")
         changes[d] = (start, body)
 
-    layout = datasplice.Layout(view.as_of, ids, keys, csv_lens, json_lens, old.csv_start, len(new_start), old.days,
-                               files=dict.fromkeys(rels, ("", 0)))  # fmt: skip
+    layout.json_start, layout.manifest, layout.files = len(new_start), "", dict.fromkeys(rels, ("", 0))
     ctx.memo[MEMO] = kept
 
     def files() -> Iterator[OutputFile]:

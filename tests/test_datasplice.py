@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from array import array
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 from generator import exports, outputs, paths, writer
-from generator.datasplice import Run, add_edit, rejoin
+from generator.datasplice import Layout, Run, Stale, add_edit, id_lines, new_order, positions, rejoin, row_edits
 from generator.errors import BuildError
 from generator.outputs import OutputFile
 
@@ -236,3 +237,35 @@ def test_withheld_name_in_a_line_of_a_mapped_file_is_caught(tmp_path, small_file
         _build(s)
     assert exports.last_render == "updated"
     assert tree(s.output) == live
+
+
+def _layout(ids: list[str], keys: list[int]) -> Layout:
+    text, lens = id_lines(ids)
+    rows = array("q", [1] * len(ids))
+    return Layout(AS_OF, text, lens, array("l", keys), rows, rows, 0, 0, ())
+
+
+def test_positions_by_search_and_by_one_pass_agree():
+    ids = [f"2024-lu{i:04d}-zhi-{i}" for i in range(50)]
+    layout = _layout(ids, [0] * 50)
+    few, many = set(ids[::17]), set(ids[1::2])
+    assert positions(layout, few) == {rid: ids.index(rid) for rid in few}
+    assert positions(layout, many) == {rid: ids.index(rid) for rid in many}
+    for wanted in ({"2024-nope-zhi-1"}, {*many, "2024-nope-zhi-1"}, {"lu0001-zhi"}):
+        with pytest.raises(Stale):
+            positions(layout, wanted)
+
+
+def test_new_order_drops_moves_and_inserts_by_sort_key():
+    ids = ["a-1", "b-1", "c-1", "d-1", "e-1"]
+    keys = [-5, -5, -4, -3, -3]
+    layout = _layout(ids, keys)
+    # c-1 moves to the end (key -1), b-1 goes, x-1 comes in first (-9), e-0 before e-1 (-3)
+    new = {"c-1": (-1, b"c", b"c"), "x-1": (-9, b"xx", b"xxx"), "e-0": (-3, b"e", b"ee")}
+    ed = row_edits(layout, positions(layout, {"c-1", "b-1"}), new)
+    out = new_order(layout, ed)
+    order = out.ids[1:-1].decode().split("\n")
+    assert order == ["x-1", "a-1", "d-1", "e-0", "e-1", "c-1"]
+    assert list(out.keys) == [-9, -5, -3, -3, -3, -1]
+    assert list(out.id_len) == [len(i) for i in order]
+    assert list(out.csv) == [2, 1, 1, 1, 1, 1] and list(out.json) == [3, 1, 1, 2, 1, 1]
