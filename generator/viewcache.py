@@ -26,6 +26,7 @@ again. Unchanged files were checked by the same code in the same mode, so they s
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import marshal
 import os
@@ -42,6 +43,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import casenumber, checker, parsecache, policy, rules
+from .ids import KNOWN_REGIONS
 from .policy import PublicRecord, PublicView, RemovalNotice
 from .records import SourceRecord
 
@@ -63,8 +65,12 @@ _DECIMALS = frozenset({"outstanding"})
 _stat_key = attrgetter("st_dev", "st_ino", "st_size", "st_mtime_ns", "st_ctime_ns")  # parsecache.Stat
 _public = partial(tuple.__new__, PublicRecord)
 _digest_of = attrgetter("digest")
-# the index: one list per column, one item per record file
-_COLUMNS = ("paths", "stats", "trusted", "digests", "ids", "places", "names")
+# the index: one list per column, one item per record file; cases…courts: rules.across_ids
+_COLUMNS = ("paths", "stats", "trusted", "digests", "cases", "seqs", "rids", "codes", "courts", "places", "names")
+_IDS = ("cases", "seqs", "rids", "codes", "courts")
+# Up to this many changed records, the rules across files and the withheld sets look only at
+# what those records touch (a C-speed scan of a column each); beyond, at every record.
+FEW = 16
 
 
 class Stored(NamedTuple):
@@ -73,6 +79,8 @@ class Stored(NamedTuple):
     added: list[PublicRecord]  # public records since BASE
     public: list[PublicRecord]  # the view's, in its order
     notices: list[RemovalNotice]
+    withheld_names: frozenset[str]
+    withheld_cases: frozenset[str]
     files: dict[str, list[Any]]  # the columns of _COLUMNS
 
 
@@ -118,7 +126,13 @@ def _columns(items: Iterable[Any], names: tuple[str, ...]) -> list[list[Any]]:
             cols[i] = list(map(ordinals.get, cols[i]))
         elif name in _DECIMALS:
             cols[i] = [None if v is None else str(v) for v in cols[i]]
-    return cols
+    return list(map(_shared, cols))
+
+
+def _shared(col: list[Any]) -> list[Any]:
+    """Equal values as one object: marshal writes it once and reads it back once."""
+    one: dict[Any, Any] = {}
+    return list(map(one.setdefault, col, col))
 
 
 def _rows(cols: list[list[Any]], names: tuple[str, ...]) -> list[tuple[Any, ...]]:
@@ -129,8 +143,9 @@ def _rows(cols: list[list[Any]], names: tuple[str, ...]) -> list[tuple[Any, ...]
             days = {o: date.fromordinal(o) for o in set(cols[i]) if o is not None}
             cols[i] = list(map(days.get, cols[i]))
         elif name in _DECIMALS:
-            cols[i] = [None if v is None else Decimal(v) for v in cols[i]]
-    return list(zip(*cols, strict=True))
+            amounts = {v: Decimal(v) for v in set(cols[i]) if v is not None}
+            cols[i] = list(map(amounts.get, cols[i]))
+    return zip(*cols, strict=True)  # type: ignore[return-value]
 
 
 def _records(cols: list[list[Any]]) -> list[PublicRecord]:
@@ -141,12 +156,26 @@ def _notices(cols: list[list[Any]]) -> list[RemovalNotice]:
     return [RemovalNotice(*row) for row in _rows(cols, _NOTICE_FIELDS)]
 
 
-def _sorted(public: list[PublicRecord], notices: list[RemovalNotice]) -> None:
-    # decide's order: newest first, then by id (ids are unique among records that passed)
-    public.sort(key=attrgetter("id"))
-    public.sort(key=attrgetter("listed_on"), reverse=True)
-    notices.sort(key=attrgetter("id"))
-    notices.sort(key=attrgetter("removed_on"), reverse=True)
+def _public_order(r: PublicRecord) -> tuple[int, str]:
+    return -r.listed_on.toordinal(), r.id
+
+
+def _notice_order(n: RemovalNotice) -> tuple[int, str]:
+    return -n.removed_on.toordinal(), n.id
+
+
+def _patched(items: list[Any], attr: str, gone: set[str], added: list[Any], order: Any) -> list[Any]:
+    """`items` (in decide's order: newest first, then by id; ids are unique among records that
+    passed) without those whose `attr` is in `gone`, with `added`, in the same order."""
+    get = attrgetter(attr)
+    out = [x for x in items if get(x) not in gone] if gone else list(items)
+    if len(added) > 64:
+        out += added
+        out.sort(key=order)
+    else:
+        for x in added:
+            bisect.insort(out, x, key=order)
+    return out
 
 
 def load(state: Path, wanted: tuple[Any, ...]) -> Stored | None:
@@ -154,7 +183,7 @@ def load(state: Path, wanted: tuple[Any, ...]) -> Stored | None:
     if main is None:
         return None
     try:
-        head, base_checksum, removed, added, notices, index = main[1]
+        head, base_checksum, removed, added, notices, names, cases, index = main[1]
         if head != wanted or set(index) != set(_COLUMNS):
             return None
         n = len(index["paths"])
@@ -163,16 +192,12 @@ def load(state: Path, wanted: tuple[Any, ...]) -> Stored | None:
         base = _read(Path(state) / BASE)
         if base is None or base[0] != base_checksum:
             return None
-        public = _records(base[1])
         added_records = _records(added)
-        if removed or added_records:
-            gone = set(removed)
-            public = [r for r in public if r.digest not in gone] + added_records
-            notices_list = _notices(notices)
-            _sorted(public, notices_list)
-        else:
-            notices_list = _notices(notices)
-        return Stored(base_checksum, list(removed), added_records, public, notices_list, index)
+        public = _patched(_records(base[1]), "digest", set(removed), added_records, _public_order)
+        return Stored(
+            base_checksum, list(removed), added_records, public, _notices(notices), frozenset(names),
+            frozenset(cases), index,
+        )  # fmt: skip
     except Exception:  # noqa: BLE001 - a file of another shape: the full check
         return None
 
@@ -188,7 +213,7 @@ def save(state: Path, wanted: tuple[Any, ...], stored: Stored, fresh_base: bool)
         removed, added = [], []
     value = (
         wanted, base, removed, _columns(added, _PUBLIC_FIELDS), _columns(stored.notices, _NOTICE_FIELDS),
-        stored.files,
+        list(stored.withheld_names), list(stored.withheld_cases), stored.files,
     )  # fmt: skip
     _write(state / FILE, marshal.dumps(value))
 
@@ -219,8 +244,10 @@ def _stored(records: list[SourceRecord], seen: dict[str, tuple[Any, str, bool]],
     public_digests = set(map(_digest_of, view.public))
     notice_ids = {n.id for n in view.notices}
     index: dict[str, list[Any]] = {c: [] for c in _COLUMNS}
-    paths, stats, trusted, digests, ids_col, places, names = (index[c] for c in _COLUMNS)
-    cases: set[str] = set()
+    paths, stats, trusted, digests, places, names = (
+        index[c] for c in ("paths", "stats", "trusted", "digests", "places", "names")
+    )
+    ids_rows = []
     for src in records:
         st, digest, ok = seen[src.path]
         ids = rules.across_ids(src)
@@ -230,18 +257,24 @@ def _stored(records: list[SourceRecord], seen: dict[str, tuple[Any, str, bool]],
         stats.append(tuple(st))
         trusted.append(bool(ok))
         digests.append(digest)
-        ids_col.append(tuple(ids))
+        ids_rows.append(ids)
         names.append(policy.facts(src).name)
-        cases.add(ids[0])
         places.append(PUBLIC if digest in public_digests else NOTICE if ids[2] in notice_ids else WITHHELD)
+    if not records:
+        return None
+    for column, values in zip(_IDS, zip(*ids_rows, strict=True), strict=True):
+        index[column] = _shared(list(values))
     if (
         len(set(paths)) != len(paths)
         or places.count(PUBLIC) != len(view.public)
         or places.count(NOTICE) != len(view.notices)
+        or (frozenset(view.withheld_names), frozenset(view.withheld_case_numbers)) != _withheld(index)
     ):
         return None
-    _readings(cases)
-    return Stored(b"", [], [], list(view.public), list(view.notices), index)
+    _readings(set(index["cases"]))
+    return Stored(
+        b"", [], [], list(view.public), list(view.notices), view.withheld_names, view.withheld_case_numbers, index
+    )
 
 
 _NO_DIGITS = str.maketrans("", "", "0123456789")
@@ -346,9 +379,11 @@ def rebuild(
         return None if j is None else index[column][j]
 
     trusted_before = scan_ns - parsecache.RACY_NS
-    # files whose bytes changed: position, (digest, place, across ids) before, across ids and
-    # policy facts now (read before the index below is updated: it may be the same lists)
-    changed: list[tuple[int, tuple[Any, Any, Any], Any, policy.Facts]] = []
+    if todo:  # the region names of the public records (each passed E072: a name, not None)
+        KNOWN_REGIONS.update(map(attrgetter("region_code", "region_name"), stored.public))
+    # files whose bytes changed: position, (digest, place, across ids, name) before, across ids
+    # and policy facts now (read before the index below is updated: it may be the same lists)
+    changed: list[tuple[int, tuple[Any, ...], tuple[Any, ...], policy.Facts]] = []
     fresh: dict[int, tuple[tuple[int, ...], bool, str]] = {}  # position → stat, trusted, digest
     for i in sorted(todo):
         path = paths[i]
@@ -370,53 +405,61 @@ def rebuild(
         ids = rules.across_ids(src)
         if ids is None:
             return None
-        before = (old(i, "digests"), old(i, "places"), old(i, "ids"))
+        before = (old(i, "digests"), old(i, "places"), old(i, "rids"), old(i, "names"), old(i, "cases"))
         changed.append((i, before, tuple(ids), policy.facts(src)))
 
-    if not fresh and not removed:  # nothing at all changed: the stored view, nothing written
+    if not fresh and old_at is None:  # nothing at all changed: the stored view, nothing written
         return _view(stored, as_of), 0, len(paths)
 
-    # the index of this run's files
+    # the index of this run's files, in the order listed (the next run compares its listing
+    # with it as a whole: the same folders list their files in the same order)
     if old_at is None:
         new_index = index
     else:
         new_index = {c: [None if j is None else col[j] for j in old_at] for c, col in index.items()}
         new_index["paths"] = paths
     dropped_public = [index["digests"][j] for j in removed if index["places"][j] == PUBLIC]
-    dropped_notices = [index["ids"][j][2] for j in removed if index["places"][j] == NOTICE]
+    dropped_notices = [index["rids"][j] for j in removed if index["places"][j] == NOTICE]
+    touched_names = {index["names"][j] for j in removed}
+    touched_cases = {index["cases"][j] for j in removed}
     for i, (st, ok, digest) in fresh.items():
         new_index["stats"][i], new_index["trusted"][i], new_index["digests"][i] = st, ok, digest
     notice_from = as_of - timedelta(days=notice_days)
     added_public: list[PublicRecord] = []
     added_notices: list[RemovalNotice] = []
-    for i, (old_digest, old_place, old_ids), ids, f in changed:
+    for i, (old_digest, old_place, old_rid, old_name, old_case), ids, f in changed:
         if old_place == PUBLIC:
             dropped_public.append(old_digest)
         elif old_place == NOTICE:
-            dropped_notices.append(old_ids[2])
+            dropped_notices.append(old_rid)
         shown, notice = policy.place(f, as_of, notice_from)
         if shown is not None:
             added_public.append(shown)
         elif notice is not None:
             added_notices.append(notice)
-        new_index["ids"][i] = ids
+        for column, value in zip(_IDS, ids, strict=True):
+            new_index[column][i] = value
         new_index["names"][i] = f.name
         new_index["places"][i] = PUBLIC if shown is not None else NOTICE if notice is not None else WITHHELD
-    if changed and not _across_ok(new_index["ids"]):
+        touched_names.update((old_name, f.name))
+        touched_cases.update((old_case, ids[0]))
+    if changed and not _across_ok(new_index, [i for i, *_rest in changed]):
         return None  # the full check reports the conflict
 
-    public, notices = stored.public, stored.notices
-    if dropped_public or added_public or dropped_notices or added_notices:
-        gone, gone_notices = set(dropped_public), set(dropped_notices)
-        public = [r for r in public if r.digest not in gone] + added_public
-        notices = [n for n in notices if n.id not in gone_notices] + added_notices
-        _sorted(public, notices)
+    public = _patched(stored.public, "digest", set(dropped_public), added_public, _public_order)
+    notices = _patched(stored.notices, "id", set(dropped_notices), added_notices, _notice_order)
+    touched_names.discard(None)  # a new file had none before
+    touched_cases.discard(None)
+    if len(touched_names) + len(touched_cases) > 4 * FEW:
+        names, cases = _withheld(new_index)
+    else:
+        names, cases = _withheld_patched(new_index, stored, touched_names, touched_cases)
     # the patch of BASE: its records dropped since, and those added since (not dropped again)
     in_base = set(stored.removed)
     gone = set(dropped_public)
     removed_from_base = stored.removed + [d for d in dropped_public if d not in in_base]
     added = [r for r in stored.added if r.digest not in gone] + added_public
-    updated = Stored(stored.base, removed_from_base, added, public, notices, new_index)
+    updated = Stored(stored.base, removed_from_base, added, public, notices, names, cases, new_index)
     try:
         save(state, wanted, updated, fresh_base=False)
     except (OSError, ValueError):
@@ -424,28 +467,53 @@ def rebuild(
     return _view(updated, as_of), len(changed), len(paths)
 
 
-def _across_ok(ids: list[tuple[Any, ...]]) -> bool:
-    """True when rules.check_across finds nothing among records of these keys: no two share a
-    case number and debtor_seq, or a record id; one court name per court code. (Whatever the
-    order of the records: which one is reported depends on the order, whether any is does not.)"""
-    n = len(ids)
-    cases, seqs, rids, codes, courts = zip(*ids, strict=True) if ids else ((), (), (), (), ())
-    return (
-        len(set(zip(cases, seqs, strict=True))) == n
-        and len(set(rids)) == n
-        and len(set(zip(codes, courts, strict=True))) == len(set(codes))
-    )
+def _across_ok(files: dict[str, list[Any]], positions: list[int]) -> bool:
+    """True when rules.check_across finds nothing among the records of `files`, of which only
+    those at `positions` changed since they last passed: no two share a case number and
+    debtor_seq, or a record id; one court name per court code. (Whatever the order of the
+    records: which one is reported depends on the order, whether any is does not.)"""
+    cases, seqs, rids, codes, courts = (files[c] for c in _IDS)
+    n = len(cases)
+    if len(positions) > FEW:
+        return (
+            len(set(zip(cases, seqs, strict=True))) == n
+            and len(set(rids)) == n
+            and len(set(zip(codes, courts, strict=True))) == len(set(codes))
+        )
+    for i in positions:
+        same_case = list(compress(range(n), map(eq, cases, repeat(cases[i]))))
+        if sum(seqs[j] == seqs[i] for j in same_case) != 1 or rids.count(rids[i]) != 1:
+            return False
+        if len(set(compress(courts, map(eq, codes, repeat(codes[i]))))) != 1:
+            return False
+    return True
+
+
+def _withheld(files: dict[str, list[Any]]) -> tuple[frozenset[str], frozenset[str]]:
+    """decide's withheld names and case numbers, from every record's place: a name or case
+    number that a shown record (public; for case numbers also a removal notice) has is shown."""
+    places, names, cases = files["places"], files["names"], files["cases"]
+    withheld = list(map(ne, places, repeat(PUBLIC)))
+    shown_names = set(compress(names, map(eq, places, repeat(PUBLIC))))
+    shown_cases = set(compress(cases, map(ne, places, repeat(WITHHELD))))
+    return frozenset(compress(names, withheld)) - shown_names, frozenset(compress(cases, withheld)) - shown_cases
+
+
+def _withheld_patched(
+    files: dict[str, list[Any]], stored: Stored, touched_names: set[str], touched_cases: set[str]
+) -> tuple[frozenset[str], frozenset[str]]:
+    """_withheld, from the stored sets, deciding again only for the names and case numbers of the
+    changed records (each: the places of the records that have it)."""
+    places = files["places"]
+    names, cases = set(stored.withheld_names), set(stored.withheld_cases)
+    for name in touched_names:
+        at = set(compress(places, map(eq, files["names"], repeat(name))))
+        (names.add if at and PUBLIC not in at else names.discard)(name)
+    for case in touched_cases:
+        at = set(compress(places, map(eq, files["cases"], repeat(case))))
+        (cases.add if WITHHELD in at and PUBLIC not in at and NOTICE not in at else cases.discard)(case)
+    return frozenset(names), frozenset(cases)
 
 
 def _view(stored: Stored, as_of: date) -> PublicView:
-    """decide's view of the stored records: the withheld names and case numbers made again
-    from every record's place (a name or case number shared with a shown record is shown)."""
-    index = stored.files
-    places, names = index["places"], index["names"]
-    cases = [ids[0] for ids in index["ids"]]
-    public_mask = list(map(eq, places, repeat(PUBLIC)))
-    withheld_mask = list(map(ne, places, repeat(PUBLIC)))
-    shown_cases = set(compress(cases, map(ne, places, repeat(WITHHELD))))
-    withheld_names = frozenset(compress(names, withheld_mask)) - set(compress(names, public_mask))
-    withheld_cases = frozenset(compress(cases, withheld_mask)) - shown_cases
-    return PublicView(as_of, tuple(stored.public), tuple(stored.notices), withheld_names, withheld_cases)
+    return PublicView(as_of, tuple(stored.public), tuple(stored.notices), stored.withheld_names, stored.withheld_cases)

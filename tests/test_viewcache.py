@@ -115,7 +115,9 @@ def _edited(rec: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     return rec
 
 
-def test_random_edits_adds_and_removals_equal_full_decide(tmp_path):
+@pytest.mark.parametrize("few", [viewcache.FEW, 0])  # 0: every rule and set over all records
+def test_random_edits_adds_and_removals_equal_full_decide(tmp_path, monkeypatch, few):
+    monkeypatch.setattr(viewcache, "FEW", few)
     c = Content(tmp_path)
     view, counts = c.load()  # the full check, which keeps the view cache
     _same(view, c.full())
@@ -300,3 +302,16 @@ def test_patch_past_its_limit_writes_the_base_again(tmp_path, monkeypatch):
         got = c.quick()
         assert got is not None
         _same(got[0], c.full())
+
+
+def test_known_region_names_are_the_tables(tmp_path, monkeypatch):
+    from generator import ids
+
+    c = Content(tmp_path)
+    c.load()
+    path = sorted(c.records)[1]
+    c.put(path, {**c.records[path], "obligation": "支付货款3元"})
+    assert c.quick() is not None and ids.KNOWN_REGIONS
+    known = dict(ids.KNOWN_REGIONS)
+    monkeypatch.setattr(ids, "KNOWN_REGIONS", {})
+    assert {code: ids.region_name.__wrapped__(code) for code in known} == known
