@@ -32,6 +32,7 @@ import marshal
 import os
 import stat
 import time
+import zlib
 from collections.abc import Iterable
 from dataclasses import fields
 from datetime import date, timedelta
@@ -47,15 +48,18 @@ from .ids import KNOWN_REGIONS
 from .policy import PublicRecord, PublicView, RemovalNotice
 from .records import SourceRecord
 
-FILE = "view-cache"
+FILE = "view-cache"  # the files' index as a full check (or a change of the listing) left it
+DELTA = "view-cache.delta"  # what changed in it since, and the view's patch, notices, withheld sets
 BASE = "view-cache.public"  # the public records of the last full check
 READINGS = "view-cache.readings"  # casenumber.READINGS: pinyin of case types (a record id needs them)
 FORMAT = 1
 MAGIC = b"chenglai view cache\n"
 # Beyond this many changed files the full check (parallel, with the parse cache) is as quick.
 MAX_CHANGED = 1000
-# Beyond this many public records dropped and added since BASE, BASE is written again.
+# Beyond this many public records dropped and added since BASE, BASE is written again; beyond
+# this many changed files since FILE, FILE.
 PATCH_MAX = 2000
+ROWS_MAX = 2000
 PUBLIC, NOTICE, WITHHELD = 1, 2, 0  # where policy.place put a record
 
 _PUBLIC_FIELDS = PublicRecord._fields
@@ -74,6 +78,8 @@ FEW = 16
 
 
 class Stored(NamedTuple):
+    main: bytes  # checksum of FILE
+    rows: dict[int, tuple[Any, ...]]  # positions changed since FILE: their values (_COLUMNS)
     base: bytes  # checksum of BASE
     removed: list[str]  # digests of BASE's public records no longer public
     added: list[PublicRecord]  # public records since BASE
@@ -90,8 +96,13 @@ def key(folder: str, as_of: date, notice_days: int, drafts_ok: bool, version: st
 
 
 # -- file ----------------------------------------------------------------------------
+def _checksum(body: bytes) -> bytes:
+    # against damage (a torn or truncated write), not forgery: the state folder is the builder's
+    return f"{zlib.crc32(body):08x}-{len(body)}".encode()
+
+
 def _write(path: Path, body: bytes) -> bytes:
-    checksum = hashlib.blake2b(body, digest_size=20).hexdigest().encode()
+    checksum = _checksum(body)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     # withheld names are in it: readable by the builder only, never published
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -107,7 +118,7 @@ def _read(path: Path) -> tuple[bytes, Any] | None:
     try:
         with open(path, "rb") as fh:
             head, checksum, body = fh.readline(), fh.readline()[:-1], fh.read()
-        if head != MAGIC or hashlib.blake2b(body, digest_size=20).hexdigest().encode() != checksum:
+        if head != MAGIC or _checksum(body) != checksum:
             return None
         return checksum, marshal.loads(body)
     except Exception:  # noqa: BLE001 - any damage: the full check, never half-trust
@@ -179,43 +190,55 @@ def _patched(items: list[Any], attr: str, gone: set[str], added: list[Any], orde
 
 
 def load(state: Path, wanted: tuple[Any, ...]) -> Stored | None:
-    main = _read(Path(state) / FILE)
-    if main is None:
+    state = Path(state)
+    delta = _read(state / DELTA)
+    if delta is None:
         return None
     try:
-        head, base_checksum, removed, added, notices, names, cases, index = main[1]
-        if head != wanted or set(index) != set(_COLUMNS):
+        head, main_checksum, base_checksum, rows, removed, added, notices, names, cases = delta[1]
+        if head != wanted:
             return None
-        n = len(index["paths"])
-        if any(len(index[c]) != n for c in _COLUMNS):
+        main = _read(state / FILE)
+        if main is None or main[0] != main_checksum or main[1][0] != wanted:
             return None
-        base = _read(Path(state) / BASE)
+        files = main[1][1]
+        if set(files) != set(_COLUMNS) or any(len(files[c]) != len(files["paths"]) for c in _COLUMNS):
+            return None
+        columns = [files[c] for c in _COLUMNS]
+        for i, values in rows.items():
+            for column, value in zip(columns, values, strict=True):
+                column[i] = value
+        base = _read(state / BASE)
         if base is None or base[0] != base_checksum:
             return None
         added_records = _records(added)
         public = _patched(_records(base[1]), "digest", set(removed), added_records, _public_order)
         return Stored(
-            base_checksum, list(removed), added_records, public, _notices(notices), frozenset(names),
-            frozenset(cases), index,
+            main_checksum, rows, base_checksum, list(removed), added_records, public, _notices(notices),
+            frozenset(names), frozenset(cases), files,
         )  # fmt: skip
     except Exception:  # noqa: BLE001 - a file of another shape: the full check
         return None
 
 
-def save(state: Path, wanted: tuple[Any, ...], stored: Stored, fresh_base: bool) -> None:
-    """The index and view of `stored` (its public records: `stored.public`); BASE is written
-    again when `fresh_base` or the patch grew past PATCH_MAX."""
+def save(state: Path, wanted: tuple[Any, ...], stored: Stored, fresh: bool, listing: bool = False) -> None:
+    """`stored` (its index: `stored.files`, the changes since FILE in it; its public records:
+    `stored.public`). FILE and BASE are written again when `fresh` or past ROWS_MAX and
+    PATCH_MAX; FILE also when the `listing` of files changed."""
     state = Path(state)
     state.mkdir(parents=True, exist_ok=True)
-    base, removed, added = stored.base, stored.removed, stored.added
-    if fresh_base or len(removed) + len(added) > PATCH_MAX:
+    main, rows, base, removed, added = stored.main, stored.rows, stored.base, stored.removed, stored.added
+    if fresh or len(removed) + len(added) > PATCH_MAX:
         base = _write(state / BASE, marshal.dumps(_columns(stored.public, _PUBLIC_FIELDS)))
         removed, added = [], []
+    if fresh or listing or len(rows) > ROWS_MAX:
+        main = _write(state / FILE, marshal.dumps((wanted, stored.files)))
+        rows = {}
     value = (
-        wanted, base, removed, _columns(added, _PUBLIC_FIELDS), _columns(stored.notices, _NOTICE_FIELDS),
-        list(stored.withheld_names), list(stored.withheld_cases), stored.files,
+        wanted, main, base, rows, removed, _columns(added, _PUBLIC_FIELDS), _columns(stored.notices, _NOTICE_FIELDS),
+        list(stored.withheld_names), list(stored.withheld_cases),
     )  # fmt: skip
-    _write(state / FILE, marshal.dumps(value))
+    _write(state / DELTA, marshal.dumps(value))
 
 
 # -- a full check's result ------------------------------------------------------------
@@ -230,14 +253,13 @@ def remember(
         stored = _stored(records, seen, view)
     except (KeyError, ValueError, TypeError):
         stored = None
-    if stored is None:
-        for name in (FILE, BASE):
-            (Path(state) / name).unlink(missing_ok=True)
-        return
-    try:
-        save(state, wanted, stored, fresh_base=True)
-    except (OSError, ValueError):  # a value marshal cannot keep: no fast path next time
-        (Path(state) / FILE).unlink(missing_ok=True)
+    if stored is not None:
+        try:
+            save(state, wanted, stored, fresh=True)
+            return
+        except (OSError, ValueError):  # a value marshal cannot keep: no fast path next time
+            pass
+    (Path(state) / DELTA).unlink(missing_ok=True)
 
 
 def _stored(records: list[SourceRecord], seen: dict[str, tuple[Any, str, bool]], view: PublicView) -> Stored | None:
@@ -273,8 +295,9 @@ def _stored(records: list[SourceRecord], seen: dict[str, tuple[Any, str, bool]],
         return None
     _readings(set(index["cases"]))
     return Stored(
-        b"", [], [], list(view.public), list(view.notices), view.withheld_names, view.withheld_case_numbers, index
-    )
+        b"", {}, b"", [], [], list(view.public), list(view.notices), view.withheld_names,
+        view.withheld_case_numbers, index,
+    )  # fmt: skip
 
 
 _NO_DIGITS = str.maketrans("", "", "0123456789")
@@ -459,11 +482,13 @@ def rebuild(
     gone = set(dropped_public)
     removed_from_base = stored.removed + [d for d in dropped_public if d not in in_base]
     added = [r for r in stored.added if r.digest not in gone] + added_public
-    updated = Stored(stored.base, removed_from_base, added, public, notices, names, cases, new_index)
+    # the same files: FILE stays, the changed positions go with the delta (else FILE is new)
+    rows = {**stored.rows, **{i: tuple(new_index[c][i] for c in _COLUMNS) for i in fresh}} if old_at is None else {}
+    updated = Stored(stored.main, rows, stored.base, removed_from_base, added, public, notices, names, cases, new_index)
     try:
-        save(state, wanted, updated, fresh_base=False)
+        save(state, wanted, updated, fresh=False, listing=old_at is not None)
     except (OSError, ValueError):
-        (Path(state) / FILE).unlink(missing_ok=True)  # the next build checks everything
+        (Path(state) / DELTA).unlink(missing_ok=True)  # the next build checks everything
     return _view(updated, as_of), len(changed), len(paths)
 
 

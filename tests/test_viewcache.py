@@ -257,12 +257,21 @@ def test_other_date_mode_or_notice_period_is_not_served(tmp_path):
     assert c.quick(as_of=AS_OF + timedelta(days=400)) is not None
 
 
-@pytest.mark.parametrize("damage", ["truncate", "flip", "base", "missing", "foreign"])
+@pytest.mark.parametrize("damage", ["truncate", "flip", "base", "missing", "foreign", "delta", "stale delta"])
 def test_damaged_state_means_the_full_check(tmp_path, damage):
     c = Content(tmp_path)
     c.load()
-    main, base = c.state / viewcache.FILE, c.state / viewcache.BASE
-    if damage == "truncate":
+    main, base, delta = c.state / viewcache.FILE, c.state / viewcache.BASE, c.state / viewcache.DELTA
+    if damage == "stale delta":  # a delta of an earlier FILE
+        kept = delta.read_bytes()
+        path = sorted(c.records)[5]
+        c.put(path, {**c.records[path], "obligation": "支付货款4元"})
+        c.load(as_of=AS_OF + timedelta(days=1))  # another date: a full check writes FILE again
+        c.load()
+        delta.write_bytes(kept)
+    elif damage == "delta":
+        delta.write_bytes(delta.read_bytes()[:-10])
+    elif damage == "truncate":
         main.write_bytes(main.read_bytes()[:-100])
     elif damage == "flip":
         data = bytearray(main.read_bytes())
@@ -292,8 +301,9 @@ def test_record_ids_need_no_pypinyin_once_readings_are_kept(tmp_path):
     assert casenumber.READINGS == readings
 
 
-def test_patch_past_its_limit_writes_the_base_again(tmp_path, monkeypatch):
+def test_patch_past_its_limits_writes_the_files_again(tmp_path, monkeypatch):
     monkeypatch.setattr(viewcache, "PATCH_MAX", 2)
+    monkeypatch.setattr(viewcache, "ROWS_MAX", 1)
     c = Content(tmp_path)
     c.load()
     listed = [p for p, r in sorted(c.records.items()) if r["status"] == "listed"][:4]
