@@ -325,3 +325,32 @@ def test_known_region_names_are_the_tables(tmp_path, monkeypatch):
     known = dict(ids.KNOWN_REGIONS)
     monkeypatch.setattr(ids, "KNOWN_REGIONS", {})
     assert {code: ids.region_name.__wrapped__(code) for code in known} == known
+
+
+def test_drafts_mode_keeps_its_own_view(tmp_path):
+    from .sitefixture import draft_record
+
+    c = Content(tmp_path)
+    write(c.folder, "zz/draft.yaml", draft_record())
+    counts: dict[str, int] = {}
+    view = load_view(c.settings(), AS_OF, drafts_ok=True, counts=counts)
+    _same(view, c.full(drafts_ok=True))
+    assert c.quick() is None  # strict: the draft fails there, the full check reports it
+    path = sorted(c.records)[6]
+    c.put(path, {**c.records[path], "obligation": "支付货款5元"})
+    got = c.quick(drafts_ok=True)
+    assert got is not None and got[1] == 1
+    _same(got[0], c.full(drafts_ok=True))
+
+
+def test_an_odd_entry_in_the_folder_means_the_full_check(tmp_path):
+    c = Content(tmp_path)
+    c.load()
+    (c.folder / "zz").mkdir()
+    (c.folder / "zz" / "broken.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    assert c.quick() is None
+    (c.folder / "zz" / "broken.yaml").unlink()
+    (c.folder / "zz" / "folder.yaml").mkdir()  # a folder named like a record: record_files descends
+    assert c.quick() is None
+    view, _counts = c.load()
+    _same(view, c.full())
