@@ -83,11 +83,18 @@ def parse(text: str) -> CaseNumber | None:
     return CaseNumber(int(m["year"]), m["prov"], m["code"], m["type"], m["number"], m["suffix"] or "")
 
 
-@lru_cache(maxsize=4096)
-def _pinyin(han: str) -> str:
-    from pypinyin import Style, lazy_pinyin  # here, not at import: 0.15 s a build that needs none
+# han → reading, as pypinyin gives it: case types and suffixes are a handful; generator.viewcache
+# keeps them from build to build, so a rebuild that reads a few records needs no pypinyin
+READINGS: dict[str, str] = {}
 
-    return "".join(lazy_pinyin(han, style=Style.NORMAL))
+
+def _pinyin(han: str) -> str:
+    reading = READINGS.get(han)
+    if reading is None:
+        from pypinyin import Style, lazy_pinyin  # here, not at import: 0.15 s a build that needs none
+
+        reading = READINGS[han] = "".join(lazy_pinyin(han, style=Style.NORMAL))
+    return reading
 
 
 def court_slug(court_code: str) -> str:

@@ -110,9 +110,17 @@ def mask(number: str) -> str:
     return number[:10] + "****" + number[14:]
 
 
+# code → name as region_name gives it, known without the table: generator.viewcache fills it
+# from the last build's records, so a rebuild that checks a few records needs no table (0.1 s)
+KNOWN_REGIONS: dict[str, str] = {}
+
+
 @lru_cache(maxsize=8192)
 def region_name(code: str) -> str | None:
     """Latest name of a GB/T 2260 division, current or former; None when unknown."""
+    known = KNOWN_REGIONS.get(code)
+    if known is not None:
+        return known
     if not re.fullmatch(r"\d{6}", code):
         return None
     info: dict[str, str] = {}

@@ -401,6 +401,11 @@ class ParseCache:
         _write(self.path, [base, *_sections(entries)])
         self.delta_path.unlink(missing_ok=True)
 
+    @property
+    def seen(self) -> dict[str, tuple[Stat, str, bool]]:
+        """This run's files: path → (stat, digest, stat trusted)."""
+        return self._seen
+
     # -- use -----------------------------------------------------------------------
     def lookup(self, files: Iterable[str], drafts_ok: bool) -> dict[str, SourceRecord]:
         """The files whose record is known and passed the single-record rules in this mode."""

@@ -19,11 +19,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import paths
+from . import casenumber, parsecache, paths, viewcache
 from .checker import _no_gc as no_gc
 from .checker import check_paths
 from .errors import ContentErrors, UsageError
-from .parsecache import ParseCache
+from .parsecache import ParseCache, code_version
 from .policy import PublicView, decide
 from .settings import portal_settings
 
@@ -387,16 +387,34 @@ def load_view(
         folder = folder.resolve().relative_to(Path.cwd())
     except ValueError:
         pass
+    state = paths.state_dir(Path(settings["OUTPUT_PATH"]), settings.get("PORTAL_STATE_PATH"))
+    version = code_version()
+    notice_days = portal["PORTAL_REMOVAL_NOTICE_DAYS"]
+    wanted = viewcache.key(str(folder), as_of, notice_days, drafts_ok, version)
     with no_gc():  # 100,000 records allocate millions of objects, none in cycles
+        readings = viewcache.load_readings(state, version)
+        # the last build's files and view, when only a few files changed since (and passed)
+        quick = viewcache.rebuild(state, wanted, str(folder), as_of, notice_days, drafts_ok)
+        if quick is not None:
+            view, parsed, files = quick
+            if len(casenumber.READINGS) > readings:
+                viewcache.save_readings(state, version)
+            if counts is not None:
+                counts.update(parsed=parsed, cached=files - parsed)
+            return view
         # parsed records are kept in the state folder by content hash: unchanged files are not parsed again
-        cache = ParseCache.in_state(paths.state_dir(Path(settings["OUTPUT_PATH"]), settings.get("PORTAL_STATE_PATH")))
+        cache = ParseCache(state / parsecache.FILE, version)
         result = check_paths([folder], drafts_ok=drafts_ok, jobs=jobs, cache=cache)
         if result.errors:  # a content error writes nothing, the cache included
             raise ContentErrors(result.errors)
         cache.save()
         if counts is not None:
             counts.update(parsed=cache.parsed, cached=cache.hits)
-        return decide(result.records, as_of, portal["PORTAL_REMOVAL_NOTICE_DAYS"])
+        view = decide(result.records, as_of, notice_days)
+        viewcache.remember(state, wanted, result.records, cache.seen, view)
+        if len(casenumber.READINGS) > readings:
+            viewcache.save_readings(state, version)
+        return view
 
 
 def in_place_plan(settings: dict[str, Any]) -> BuildPlan:
