@@ -458,26 +458,30 @@ class Session:
         if self.incremental:
             assert self.base is not None
             before = self.base.records
+            # (id, digest) pairs compared in C: new or with another digest
+            self.changed = frozenset(rid for rid, _digest in self.records.items() - before.items())
+            added = frozenset(rid for rid in self.changed if rid not in before)
+            # records holds before's ids, less the removed ones, plus the added ones: count, then look
+            if len(self.records) - len(added) != len(before):
+                self.removed = frozenset(before.keys() - self.records.keys())
             # nothing a renderer reads changed: every file of ours is the live one (renderers are
             # deterministic: a second build of the same inputs writes no file — tested). The
             # inputs hold what is withheld: nothing became withheld either
-            self.unchanged = self.base.inputs == self.inputs and self.records == before and self.base.knows_ours
+            self.unchanged = (
+                self.base.inputs == self.inputs and not self.changed and not self.removed and self.base.knows_ours
+            )
             if self.unchanged:
                 return
             if self.live_state is not None:
                 self.memo_in, self.memo_base = _read_memo(self.live_state)
             ctx.memo = self.memo_in
-            # (id, digest) pairs compared in C: new or with another digest
-            self.changed = frozenset(rid for rid, _digest in self.records.items() - before.items())
-            added = frozenset(self.records.keys() - before.keys())
-            self.removed = frozenset(before.keys() - self.records.keys())
             self.new_withheld = frozenset(t for h, t in withheld.items() if h not in self.base.withheld)
             self._changed_records = _records_of(public, list(self.records), self.changed)
             placed = self.base.placed
             self.in_place = (
                 not added
                 and not self.removed
-                and placed.keys() == before.keys()
+                and len(placed) == len(before)  # (saved with the records, updated with them)
                 and all(placed.get(r.id) == _placed(r) for r in self._changed_records)
             )
             assert self.live is not None
@@ -691,10 +695,10 @@ class Session:
         withheld = frozenset(_withheld(ctx.view))
         if base is not None and base.withheld == withheld:
             withheld = base.withheld  # the same object: STATE_DELTA leaves it out
-        if base is not None and base.placed.keys() == base.records.keys():
+        if base is not None and len(base.placed) == len(base.records):
             placed = base.placed  # updated in place: the live build's is not read again
             for rid in self.removed:
-                del placed[rid]
+                placed.pop(rid, None)
             placed.update((r.id, _placed(r)) for r in self._changed_records or ())
         else:
             placed = {r.id: _placed(r) for r in ctx.view.public}
