@@ -50,7 +50,7 @@ from typing import Any
 from . import leakcheck, outputs, parsecache
 from .forked import Forked
 from .outputs import Delta, OutputFile, RenderContext
-from .pages import SINGLES, ListSpec, Pager, SitePages, lists_of, placement
+from .pages import SINGLES, ListSpec, Pager, SitePages, lists_of, placement, public_ids, records_of
 from .plan import MANIFEST, MANIFEST_FAST, PLAN_KEY, ManifestEntry, read_manifest, share_file
 from .policy import PublicRecord, PublicView
 
@@ -360,13 +360,6 @@ def single_keys(site: SitePages, notices: str | None = None) -> dict[str, str]:
     return {name: _digest(site.single_inputs(name, notices)) for name in SINGLES}
 
 
-def _records_of(public: tuple[PublicRecord, ...], ids: list[str], wanted: frozenset[str]) -> list[PublicRecord]:
-    """The records of `wanted` (ids), in view order; `ids`: the ids of `public`, in order."""
-    if len(wanted) <= 50:  # each looked up by a scan in C
-        return [public[i] for i in sorted(ids.index(rid) for rid in wanted)]
-    return [r for r in public if r.id in wanted]
-
-
 def _url_format(view: PublicView) -> str | None:
     """PublicRecord.url as a format of the id ("debtors/{}/"), when it is one (tried on the
     first and last record): 100,000 urls are then made in C."""
@@ -432,6 +425,7 @@ class Session:
     _ids: list[str] | None = None  # the ids of the public records not changed (in_place)
     _ours: tuple[KeysView[str], int] | None = None  # the writer's files, and how many were ours (finish)
     _uscc: frozenset[bytes] | None = None
+    _withheld: dict[bytes, str] | None = None  # `_withheld` of the view (begin)
     _index_child: tuple[Forked, Path] | None = None  # the forked index update and its folder
     kept_from: Path | None = None  # the live build state, when this build keeps everything
     live_state: Path | None = None  # where memo_in is read from (when something changed: 110 MB)
@@ -450,11 +444,11 @@ class Session:
     def begin(self, ctx: RenderContext, site_pages: Any) -> None:
         self.version = version(ctx.settings, site_pages)
         self.incremental = self.base is not None and self.base.version == self.version
-        withheld = _withheld(ctx.view)
+        withheld = self._withheld = _withheld(ctx.view)
         self.parts = input_parts(ctx)
         self.inputs = inputs(ctx, withheld, self.parts)
         public = ctx.view.public
-        self.records = dict(zip(map(attrgetter("id"), public), map(attrgetter("digest"), public), strict=True))
+        self.records = dict(zip(public_ids(public), map(attrgetter("digest"), public), strict=True))
         if self.incremental:
             assert self.base is not None
             before = self.base.records
@@ -476,7 +470,7 @@ class Session:
                 self.memo_in, self.memo_base = _read_memo(self.live_state)
             ctx.memo = self.memo_in
             self.new_withheld = frozenset(t for h, t in withheld.items() if h not in self.base.withheld)
-            self._changed_records = _records_of(public, list(self.records), self.changed)
+            self._changed_records = records_of(public, self.changed)
             placed = self.base.placed
             self.in_place = (
                 not added
@@ -692,7 +686,7 @@ class Session:
 
             documents = update.news_keys(ctx)
         base = self.base if self.incremental else None
-        withheld = frozenset(_withheld(ctx.view))
+        withheld = frozenset(self._withheld if self._withheld is not None else _withheld(ctx.view))
         if base is not None and base.withheld == withheld:
             withheld = base.withheld  # the same object: STATE_DELTA leaves it out
         if base is not None and len(base.placed) == len(base.records):
