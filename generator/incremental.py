@@ -41,9 +41,9 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, KeysView
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import filterfalse, islice
+from itertools import compress, filterfalse, islice
 from math import ceil
-from operator import attrgetter
+from operator import attrgetter, is_not
 from pathlib import Path
 from typing import Any
 
@@ -255,8 +255,10 @@ def memo_delta(base: Memo, memo: Memo) -> tuple[list[str], Memo, dict[str, list[
     count = 0
     for name, part in memo.items():
         old = base.get(name, {})
-        # an entry kept from the previous build is the same object: compared by identity first
-        new = {k: v for k, v in part.items() if old.get(k, _MISSING) != v}
+        # an entry kept from the previous build is the same object: those that are not are
+        # found by identity in C, then compared
+        other = list(compress(part, map(is_not, part.values(), map(old.get, part))))
+        new = {k: part[k] for k in other if old.get(k, _MISSING) != part[k]}
         # part holds old's keys less the removed ones, plus the added ones: count, then look
         added = sum(1 for k in new if k not in old)
         gone = [k for k in old if k not in part] if len(old) + added != len(part) else []
