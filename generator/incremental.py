@@ -9,10 +9,14 @@ Otherwise the build is incremental:
 2. What each page was made from is compared with what the live build recorded (its state
    folder, STATE_FILE): a record page, and every renderer page per record (RECORD_PAGES, e.g.
    the printable notice), by the record's content hash; a list page by the ids and content
-   hashes of its rows and its place in the list. Only pages whose inputs differ are rendered;
-   home, browse indexes, removals, 404, sitemaps and every other renderer's files (feeds, open
-   data, statistics, the search page) are rendered each time — they depend on counts and on the
-   date — and the open data reuses the rows of unchanged records (RenderContext.memo).
+   hashes of its rows and its place in the list; home, browse indexes, removals and 404 by what
+   they are made from (pages.SitePages.single_inputs). Only pages whose inputs differ are
+   rendered. When the records were only edited in place (none added or removed, none's list
+   placement changed: `_placed`), every list holds the same rows in the same order: the keys of
+   the live build's list pages are kept but for the pages that show an edited record
+   (`touched_list_keys`), and the other records' pages are claimed without a pass over them.
+   Sitemaps and every other renderer's files (feeds, open data, statistics, the search page)
+   are rendered each time, from what they kept (RenderContext.memo, RenderContext.delta).
 3. Pelican's news and pages and what was rendered go to the staging folder, where the leak gate
    scans them as they are written. The unchanged live files are scanned again only for the
    names and case numbers that became withheld since the live build (they were scanned for all
@@ -23,7 +27,9 @@ Otherwise the build is incremental:
 5. Apply (`apply`): each new or changed file replaces the live one by rename, the replaced one
    and every file the build no longer makes are moved to previous/delta/ (rollback), and the
    build state is swapped in. A journal file marks the apply: a build that finds one (a crash
-   mid-apply) makes a full build. Unchanged files are not touched: they keep their mtime.
+   mid-apply) makes a full build. Unchanged files are not touched: they keep their mtime. The
+   baseline of the next build is written as what changed since the live one's STATE_FILE
+   (STATE_DELTA), which is hard-linked, as the render memo is (MEMO_DELTA).
 
 The result equals a full build's byte for byte (tests/test_incremental.py).
 """
