@@ -47,9 +47,9 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, KeysView
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import compress, filterfalse, islice
+from itertools import compress, filterfalse, islice, repeat
 from math import ceil
-from operator import attrgetter, is_not
+from operator import attrgetter, ne
 from pathlib import Path
 from typing import Any
 
@@ -261,10 +261,8 @@ def memo_delta(base: Memo, memo: Memo) -> tuple[list[str], Memo, dict[str, list[
     count = 0
     for name, part in memo.items():
         old = base.get(name, {})
-        # an entry kept from the previous build is the same object: those that are not are
-        # found by identity in C, then compared
-        other = list(compress(part, map(is_not, part.values(), map(old.get, part))))
-        new = {k: part[k] for k in other if old.get(k, _MISSING) != part[k]}
+        # entries compared in C (one kept from the previous build is the same object, or holds them)
+        new = {k: part[k] for k in compress(part, map(ne, part.values(), map(old.get, part, repeat(_MISSING))))}
         # part holds old's keys less the removed ones, plus the added ones: count, then look
         added = sum(1 for k in new if k not in old)
         gone = [k for k in old if k not in part] if len(old) + added != len(part) else []
@@ -460,8 +458,10 @@ class Session:
         if self.incremental:
             assert self.base is not None
             before = self.base.records
-            # (id, digest) pairs compared in C: new or with another digest
-            self.changed = frozenset(rid for rid, _digest in self.records.items() - before.items())
+            # digests compared in C: the ids new or with another digest
+            self.changed = frozenset(
+                compress(self.records, map(ne, self.records.values(), map(before.get, self.records)))
+            )
             added = frozenset(rid for rid in self.changed if rid not in before)
             # records holds before's ids, less the removed ones, plus the added ones: count, then look
             if len(self.records) - len(added) != len(before):
