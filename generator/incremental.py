@@ -626,6 +626,10 @@ class Session:
         jobs = ctx.settings.get("PORTAL_JOBS") or os.cpu_count() or 1
         if plan is None or jobs < 2 or outputs.INDEXERS != [INDEXER] or self._index_child is not None:
             return
+        # imported here, not in the child: the search page's renderer imports the indexer (jieba,
+        # whoosh) in this process anyway; the child inherits them
+        from search import update
+
         assert self.base is not None and self.live_index is not None
         target: Path = plan.index
         # the child works outside the staging folder (moved into place when collected): a build
@@ -638,8 +642,6 @@ class Session:
         live, base = self.live_index, self.base
 
         def child() -> tuple[str, str, int, int, list[tuple[str, bytes]]]:
-            from search import update  # here: whoosh and jieba load on the other core
-
             texts: list[tuple[str, bytes]] = []
             link_index(live, work)
             written, deleted, _ = update.update(ctx, work, base.records, base.documents, lambda: None, texts)
