@@ -9,10 +9,14 @@ Otherwise the build is incremental:
 2. What each page was made from is compared with what the live build recorded (its state
    folder, STATE_FILE): a record page, and every renderer page per record (RECORD_PAGES, e.g.
    the printable notice), by the record's content hash; a list page by the ids and content
-   hashes of its rows and its place in the list. Only pages whose inputs differ are rendered;
-   home, browse indexes, removals, 404, sitemaps and every other renderer's files (feeds, open
-   data, statistics, the search page) are rendered each time — they depend on counts and on the
-   date — and the open data reuses the rows of unchanged records (RenderContext.memo).
+   hashes of its rows and its place in the list; home, browse indexes, removals and 404 by what
+   they are made from (pages.SitePages.single_inputs). Only pages whose inputs differ are
+   rendered. When the records were only edited in place (none added or removed, none's list
+   placement changed: `_placed`), every list holds the same rows in the same order: the keys of
+   the live build's list pages are kept but for the pages that show an edited record
+   (`touched_list_keys`), and the other records' pages are claimed without a pass over them.
+   Sitemaps and every other renderer's files (feeds, open data, statistics, the search page)
+   are rendered each time, from what they kept (RenderContext.memo, RenderContext.delta).
 3. Pelican's news and pages and what was rendered go to the staging folder, where the leak gate
    scans them as they are written. The unchanged live files are scanned again only for the
    names and case numbers that became withheld since the live build (they were scanned for all
@@ -23,7 +27,9 @@ Otherwise the build is incremental:
 5. Apply (`apply`): each new or changed file replaces the live one by rename, the replaced one
    and every file the build no longer makes are moved to previous/delta/ (rollback), and the
    build state is swapped in. A journal file marks the apply: a build that finds one (a crash
-   mid-apply) makes a full build. Unchanged files are not touched: they keep their mtime.
+   mid-apply) makes a full build. Unchanged files are not touched: they keep their mtime. The
+   baseline of the next build is written as what changed since the live one's STATE_FILE
+   (STATE_DELTA), which is hard-linked, as the render memo is (MEMO_DELTA).
 
 The result equals a full build's byte for byte (tests/test_incremental.py).
 """
@@ -37,17 +43,20 @@ import os
 import pickle
 import shutil
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator, KeysView
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import compress, filterfalse, islice, repeat
 from math import ceil
+from operator import attrgetter, ne
 from pathlib import Path
 from typing import Any
 
 from . import leakcheck, outputs, parsecache
 from .forked import Forked
 from .outputs import Delta, OutputFile, RenderContext
-from .pages import Pager, SitePages
+from .pages import SINGLES, ListSpec, Pager, SitePages, lists_of, placement, public_ids, records_of
 from .plan import (
     MANIFEST,
     MANIFEST_FAST,
@@ -61,6 +70,11 @@ from .plan import (
 from .policy import PublicRecord, PublicView
 
 STATE_FILE = "incremental.pickle"  # in the build state folder: what the next build compares with
+# beside it: what changed in the baseline since STATE_FILE was written (then STATE_FILE is the one
+# an earlier build wrote, hard-linked: a one-record build does not pickle 15 MB again)
+STATE_DELTA = "incremental-delta.pickle"
+# Past this many records changed since STATE_FILE was written, the baseline is written whole again.
+STATE_DELTA_MAX = 5000
 MEMO_FILE = "render-memo.pickle"  # in the build state folder: RenderContext.memo
 # beside it: what changed in the memo since MEMO_FILE was written (then MEMO_FILE is the one an
 # earlier build wrote, hard-linked: a one-record build does not pickle 110 MB again)
@@ -68,7 +82,9 @@ MEMO_DELTA = "render-memo-delta.pickle"
 # Past this many changed or removed memo entries, the memo is written whole again.
 MEMO_DELTA_MAX = 5000
 JOURNAL = "apply-journal"  # in the state folder while an apply runs
-FORMAT = 3  # 2: Baseline.documents hold update.news_keys; 3: Baseline.parts (RenderContext.delta)
+# 2: Baseline.documents hold update.news_keys; 3: Baseline.parts (RenderContext.delta); 4: inputs
+# without the records, Baseline.theirs, placed, singles, STATE_DELTA
+FORMAT = 4
 RECORD_PAGE = "{url}index.html"
 INDEXER = "search.indexer:build"  # the indexer an incremental build updates instead of rebuilding
 CHILD_INDEX = "index-update"  # <state>/index-update.<pid>: the forked index update's folder
@@ -124,10 +140,21 @@ class Baseline:
     lists: dict[str, str]  # list page path → hash of what it was rendered from
     withheld: frozenset[bytes]  # hashes of the withheld names and case numbers (the leak gate's)
     documents: dict[str, str]  # search document id (news) → hash of its news item (search.update.news_keys)
-    inputs: str = ""  # hash of everything the renderers read: the view, the news (`inputs`)
-    ours: frozenset[str] = frozenset()  # the files this generator made (not Pelican's own)
+    inputs: str = ""  # hash of what the renderers read besides the records: date, news… (`inputs`)
+    ours: frozenset[str] = frozenset()  # the files this generator made (not Pelican's own), or:
+    theirs: frozenset[str] | None = None  # the manifest's files not ours (Pelican's): ours are the rest
     uscc: frozenset[bytes] | None = None  # hashes of the public USCCs (the leak gate lets them pass)
     parts: dict[str, str] = field(default_factory=dict)  # `input_parts`: as_of, news, notices
+    placed: dict[str, bytes] = field(default_factory=dict)  # public record id → `_placed`
+    singles: dict[str, str] = field(default_factory=dict)  # pages.SINGLES name → hash of its inputs
+
+    def ours_in(self, manifest: dict[str, ManifestEntry]) -> Iterable[str]:
+        """The files of ours among those of `manifest` (this build's)."""
+        return self.ours if self.theirs is None else manifest.keys() - self.theirs
+
+    @property
+    def knows_ours(self) -> bool:
+        return bool(self.ours) or self.theirs is not None
 
 
 def input_parts(ctx: RenderContext) -> dict[str, str]:
@@ -140,19 +167,39 @@ def input_parts(ctx: RenderContext) -> dict[str, str]:
 
 
 def inputs(ctx: RenderContext, withheld: dict[bytes, str] | None = None, parts: dict[str, str] | None = None) -> str:
-    """What every renderer reads besides the settings and the previous build's state: the
-    date, the public records (by content hash), the notices, what is withheld (`_withheld`), the news."""
+    """What every renderer reads besides the settings, the previous build's state and the public
+    records (Baseline.records): the date, the notices, what is withheld (`_withheld`), the news."""
     view = ctx.view
     parts = input_parts(ctx) if parts is None else parts
     h = hashlib.blake2b(f"{parts['as_of']}\n".encode(), digest_size=16)
-    h.update("".join(f"{r.id}\t{r.digest}\n" for r in view.public).encode())
     h.update(parts["notices"].encode())
     h.update(b"".join(sorted(_withheld(view) if withheld is None else withheld)))
     h.update(parts["news"].encode())
     return h.hexdigest()
 
 
+@dataclass
+class Stored:
+    """What STATE_DELTA holds besides the small fields (for the next build's delta): the records
+    changed since STATE_FILE was written (id → digest, None: no longer public) and their
+    `_placed`, and the sets STATE_FILE holds (a delta names them only when they differ)."""
+
+    records: dict[str, str | None]
+    placed: dict[str, bytes | None]
+    withheld: frozenset[bytes]
+    uscc: frozenset[bytes] | None
+
+
+_SETS = ("withheld", "uscc")  # in STATE_DELTA only when they differ from STATE_FILE's
+
+
 def read_baseline(state: Path | None) -> Baseline | None:
+    found = read_state(state)
+    return None if found is None else found[0]
+
+
+def read_state(state: Path | None) -> tuple[Baseline, Stored] | None:
+    """The live build's baseline (STATE_FILE with STATE_DELTA applied), and what STATE_DELTA held."""
     if state is None:
         return None
     try:
@@ -160,10 +207,28 @@ def read_baseline(state: Path | None) -> Baseline | None:
             fmt, data = pickle.load(fh)
         if fmt != FORMAT:
             return None
+        stored = Stored({}, {}, data["withheld"], data.get("uscc"))
+        if (state / STATE_DELTA).exists():
+            with open(state / STATE_DELTA, "rb") as fh:
+                fmt, fields, stored.records, stored.placed = pickle.load(fh)
+            if fmt != FORMAT:
+                return None
+            data.update(fields)
+            records, placed = data["records"], data["placed"]
+            for rid, digest in stored.records.items():
+                if digest is None:
+                    records.pop(rid, None)
+                else:
+                    records[rid] = digest
+            for rid, value in stored.placed.items():
+                if value is None:
+                    placed.pop(rid, None)
+                else:
+                    placed[rid] = value
         base = Baseline(**data)
         if not isinstance(base.records, dict) or not isinstance(base.lists, dict):
             return None
-        return base
+        return base, stored
     except Exception:  # noqa: BLE001 - missing or damaged: a full build
         return None
 
@@ -205,8 +270,8 @@ def memo_delta(base: Memo, memo: Memo) -> tuple[list[str], Memo, dict[str, list[
     count = 0
     for name, part in memo.items():
         old = base.get(name, {})
-        # an entry kept from the previous build is the same object: compared by identity first
-        new = {k: v for k, v in part.items() if old.get(k, _MISSING) != v}
+        # entries compared in C (one kept from the previous build is the same object, or holds them)
+        new = {k: part[k] for k in compress(part, map(ne, part.values(), map(old.get, part, repeat(_MISSING))))}
         # part holds old's keys less the removed ones, plus the added ones: count, then look
         added = sum(1 for k in new if k not in old)
         gone = [k for k in old if k not in part] if len(old) + added != len(part) else []
@@ -220,6 +285,22 @@ def memo_delta(base: Memo, memo: Memo) -> tuple[list[str], Memo, dict[str, list[
     return list(memo), changed, removed
 
 
+def _list_head(spec: ListSpec, per_page: int) -> tuple[bytes, int]:
+    """What every page of a list is rendered from besides its rows, and its page count."""
+    count = len(spec.rows)
+    pages = max(1, ceil(count / per_page))
+    head = repr((spec.base, spec.heading, spec.nav, spec.name, spec.note, spec.feed, spec.crumb, spec.ground,
+                 pages, count)).encode()  # fmt: skip
+    return head, pages
+
+
+def _page_key(head: bytes, n: int, keys: Iterable[bytes]) -> str:
+    h = hashlib.blake2b(head, digest_size=16)
+    h.update(b"%d\n" % n)
+    h.update(b"".join(keys))
+    return h.hexdigest()
+
+
 def list_keys(site: SitePages) -> dict[str, tuple[str, int, int]]:
     """Every list page: path → (hash of what it is rendered from, spec index, page number)."""
     per_page = site.per_page
@@ -227,20 +308,83 @@ def list_keys(site: SitePages) -> dict[str, tuple[str, int, int]]:
     row_keys: dict[int, bytes] = {id(r): f"{r.id}\t{r.digest}\n".encode() for r in site.view.public}
     out: dict[str, tuple[str, int, int]] = {}
     for i, spec in enumerate(site.specs):
-        count = len(spec.rows)
-        pages = max(1, ceil(count / per_page))
-        head = repr((spec.base, spec.heading, spec.nav, spec.name, spec.note, spec.feed, spec.crumb, spec.ground,
-                     pages, count)).encode()  # fmt: skip
+        head, pages = _list_head(spec, per_page)
         try:
             keys = [row_keys[id(r)] for r in spec.rows]
         except KeyError:  # a row not in view.public (not made by policy.decide)
             keys = [f"{r.id}\t{r.digest}\n".encode() for r in spec.rows]
         for n in range(1, pages + 1):
-            h = hashlib.blake2b(head, digest_size=16)
-            h.update(b"%d\n" % n)
-            h.update(b"".join(keys[(n - 1) * per_page : n * per_page]))
-            out[Pager(spec.base, n, pages, count).save_as] = (h.hexdigest(), i, n)
+            key = _page_key(head, n, keys[(n - 1) * per_page : n * per_page])
+            out[Pager(spec.base, n, pages, len(spec.rows)).save_as] = (key, i, n)
     return out
+
+
+def _newest_first(r: Any) -> tuple[int, str]:
+    return -r.listed_on.toordinal(), r.id  # the order of view.public and of every list
+
+
+def touched_list_keys(
+    site: SitePages, records: Iterable[Any], before: dict[str, str]
+) -> dict[str, tuple[str, int, int]] | None:
+    """`list_keys` of the list pages that hold `records`, when every list holds the rows it held
+    when `before` (the live build's list keys) was made, in the same order (the records were
+    edited in place, their `pages.placement` unchanged): the other pages' keys are `before`'s.
+    None when that cannot be shown (then every key is computed)."""
+    per_page = site.per_page
+    specs = site.specs
+    if sum(max(1, ceil(len(s.rows) / per_page)) for s in specs) != len(before):
+        return None  # other pages than the live build's
+    where = {s.base: i for i, s in enumerate(specs)}
+    out: dict[str, tuple[str, int, int]] = {}
+    for r in records:
+        bases = lists_of(r)
+        if len(set(bases)) != len(bases):
+            return None  # twice in a list
+        for base in bases:
+            i = where.get(base)
+            if i is None:
+                return None
+            spec = specs[i]
+            rows = spec.rows
+            at = bisect_left(rows, _newest_first(r), key=_newest_first)
+            if at >= len(rows) or rows[at] is not r:
+                return None
+            head, pages = _list_head(spec, per_page)
+            n = at // per_page + 1
+            path = Pager(spec.base, n, pages, len(rows)).save_as
+            if path not in before:
+                return None
+            page = rows[(n - 1) * per_page : n * per_page]
+            out[path] = (_page_key(head, n, (f"{x.id}\t{x.digest}\n".encode() for x in page)), i, n)
+    return out
+
+
+def _placed(r: Any) -> bytes:
+    """A record's `pages.placement` and USCC, by hash: the same value means the same list pages
+    (generator.pages) and the same public USCC (the leak gate's exemption) as before."""
+    return hashlib.blake2b(repr((placement(r), r.uscc)).encode(), digest_size=8).digest()
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def single_keys(site: SitePages, notices: str | None = None) -> dict[str, str]:
+    """pages.SINGLES name → hash of what its page(s) are rendered from (`notices`: the removal
+    notices' digest, input_parts's)."""
+    return {name: _digest(site.single_inputs(name, notices)) for name in SINGLES}
+
+
+def _url_format(view: PublicView) -> str | None:
+    """PublicRecord.url as a format of the id ("debtors/{}/"), when it is one (tried on the
+    first and last record): 100,000 urls are then made in C."""
+    if not view.public:
+        return None
+    first = view.public[0]
+    form = first.url.replace("{", "{{").replace("}", "}}").replace(first.id, "{}")
+    if form.count("{}") != 1 or any(form.format(r.id) != r.url for r in (first, view.public[-1])):
+        return None
+    return form
 
 
 def _uscc(view: PublicView) -> frozenset[bytes]:
@@ -283,8 +427,20 @@ class Session:
     leaks: list[leakcheck.Leak] = field(default_factory=list)  # found in new search documents
     next: Baseline | None = None
     memo_out: dict[str, dict[str, tuple[str, Any]]] = field(default_factory=dict)
-    _keys: dict[str, tuple[str, int, int]] | None = None
+    records: dict[str, str] = field(default_factory=dict)  # public record id → digest (begin)
+    removed: frozenset[str] = frozenset()  # public in the live build, not now
+    # the public records are the live build's, edited in place: none added or removed, none's
+    # `_placed` changed — every list holds the same rows in the same order (begin)
+    in_place: bool = False
+    lists_from_live: bool = False  # the list keys are the live build's but for the edited records' pages
+    stored: Stored | None = None  # what the live build's STATE_DELTA held (read_state)
+    _changed_records: list[PublicRecord] | None = None  # the records of `changed`, in view order
+    _lists: dict[str, str] | None = None  # list page path → key (site_jobs)
+    _singles: dict[str, str] | None = None  # single page name → key (site_jobs)
+    _ids: list[str] | None = None  # the ids of the public records not changed (in_place)
+    _ours: tuple[KeysView[str], int] | None = None  # the writer's files, and how many were ours (finish)
     _uscc: frozenset[bytes] | None = None
+    _withheld: dict[bytes, str] | None = None  # `_withheld` of the view (begin)
     _index_child: tuple[Forked, Path] | None = None  # the forked index update and its folder
     kept_from: Path | None = None  # the live build state, when this build keeps everything
     live_state: Path | None = None  # where memo_in is read from (when something changed: 110 MB)
@@ -293,47 +449,66 @@ class Session:
     def open(cls, state: Path, live: Path, live_state: Path | None, live_index: Path) -> Session:
         """A session for a build into `live`: incremental when the live build left a baseline,
         the live output and index exist, and no apply was interrupted."""
-        base = read_baseline(live_state)
-        if base is None or (state / JOURNAL).exists() or not live.is_dir() or not live_index.is_dir():
+        found = read_state(live_state)
+        if found is None or (state / JOURNAL).exists() or not live.is_dir() or not live_index.is_dir():
             return cls(None, None, None)
         assert live_state is not None
-        return cls(base, live, live_index, live_state=live_state)
+        return cls(found[0], live, live_index, live_state=live_state, stored=found[1])
 
     # -- during the Pelican run (RecordsGenerator.generate_output) -------------------------
     def begin(self, ctx: RenderContext, site_pages: Any) -> None:
         self.version = version(ctx.settings, site_pages)
         self.incremental = self.base is not None and self.base.version == self.version
-        withheld = _withheld(ctx.view)
+        withheld = self._withheld = _withheld(ctx.view)
         self.parts = input_parts(ctx)
         self.inputs = inputs(ctx, withheld, self.parts)
+        public = ctx.view.public
+        self.records = dict(zip(public_ids(public), map(attrgetter("digest"), public), strict=True))
         if self.incremental:
             assert self.base is not None
+            before = self.base.records
+            # digests compared in C: the ids new or with another digest
+            self.changed = frozenset(
+                compress(self.records, map(ne, self.records.values(), map(before.get, self.records)))
+            )
+            added = frozenset(rid for rid in self.changed if rid not in before)
+            # records holds before's ids, less the removed ones, plus the added ones: count, then look
+            if len(self.records) - len(added) != len(before):
+                self.removed = frozenset(before.keys() - self.records.keys())
             # nothing a renderer reads changed: every file of ours is the live one (renderers are
             # deterministic: a second build of the same inputs writes no file — tested). The
             # inputs hold what is withheld: nothing became withheld either
-            self.unchanged = self.base.inputs == self.inputs and bool(self.base.ours)
+            self.unchanged = (
+                self.base.inputs == self.inputs and not self.changed and not self.removed and self.base.knows_ours
+            )
             if self.unchanged:
                 return
             if self.live_state is not None:
                 self.memo_in, self.memo_base = _read_memo(self.live_state)
             ctx.memo = self.memo_in
-            self.changed = frozenset(r.id for r in ctx.view.public if self.base.records.get(r.id) != r.digest)
             self.new_withheld = frozenset(t for h, t in withheld.items() if h not in self.base.withheld)
+            self._changed_records = records_of(public, self.changed)
+            placed = self.base.placed
+            self.in_place = (
+                not added
+                and not self.removed
+                and len(placed) == len(before)  # (saved with the records, updated with them)
+                and all(placed.get(r.id) == _placed(r) for r in self._changed_records)
+            )
             assert self.live is not None
-            public = {r.id for r in ctx.view.public}
-            before = self.base.records.keys()
             parts = self.base.parts
             ctx.delta = Delta(
-                added=frozenset(public - before),
-                removed=frozenset(before - public),
-                changed=frozenset(rid for rid in self.changed if rid in before),
+                added=added,
+                removed=self.removed,
+                changed=self.changed - added,
                 same_as_of=parts.get("as_of") == self.parts["as_of"],
                 same_news=parts.get("news") == self.parts["news"],
                 same_withheld=self.base.withheld == frozenset(withheld),
                 same_notices=parts.get("notices") == self.parts["notices"],
                 live=self.live,
             )
-            self._uscc = _uscc(ctx.view)
+            # in place: the same public USCCs (`_placed` holds them)
+            self._uscc = self.base.uscc if self.in_place and self.base.uscc is not None else _uscc(ctx.view)
             self.diff_scan = (
                 not self.new_withheld
                 and self.base.uscc is not None
@@ -344,8 +519,8 @@ class Session:
     def keep_everything(self, writer: Any, plan: Any, ctx: RenderContext) -> None:
         """The build of unchanged inputs: the live files of ours, renderers' state, index kept."""
         assert self.base is not None and self.live_index is not None and plan.previous_state is not None
-        writer.claim(self.base.ours)
-        skip = {MANIFEST, MANIFEST_FAST, "build.json", STATE_FILE, MEMO_FILE, MEMO_DELTA}
+        writer.claim(self.base.ours_in(writer.previous))
+        skip = {MANIFEST, MANIFEST_FAST, "build.json", STATE_FILE, STATE_DELTA, MEMO_FILE, MEMO_DELTA}
         for path in sorted(plan.previous_state.rglob("*")):
             rel = path.relative_to(plan.previous_state)
             if path.is_file() and str(rel) not in skip:
@@ -362,6 +537,15 @@ class Session:
         live build lacks; claims the others' pages."""
         changed = self.changed
         pre, _, post = pattern.partition("{url}")
+        form = _url_format(view) if self.in_place and not {"{", "}"} & set(pre + post) else None
+        if form is not None:
+            # the live build's records, each of which had its page then: those not changed keep it
+            if self._ids is None:
+                self._ids = list(filterfalse(changed.__contains__, self.records))
+            kept = list(map(f"{pre}{form}{post}".format, self._ids))
+            if all(map(previous.__contains__, kept)):
+                self.claimed += kept
+                return changed
         if "{" in pre + post:  # more than the url in the pattern
             paths = [(r.id, pattern.format(url=r.url)) for r in view.public if r.id not in changed]
         else:
@@ -376,17 +560,33 @@ class Session:
         self.start_index(site.ctx)  # beside what follows
         view = site.view
         wanted = self.record_pages(previous, view, RECORD_PAGE)
-        records = [r for r in view.public if r.id in wanted]
+        if wanted == self.changed and self._changed_records is not None:
+            records = self._changed_records
+        else:
+            records = [r for r in view.public if r.id in wanted]
         by_id = {r.id: r for r in records}
         jobs: list[Any] = [("some", tuple(r.id for r in records[a : a + 500])) for a in range(0, len(records), 500)]
         assert self.base is not None
-        keys = self._keys = list_keys(site)
+        before = self.base.lists
         todo: dict[int, list[int]] = {}
-        for path, (key, spec, n) in keys.items():
-            if self.base.lists.get(path) == key and path in previous:
-                self.claimed.append(path)
-            else:
-                todo.setdefault(spec, []).append(n)
+        touched = None
+        if self.in_place and previous.keys() >= before.keys():
+            touched = touched_list_keys(site, self._changed_records or (), before)
+        self.lists_from_live = touched is not None
+        if touched is not None:  # the other pages are the live ones
+            self._lists = {**before, **{path: key for path, (key, _s, _n) in touched.items()}}
+            for path, (key, spec, n) in touched.items():
+                if before.get(path) != key:
+                    todo.setdefault(spec, []).append(n)
+            self.claimed += [path for path in before if path not in touched or before[path] == touched[path][0]]
+        else:
+            keys = list_keys(site)
+            self._lists = {path: key for path, (key, _s, _n) in keys.items()}
+            for path, (key, spec, n) in keys.items():
+                if before.get(path) == key and path in previous:
+                    self.claimed.append(path)
+                else:
+                    todo.setdefault(spec, []).append(n)
         for spec, numbers in todo.items():
             numbers.sort()
             start = prev = numbers[0]
@@ -398,8 +598,17 @@ class Session:
                 jobs.append(("list", spec, start, prev))
                 if page is not None:
                     start = prev = page
-        jobs += [("single", name) for name in ("home", "browse", "removals", "404")]
-        self.rendered = len(records) + sum(len(v) for v in todo.values()) + 4
+        # home, browse indexes, removals, 404: kept when made from what the live ones were
+        self._singles = singles = single_keys(site, self.parts.get("notices"))
+        n_singles = 0
+        for name in SINGLES:
+            paths = site.single_paths(name)
+            if self.base.singles.get(name) == singles[name] and all(p in previous for p in paths):
+                self.claimed += paths
+            else:
+                jobs.append(("single", name))
+                n_singles += 1
+        self.rendered = len(records) + sum(len(v) for v in todo.values()) + n_singles
 
         def run(job: Any) -> Iterator[OutputFile]:
             if job[0] == "some":
@@ -426,7 +635,9 @@ class Session:
         jobs = ctx.settings.get("PORTAL_JOBS") or os.cpu_count() or 1
         if plan is None or jobs < 2 or outputs.INDEXERS != [INDEXER] or self._index_child is not None:
             return
-        from search import update  # imported here, not in the child
+        # imported here, not in the child: the search page's renderer imports the indexer (jieba,
+        # whoosh) in this process anyway; the child inherits them
+        from search import update
 
         assert self.base is not None and self.live_index is not None
         target: Path = plan.index
@@ -493,16 +704,35 @@ class Session:
             from search import update
 
             documents = update.news_keys(ctx)
+        base = self.base if self.incremental else None
+        withheld = frozenset(self._withheld if self._withheld is not None else _withheld(ctx.view))
+        if base is not None and base.withheld == withheld:
+            withheld = base.withheld  # the same object: STATE_DELTA leaves it out
+        if base is not None and len(base.placed) == len(base.records):
+            placed = base.placed  # updated in place: the live build's is not read again
+            for rid in self.removed:
+                placed.pop(rid, None)
+            placed.update((r.id, _placed(r)) for r in self._changed_records or ())
+        else:
+            placed = {r.id: _placed(r) for r in ctx.view.public}
+        theirs: frozenset[str] | None = None
+        if isinstance(ours, KeysView):
+            # the writer's manifest (a dict) so far: this generator's files; Pelican's come after
+            self._ours = (ours, len(ours))
+            theirs = frozenset()
         self.next = Baseline(
             version=self.version,
-            records={r.id: r.digest for r in ctx.view.public},
-            lists={path: key for path, (key, _s, _n) in (self._keys or list_keys(site)).items()},
-            withheld=frozenset(_withheld(ctx.view)),
+            records=self.records,
+            lists=self._lists if self._lists is not None else {p: k for p, (k, _s, _n) in list_keys(site).items()},
+            withheld=withheld,
             documents=documents,
             inputs=self.inputs,
-            ours=frozenset(ours),
+            ours=frozenset() if theirs is not None else frozenset(ours),
+            theirs=theirs,
             uscc=self._uscc if self._uscc is not None else _uscc(ctx.view),
             parts=self.parts,
+            placed=placed,
+            singles=self._singles if self._singles is not None else single_keys(site, self.parts.get("notices")),
         )
         self.memo_out = ctx.memo  # each renderer left what the next build may reuse
 
@@ -511,12 +741,14 @@ class Session:
         if self.next is None:
             return
         if self.kept_from is not None:  # nothing changed: the live build's files, as they are
-            for name in (STATE_FILE, MEMO_FILE, MEMO_DELTA):
-                if name != MEMO_DELTA or (self.kept_from / name).exists():
+            for name in (STATE_FILE, STATE_DELTA, MEMO_FILE, MEMO_DELTA):
+                if name not in (STATE_DELTA, MEMO_DELTA) or (self.kept_from / name).exists():
                     share_file(self.kept_from / name, state / name)
             return
-        with open(state / STATE_FILE, "wb") as fh:
-            pickle.dump((FORMAT, vars(self.next)), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        if self._ours is not None:  # what the writer's manifest got after this generator's files
+            view, count = self._ours
+            self.next.theirs = frozenset(islice(view, count, None))
+        self._save_baseline(state, self.next)
         if self.memo_base is not None and self.live_state is not None:
             delta = memo_delta(self.memo_base, self.memo_out)
             if delta is not None:  # the live MEMO_FILE stays the base; what changed since goes beside it
@@ -526,6 +758,30 @@ class Session:
                 return
         with open(state / MEMO_FILE, "wb") as fh:
             pickle.dump(self.memo_out, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def _save_baseline(self, state: Path, next: Baseline) -> None:
+        """STATE_FILE, or (an incremental build) the live one hard-linked and what changed since
+        it was written in STATE_DELTA."""
+        stored, live = self.stored, self.live_state
+        if self.incremental and stored is not None and live is not None and (live / STATE_FILE).exists():
+            records = dict(stored.records)
+            placed = dict(stored.placed)
+            for rid in self.removed:
+                records[rid] = None
+                placed[rid] = None
+            for rid in self.changed:
+                records[rid] = next.records[rid]
+                placed[rid] = next.placed[rid]
+            if len(records) <= STATE_DELTA_MAX:
+                big = ("records", "placed", *_SETS)
+                fields = {k: v for k, v in vars(next).items() if k not in big}
+                fields.update({k: getattr(next, k) for k in _SETS if getattr(next, k) != getattr(stored, k)})
+                share_file(live / STATE_FILE, state / STATE_FILE)
+                with open(state / STATE_DELTA, "wb") as fh:
+                    pickle.dump((FORMAT, fields, records, placed), fh, protocol=pickle.HIGHEST_PROTOCOL)
+                return
+        with open(state / STATE_FILE, "wb") as fh:
+            pickle.dump((FORMAT, vars(next)), fh, protocol=pickle.HIGHEST_PROTOCOL)
 
     # -- the leak gate's part ----------------------------------------------------------------
     def delta_gate(self, settings: dict[str, Any], view: PublicView) -> leakcheck.LeakGate | None:

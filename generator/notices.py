@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 from . import qrfast
 from .outputs import OutputFile, RenderContext
 from .pagecontext import page_context
-from .pages import fast_or_full
+from .pages import fast_or_full, records_of
 from .policy import PublicRecord
 
 # Level M survives a crease or a smudge on a notice board; the version follows from the URL length.
@@ -107,7 +107,7 @@ class Prepared:
 
 
 def prepare(ctx: RenderContext) -> Prepared:
-    wanted = list(ctx.view.public) if ctx.changed is None else [r for r in ctx.view.public if r.id in ctx.changed]
+    wanted = list(ctx.view.public) if ctx.changed is None else records_of(ctx.view.public, ctx.changed)
     if len(wanted) >= BATCH_MIN:
         from . import qrbatch  # noqa: F401 - imported once here, not in every forked worker
     return Prepared(page_context(ctx), wanted)

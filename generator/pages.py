@@ -11,11 +11,12 @@ sitemaps. `lists_of(record)` names the list bases.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from math import ceil
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,34 @@ def paginate(base: str, items: Sequence[Any], per_page: int) -> Iterator[tuple[P
         yield Pager(base, n, pages, len(items)), items[(n - 1) * per_page : n * per_page]
 
 
+# public ids in view order, of the last view asked (records_of): (view.public, its ids)
+_IDS: tuple[Sequence[PublicRecord], list[str]] | None = None
+
+
+def public_ids(public: Sequence[PublicRecord]) -> list[str]:
+    """The ids of `public`, in order (listed once per view: each pass over 100,000 records
+    costs tens of milliseconds in memory reads)."""
+    global _IDS
+    if _IDS is None or _IDS[0] is not public:
+        _IDS = (public, list(map(attrgetter("id"), public)))
+    return _IDS[1]
+
+
+def records_of(public: Sequence[PublicRecord], wanted: Collection[str]) -> list[PublicRecord]:
+    """The records of `public` whose id is in `wanted`, in order. A few (an incremental build's
+    changed records) are found by scanning the ids in C."""
+    if len(wanted) > 50:
+        return [r for r in public if r.id in wanted]
+    ids = public_ids(public)
+    found = []
+    for rid in wanted:
+        try:
+            found.append(ids.index(rid))
+        except ValueError:
+            continue  # not public
+    return [public[i] for i in sorted(found)]
+
+
 def lists_of(record: PublicRecord) -> list[str]:
     """The list bases a record appears in (see the module docstring)."""
     return [
@@ -101,6 +130,15 @@ def lists_of(record: PublicRecord) -> list[str]:
         f"regions/{record.region_code}/",
         *(f"grounds/{g}/" for g in record.grounds),
     ]
+
+
+def placement(record: PublicRecord) -> tuple[Any, ...]:
+    """What decides which lists a record is in, where in them, and how the lists are headed
+    (`SitePages._specs`: a list's heading is its first row's court or region name; rows are
+    newest first, then by id) and what the home page counts (`kind`). A record edited without
+    changing it sits on the same list pages as before (generator.incremental)."""
+    return (record.listed_on, record.court_slug, record.court, record.region_code, record.region_name,
+            record.grounds, record.kind)  # fmt: skip
 
 
 def install(env: Any, settings: dict[str, Any]) -> None:
@@ -239,6 +277,12 @@ class ListSpec:
 Job = tuple[Any, ...]
 RECORDS_PER_JOB = 2000
 PAGES_PER_JOB = 100
+SINGLES = ("home", "browse", "removals", "404")  # the ("single", name) jobs
+BROWSE = (
+    ("courts/", "按执行法院浏览", "执行法院", ""),
+    ("regions/", "按地区浏览", "地区", "行政区划代码"),
+    ("grounds/", "按失信情形浏览", "失信情形", "规定条款"),
+)
 
 
 class SitePages:
@@ -279,7 +323,7 @@ class SitePages:
         for i, spec in enumerate(self.specs):
             pages = max(1, ceil(len(spec.rows) / self.per_page))
             out += [("list", i, a, min(a + PAGES_PER_JOB - 1, pages)) for a in range(1, pages + 1, PAGES_PER_JOB)]
-        out += [("single", name) for name in ("home", "browse", "removals", "404")]
+        out += [("single", name) for name in SINGLES]
         return out
 
     def run(self, job: Job) -> Iterator[OutputFile]:
@@ -360,11 +404,7 @@ class SitePages:
             yield OutputFile(pager.save_as, html.encode("utf-8"))
 
     def browse_indexes(self) -> Iterator[OutputFile]:
-        for prefix, heading, column, note_column in (
-            ("courts/", "按执行法院浏览", "执行法院", ""),
-            ("regions/", "按地区浏览", "地区", "行政区划代码"),
-            ("grounds/", "按失信情形浏览", "失信情形", "规定条款"),
-        ):
+        for prefix, heading, column, note_column in BROWSE:
             entries = [
                 {"href": s.base, "name": s.name, "count": len(s.rows), "note": s.note}
                 for s in self.specs
@@ -376,20 +416,47 @@ class SitePages:
             )  # fmt: skip
 
     # -- single pages --------------------------------------------------------------
-    def home(self) -> OutputFile:
+    def _counts(self) -> dict[str, int]:
         public = self.view.public
-        persons = sum(1 for r in public if r.kind == "person")
-        counts = {
+        persons = list(map(attrgetter("kind"), public)).count("person")
+        return {
             "public": len(public),
             "persons": persons,
             "organizations": len(public) - persons,
-            "courts": len({r.court_slug for r in public}),
+            "courts": len(self.view.by_court()),  # the distinct court slugs
             "notices": len(self.view.notices),
         }
+
+    def home(self) -> OutputFile:
         return self._page(
-            "index.html", "index.html", nav_active="home", counts=counts, as_of=self.view.as_of,
-            newest=public[:HOME_NEWEST], news=self.ctx.news[:HOME_NEWS], row=self.row,
+            "index.html", "index.html", nav_active="home", counts=self._counts(), as_of=self.view.as_of,
+            newest=self.view.public[:HOME_NEWEST], news=self.ctx.news[:HOME_NEWS], row=self.row,
         )  # fmt: skip
+
+    def single_inputs(self, name: str, notices: str | None = None) -> str:
+        """What the single page(s) `name` (SINGLES) are rendered from besides the theme and the
+        settings: two builds with the same inputs render the same bytes (generator.incremental
+        keeps the live files then). `notices`: a digest of repr(view.notices), when known."""
+        view = self.view
+        if name == "home":
+            newest = [(r.id, r.digest) for r in view.public[:HOME_NEWEST]]
+            return repr((self._counts(), view.as_of, newest, self.ctx.news[:HOME_NEWS]))
+        if name == "browse":
+            return repr([(s.base, s.name, len(s.rows), s.note) for s in self.specs])
+        if name == "removals":
+            return repr((view.as_of, view.notices if notices is None else notices, self.per_page))
+        return ""  # 404: the theme's alone
+
+    def single_paths(self, name: str) -> list[str]:
+        """The files `run(("single", name))` writes."""
+        if name == "home":
+            return ["index.html"]
+        if name == "browse":
+            return [prefix + "index.html" for prefix, *_ in BROWSE]
+        if name == "removals":
+            pages = max(1, ceil(len(self.view.notices) / self.per_page))
+            return [Pager("removals/", n, pages, len(self.view.notices)).save_as for n in range(1, pages + 1)]
+        return ["404.html"]
 
     def removals(self) -> Iterator[OutputFile]:
         days = portal_settings(self.ctx.settings)["PORTAL_REMOVAL_NOTICE_DAYS"]
