@@ -14,14 +14,25 @@ import threading
 import unicodedata
 from functools import lru_cache
 from itertools import product
-
-import jieba
-import opencc
-from pypinyin import Style, pinyin
+from types import ModuleType
+from typing import Any
 
 from generator import casenumber
 
-jieba.setLogLevel(logging.WARNING)  # its "Building prefix dict" chatter is not ours to print
+# jieba, opencc and pypinyin are imported when first used (a third of a second together): an
+# incremental build imports this module to update a few documents, often none of a kind
+_jieba: ModuleType | None = None
+
+
+def _segmenter() -> ModuleType:
+    global _jieba
+    if _jieba is None:
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)  # its "Building prefix dict" chatter is not ours to print
+        _jieba = jieba
+    return _jieba
+
 
 HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAN_RUN = re.compile(f"[{HAN}]+")
@@ -47,6 +58,8 @@ def _t2s(text: str) -> str:
     # one converter per thread: the C++ object is not documented as thread-safe
     conv = getattr(_local, "t2s", None)
     if conv is None:
+        import opencc
+
         conv = _local.t2s = opencc.OpenCC("t2s")
     return str(conv.convert(text))
 
@@ -94,7 +107,9 @@ def query_ngrams(text: str) -> list[str]:
 @lru_cache(maxsize=16384)
 def readings(char: str) -> tuple[str, ...]:
     """Every toneless reading of one Han character, usual reading first (单 → dan chan shan)."""
-    got = pinyin(char, heteronym=True, style=Style.NORMAL, errors="ignore")
+    from pypinyin import Style, pinyin
+
+    got: Any = pinyin(char, heteronym=True, style=Style.NORMAL, errors="ignore")
     if not got:
         return ()
     found = [r for r in got[0] if r.isascii() and r.isalpha()]
@@ -255,4 +270,4 @@ _WORDLIKE = re.compile(rf"[0-9A-Za-z{HAN}]")
 
 def words(text: str) -> list[str]:
     """Search-engine segmentation of organization names and news text (jieba, folded)."""
-    return [w.lower() for w in jieba.cut_for_search(fold(text)) if _WORDLIKE.search(w) and not w.isspace()]
+    return [w.lower() for w in _segmenter().cut_for_search(fold(text)) if _WORDLIKE.search(w) and not w.isspace()]
