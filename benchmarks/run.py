@@ -39,6 +39,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "benchmarks" / "out"
+ASIDE = OUT / "aside"  # earlier runs' trees, deleted after the measures (set_aside)
 RESULTS = REPO / "benchmarks" / "scale-results.json"
 DOC = REPO / "docs" / "benchmarks.md"
 SECTION = "## Scale (issue 7)"
@@ -150,6 +151,16 @@ def edit(path: Path, original: str, nonce: int) -> None:
     path.write_text("".join(lines), encoding="utf-8")
 
 
+def set_aside(path: Path) -> None:
+    """Move a tree an earlier run wrote out of the way; it is deleted once everything is
+    measured (`main`). Deleted just before a build that writes 100,000 files, it would slow that
+    build by half: for a minute or more ext4 skips each recently freed inode when it allocates
+    one (recently_deleted), at every file and folder made."""
+    if path.exists():
+        ASIDE.mkdir(parents=True, exist_ok=True)
+        os.rename(path, ASIDE / f"{path.name}.{time.monotonic_ns()}")
+
+
 def measure_builds(n: int, runs: int) -> dict[str, Any]:
     from benchmarks.site import content_for
 
@@ -158,14 +169,13 @@ def measure_builds(n: int, runs: int) -> dict[str, Any]:
     output = root / "output"
     cold = []
     for i in range(runs):
-        shutil.rmtree(root, ignore_errors=True)
+        set_aside(root)
         root.mkdir(parents=True)
         fig = build(content, output)
         assert not fig["incremental"], fig
         cold.append(fig)
         print(f"  cold build {i + 1}: {fig['wall']:.1f} s, peak {fig['peak_mb']:,.0f} MB, phases "
               + ", ".join(f"{k} {v:.1f}" for k, v in fig["phases"].items()), flush=True)  # fmt: skip
-        time.sleep(5)  # let the background deletion of a replaced tree (if any) finish
     nochange, changed = [], []
     for i in range(runs):
         fig = build(content, output)
@@ -275,7 +285,7 @@ def measure_hugo(n: int) -> dict[str, Any] | None:
         return None
     site = hugo_site(n)
     version = subprocess.run([hugo, "version"], capture_output=True, text=True).stdout.split()[1]
-    shutil.rmtree(site / "public", ignore_errors=True)
+    set_aside(site / "public")
     wall, peak, _ = run([hugo, "--quiet", "--source", str(site), "--destination", str(site / "public")])
     pages = sum(len(files) for _d, _s, files in os.walk(site / "public"))
     return {"records": n, "wall": wall, "rate": n / wall, "peak_mb": peak, "files": pages, "version": version}
@@ -286,7 +296,7 @@ def measure_pelican(n: int) -> dict[str, Any]:
 
     base = baseline_content(n)
     out = OUT / f"pelican-{n}" / "output"
-    shutil.rmtree(out, ignore_errors=True)
+    set_aside(out)
     wall, peak, _ = run([sys.executable, "-m", "pelican", str(base), "-o", str(out), "-q"], cwd=base.parent)
     return {"records": n, "wall": wall, "rate": n / wall, "peak_mb": peak}
 
@@ -439,6 +449,16 @@ def main() -> None:
         return
 
     n = args.records
+    if ASIDE.exists():  # an interrupted run's: deleted now, then a minute for ext4 (set_aside)
+        shutil.rmtree(ASIDE)
+        time.sleep(60)
+    try:
+        measure_all(args, n)
+    finally:
+        shutil.rmtree(ASIDE, ignore_errors=True)
+
+
+def measure_all(args: argparse.Namespace, n: int) -> None:
     run([sys.executable, "-c", "pass"])  # starts the launcher while this process is small
     print(f"{n:,} records; load average {os.getloadavg()[0]:.1f}", flush=True)
     result: dict[str, Any] = {"records": n, "machine": machine()}
