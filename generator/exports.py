@@ -37,7 +37,7 @@ from typing import Any
 from . import datasplice
 from .errors import BuildError
 from .outputs import Delta, OutputFile, RenderContext
-from .policy import PublicRecord, PublicView
+from .policy import PublicRecord, PublicView, newest_first
 from .records import GROUNDS, KINDS, PERFORMANCE, REMOVAL_REASONS
 from .siteurls import setting, site_url
 
@@ -450,7 +450,7 @@ def view_date(ctx: RenderContext) -> str:
 def _compute(ctx: RenderContext) -> tuple[Iterator[OutputFile], datasplice.Layout]:
     """Every file from every record (and the layout of the two debtors files)."""
     view, s = ctx.view, ctx.settings
-    records = sorted(view.public, key=lambda r: (-r.listed_on.toordinal(), r.id))
+    records = sorted(view.public, key=newest_first)
     rows = _rows(ctx, records)
     ids = [r.id for r in records]
     csv_rows, json_texts = [row[0] for row in rows], [row[1] for row in rows]
@@ -521,16 +521,12 @@ def _op_line(op: dict[str, Any], json_text: bytes | None) -> bytes | None:
     return b'{"op":"%s","id":"%s","record":%s}' % (op["op"].encode(), op["id"].encode(), json_text)
 
 
-def _sort_key(r: PublicRecord) -> tuple[int, str]:
-    return -r.listed_on.toordinal(), r.id
-
-
 def _records(view: PublicView, wanted: frozenset[str], keys: dict[str, int]) -> dict[str, PublicRecord]:
     """The public records of `wanted`: found by their sort key in view.public (sorted so by
     policy) when it is the one they had (`keys`), else looked for in all of it."""
     public, out = view.public, {}
     for rid in wanted:
-        i = bisect_left(public, (keys.get(rid, 0), rid), key=_sort_key) if rid in keys else len(public)
+        i = bisect_left(public, (keys.get(rid, 0), rid), key=newest_first) if rid in keys else len(public)
         if i == len(public) or public[i].id != rid:
             break
         out[rid] = public[i]

@@ -29,7 +29,7 @@ from typing import Any
 from . import ids
 from .errors import BuildError
 from .outputs import NewsItem, OutputFile, RenderContext
-from .policy import PublicRecord, PublicView, RemovalNotice
+from .policy import PublicRecord, PublicView, RemovalNotice, newest_first, newest_removal_first
 from .siteurls import day_start, setting, site_url, tag_uri
 
 TOMBSTONE_NS = "http://purl.org/atompub/tombstones/1.0"
@@ -203,11 +203,11 @@ def _newest(records: Sequence[PublicRecord], limit: int, ordered: bool = False) 
     if ordered:
         return list(records[:limit])
     # without sorting a court's whole list for its newest hundred
-    return heapq.nsmallest(limit, records, key=lambda r: (-r.listed_on.toordinal(), r.id))
+    return heapq.nsmallest(limit, records, key=newest_first)
 
 
 def _by_removal(notices: Iterable[RemovalNotice]) -> list[RemovalNotice]:
-    return sorted(notices, key=lambda n: (-n.removed_on.toordinal(), n.id))
+    return sorted(notices, key=newest_removal_first)
 
 
 @dataclass

@@ -67,7 +67,7 @@ from .plan import (
     read_manifest,
     share_file,
 )
-from .policy import PublicRecord, PublicView
+from .policy import PublicRecord, PublicView, newest_first
 
 STATE_FILE = "incremental.pickle"  # in the build state folder: what the next build compares with
 # beside it: what changed in the baseline since STATE_FILE was written (then STATE_FILE is the one
@@ -319,10 +319,6 @@ def list_keys(site: SitePages) -> dict[str, tuple[str, int, int]]:
     return out
 
 
-def _newest_first(r: Any) -> tuple[int, str]:
-    return -r.listed_on.toordinal(), r.id  # the order of view.public and of every list
-
-
 def touched_list_keys(
     site: SitePages, records: Iterable[Any], before: dict[str, str]
 ) -> dict[str, tuple[str, int, int]] | None:
@@ -346,7 +342,7 @@ def touched_list_keys(
                 return None
             spec = specs[i]
             rows = spec.rows
-            at = bisect_left(rows, _newest_first(r), key=_newest_first)
+            at = bisect_left(rows, newest_first(r), key=newest_first)
             if at >= len(rows) or rows[at] is not r:
                 return None
             head, pages = _list_head(spec, per_page)

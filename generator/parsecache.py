@@ -34,11 +34,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import operator
 import os
 import pickle
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,10 @@ Payload = tuple[tuple[Any, ...], int, tuple[Any, ...], int, tuple[Any, ...], int
 # the key of the rules across files (rules.across_ids)
 Entry = tuple[bytes, int, int, "policy.Facts", "rules.AcrossIds"]
 Stat = tuple[int, int, int, int, int]  # dev, inode, size, mtime_ns, ctime_ns
+# a Stat of an os.stat_result (in C: the view cache takes it of 100,000 files)
+stat_key: Callable[[os.stat_result], Stat] = operator.attrgetter(
+    "st_dev", "st_ino", "st_size", "st_mtime_ns", "st_ctime_ns"
+)
 
 
 def code_version() -> str:
@@ -197,10 +202,9 @@ def compact(src: SourceRecord) -> CachedSource:
 
 def _stat(path: str) -> Stat | None:
     try:
-        st = os.stat(path)
+        return stat_key(os.stat(path))
     except OSError:
         return None
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def _digest(path: str) -> str | None:
@@ -426,7 +430,7 @@ class ParseCache:
                 s = stat(path)
             except OSError:
                 continue
-            st = (s.st_dev, s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns)
+            st = stat_key(s)
             known = stats.get(path)
             if known is not None and known[2] and known[0] == st:
                 digest = known[1]

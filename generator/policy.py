@@ -203,6 +203,17 @@ def facts(src: SourceRecord) -> Facts:
     return Facts(public, r.status == "listed", r.listed_on, removed, r.debtor.name, case.text if case else None)
 
 
+def newest_first(r: PublicRecord) -> tuple[int, str]:
+    """The order of PublicView.public and of every list made from it: newest listing first, then
+    by id (what decide sorts by; a key for bisect and heapq over those lists)."""
+    return -r.listed_on.toordinal(), r.id
+
+
+def newest_removal_first(n: RemovalNotice) -> tuple[int, str]:
+    """The order of PublicView.notices: newest removal first, then by id."""
+    return -n.removed_on.toordinal(), n.id
+
+
 def place(f: Facts, as_of: date, notice_from: date) -> tuple[PublicRecord | None, RemovalNotice | None]:
     """One record on `as_of`: (its PublicRecord when public, else None; its removal notice when
     it was public and is no longer, within the notice period). Shared by `decide` and the

@@ -46,7 +46,7 @@ from typing import Any, NamedTuple
 
 from . import casenumber, checker, parsecache, policy, rules
 from .ids import KNOWN_REGIONS
-from .policy import PublicRecord, PublicView, RemovalNotice
+from .policy import PublicRecord, PublicView, RemovalNotice, newest_first, newest_removal_first
 from .records import SourceRecord
 
 FILE = "view-cache"  # the files' index as a full check (or a change of the listing) left it
@@ -72,7 +72,6 @@ _FEW_VALUES = frozenset({
     "court", "court_slug", "region_code", "region_name", "basis_issuer", "kind", "gender", "performance", "grounds",
     "reason",
 })  # fmt: skip
-_stat_key = attrgetter("st_dev", "st_ino", "st_size", "st_mtime_ns", "st_ctime_ns")  # parsecache.Stat
 _public = partial(tuple.__new__, PublicRecord)
 _digest_of = attrgetter("digest")
 # the index: one list per column, one item per record file; cases…courts: rules.across_ids
@@ -173,14 +172,6 @@ def _notices(cols: list[list[Any]]) -> list[RemovalNotice]:
     return [RemovalNotice(*row) for row in _rows(cols, _NOTICE_FIELDS)]
 
 
-def _public_order(r: PublicRecord) -> tuple[int, str]:
-    return -r.listed_on.toordinal(), r.id
-
-
-def _notice_order(n: RemovalNotice) -> tuple[int, str]:
-    return -n.removed_on.toordinal(), n.id
-
-
 def _patched(items: list[Any], attr: str, gone: set[str], added: list[Any], order: Any) -> list[Any]:
     """`items` (in decide's order: newest first, then by id; ids are unique among records that
     passed) without those whose `attr` is in `gone`, with `added`, in the same order."""
@@ -218,7 +209,7 @@ def load(state: Path, wanted: tuple[Any, ...]) -> Stored | None:
         if base is None or base[0] != base_checksum:
             return None
         added_records = _records(added)
-        public = _patched(_records(base[1]), "digest", set(removed), added_records, _public_order)
+        public = _patched(_records(base[1]), "digest", set(removed), added_records, newest_first)
         return Stored(
             main_checksum, rows, base_checksum, list(removed), added_records, public, _notices(notices),
             frozenset(names), frozenset(cases), files,
@@ -357,7 +348,7 @@ def _listing(folder: str) -> tuple[list[str], list[tuple[int, ...]]] | None:
                         folders.append(os.path.join(top, n))
             fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
             try:  # relative to the folder: one name to look up per file, not the whole path
-                stats += map(_stat_key, map(partial(os.stat, dir_fd=fd), yaml))
+                stats += map(parsecache.stat_key, map(partial(os.stat, dir_fd=fd), yaml))
             finally:
                 os.close(fd)
             paths += map((top + os.sep).__add__, yaml)
@@ -467,8 +458,8 @@ def rebuild(
     if changed and not _across_ok(new_index, [i for i, *_rest in changed]):
         return None  # the full check reports the conflict
 
-    public = _patched(stored.public, "digest", set(dropped_public), added_public, _public_order)
-    notices = _patched(stored.notices, "id", set(dropped_notices), added_notices, _notice_order)
+    public = _patched(stored.public, "digest", set(dropped_public), added_public, newest_first)
+    notices = _patched(stored.notices, "id", set(dropped_notices), added_notices, newest_removal_first)
     touched_names.discard(None)  # a new file had none before
     touched_cases.discard(None)
     if len(touched_names) + len(touched_cases) > 4 * FEW:
