@@ -159,11 +159,7 @@ class Baseline:
 
 def input_parts(ctx: RenderContext) -> dict[str, str]:
     """The inputs other than the records and what is withheld, each by itself (Delta)."""
-
-    def digest(text: str) -> str:
-        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-
-    return {"as_of": str(ctx.view.as_of), "notices": digest(repr(ctx.view.notices)), "news": digest(repr(ctx.news))}
+    return {"as_of": str(ctx.view.as_of), "notices": _digest(repr(ctx.view.notices)), "news": _digest(repr(ctx.news))}
 
 
 def inputs(ctx: RenderContext, withheld: dict[bytes, str] | None = None, parts: dict[str, str] | None = None) -> str:
@@ -193,6 +189,15 @@ class Stored:
 _SETS = ("withheld", "uscc")  # in STATE_DELTA only when they differ from STATE_FILE's
 
 
+def _apply_changes(values: dict[str, Any], changes: dict[str, Any]) -> None:
+    """`values` with a STATE_DELTA's changes: a new value, or None for a key no longer there."""
+    for key, value in changes.items():
+        if value is None:
+            values.pop(key, None)
+        else:
+            values[key] = value
+
+
 def read_baseline(state: Path | None) -> Baseline | None:
     found = read_state(state)
     return None if found is None else found[0]
@@ -214,17 +219,8 @@ def read_state(state: Path | None) -> tuple[Baseline, Stored] | None:
             if fmt != FORMAT:
                 return None
             data.update(fields)
-            records, placed = data["records"], data["placed"]
-            for rid, digest in stored.records.items():
-                if digest is None:
-                    records.pop(rid, None)
-                else:
-                    records[rid] = digest
-            for rid, value in stored.placed.items():
-                if value is None:
-                    placed.pop(rid, None)
-                else:
-                    placed[rid] = value
+            _apply_changes(data["records"], stored.records)
+            _apply_changes(data["placed"], stored.placed)
         base = Baseline(**data)
         if not isinstance(base.records, dict) or not isinstance(base.lists, dict):
             return None
@@ -631,8 +627,8 @@ class Session:
         jobs = ctx.settings.get("PORTAL_JOBS") or os.cpu_count() or 1
         if plan is None or jobs < 2 or outputs.INDEXERS != [INDEXER] or self._index_child is not None:
             return
-        # imported here, not in the child: the search page's renderer imports the indexer (jieba,
-        # whoosh) in this process anyway; the child inherits them
+        # imported here, not in the child: the search page's renderer imports the indexer (whoosh)
+        # in this process anyway; the child inherits it
         from search import update
 
         assert self.base is not None and self.live_index is not None
