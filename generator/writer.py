@@ -212,7 +212,7 @@ class PortalWriter(Writer):
         session = getattr(self.plan, "session", None)
         if not (self.keep_same and len(data) >= DIFF_SCAN_MIN and session is not None and session.diff_scan):
             return self.gate.scan(data, rel)  # type: ignore[no-any-return]
-        old = live if live is not None else self._live_bytes(rel)
+        old = live if live is not None else self._map_live(rel)
         if old is None:
             return self.gate.scan(data, rel)  # type: ignore[no-any-return]
         start, end = changed_lines(old, data)
@@ -221,39 +221,32 @@ class PortalWriter(Writer):
             leaks += self.gate.scan(line, rel)
         return leaks
 
-    def _live_bytes(self, rel: str) -> bytes | None:
-        """The live file, when it is the one the live manifest describes (so: scanned; size and
-        mtime as the manifest says, as for the files an incremental build keeps)."""
+    def _map_live(self, rel: str, content: tuple[str, int] | None = None) -> mmap.mmap | None:
+        """The live file, mapped, when it is the one the live manifest describes (so: scanned;
+        size and mtime as the manifest says, as for the files an incremental build keeps) and,
+        given `content` (digest, size), the manifest's entry has that content. Mapped, not read:
+        a new file is made or compared from its pages (no copy of 75 MB first)."""
         prev = self.previous.get(rel)
         if prev is None or self._previous_root is None:
             return None
-        try:
-            with open(self._previous_root + "/" + rel, "rb") as fh:
-                st = os.fstat(fh.fileno())
-                if st.st_size != prev[1] or st.st_mtime_ns != prev[2]:
-                    return None
-                data = fh.read()
-        except OSError:
-            return None
-        return data
-
-    def live_bytes(self, rel: str, content: tuple[str, int]) -> mmap.mmap | None:
-        """The live file `rel`, for a renderer that updates it: when the live manifest lists it
-        with `content` (digest and size: the file this renderer wrote) and it is as the manifest
-        says. Kept for this build's write of the file (`_put`), which needs it too."""
-        prev = self.previous.get(rel)
-        if prev is None or (prev[0], prev[1]) != tuple(content) or self._previous_root is None:
+        if content is not None and (prev[0], prev[1]) != tuple(content):
             return None
         try:
             with open(self._previous_root + "/" + rel, "rb") as fh:
                 st = os.fstat(fh.fileno())
                 if st.st_size != prev[1] or st.st_mtime_ns != prev[2] or not st.st_size:
                     return None
-                # mapped, not read: the new file is made from its pages (no copy of 75 MB first)
-                data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+                return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
         except (OSError, ValueError):
             return None
-        self._live[rel] = data
+
+    def live_bytes(self, rel: str, content: tuple[str, int]) -> mmap.mmap | None:
+        """The live file `rel`, for a renderer that updates it: when the live manifest lists it
+        with `content` (digest and size: the file this renderer wrote) and it is as the manifest
+        says. Kept for this build's write of the file (`_put`), which needs it too."""
+        data = self._map_live(rel, content)
+        if data is not None:
+            self._live[rel] = data
         return data
 
     def _same(self, rel: str, dg: str, size: int) -> ManifestEntry | None:
