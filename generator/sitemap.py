@@ -5,12 +5,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator
 from datetime import date
-from itertools import compress
 from operator import attrgetter
 from xml.sax.saxutils import escape
 
 from .outputs import OutputFile, RenderContext
-from .pages import paginate
+from .pages import paginate, records_of
 from .policy import PublicView
 from .records import GROUNDS
 from .settings import portal_settings
@@ -42,12 +41,14 @@ def site_urls(
         yield from ((r.url, r.listed_on) for r in sorted(view.public, key=attrgetter("id")))
 
 
+def _url_line(siteurl: str, path: str, lastmod: date | None) -> str:
+    mod = f"<lastmod>{lastmod.isoformat()}</lastmod>" if lastmod else ""
+    return f"<url><loc>{escape(absolute(siteurl, path))}</loc>{mod}</url>"
+
+
 def _urlset(siteurl: str, urls: Iterable[tuple[str, date | None]]) -> bytes:
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', f'<urlset xmlns="{_NS}">']
-    for path, lastmod in urls:
-        loc = escape(absolute(siteurl, path))
-        mod = f"<lastmod>{lastmod.isoformat()}</lastmod>" if lastmod else ""
-        lines.append(f"<url><loc>{loc}</loc>{mod}</url>")
+    lines += (_url_line(siteurl, path, lastmod) for path, lastmod in urls)
     lines.append("</urlset>\n")
     return "\n".join(lines).encode("utf-8")
 
@@ -55,10 +56,6 @@ def _urlset(siteurl: str, urls: Iterable[tuple[str, date | None]]) -> bytes:
 MEMO = "sitemap"  # RenderContext.memo: "@key" → (key, [paths]); each file → (key, its bytes)
 # Past this many changed records the files are made again rather than checked line by line.
 CHECK_MAX = 1000
-
-
-def _record_line(siteurl: str, path: str, lastmod: date) -> bytes:
-    return f"<url><loc>{escape(absolute(siteurl, path))}</loc><lastmod>{lastmod.isoformat()}</lastmod></url>".encode()
 
 
 def _kept(ctx: RenderContext, key: str, siteurl: str, records: bool) -> list[tuple[str, bytes]] | None:
@@ -77,9 +74,8 @@ def _kept(ctx: RenderContext, key: str, siteurl: str, records: bool) -> list[tup
     if records and delta.changed:
         if len(delta.changed) > CHECK_MAX:
             return None
-        public = ctx.view.public  # the changed ones picked in C: no Python step per record
-        for r in compress(public, map(delta.changed.__contains__, map(attrgetter("id"), public))):
-            line = _record_line(siteurl, r.url, r.listed_on) + b"\n"
+        for r in records_of(ctx.view.public, delta.changed):
+            line = _url_line(siteurl, r.url, r.listed_on).encode() + b"\n"
             if not any(line in data for path, data in files if path.startswith("sitemaps/")):
                 return None
     return files
