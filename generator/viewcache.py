@@ -455,7 +455,8 @@ def rebuild(
         new_index["places"][i] = PUBLIC if shown is not None else NOTICE if notice is not None else WITHHELD
         touched_names.update((old_name, f.name))
         touched_cases.update((old_case, ids[0]))
-    if changed and not _across_ok(new_index, [i for i, *_rest in changed]):
+    columns = [new_index[c] for c in _IDS]
+    if changed and not rules.across_clean(columns, [i for i, *_rest in changed], few=FEW):
         return None  # the full check reports the conflict
 
     public = _patched(stored.public, "digest", set(dropped_public), added_public, newest_first)
@@ -479,28 +480,6 @@ def rebuild(
     except (OSError, ValueError):
         (Path(state) / DELTA).unlink(missing_ok=True)  # the next build checks everything
     return _view(updated, as_of), len(changed), len(paths)
-
-
-def _across_ok(files: dict[str, list[Any]], positions: list[int]) -> bool:
-    """True when rules.check_across finds nothing among the records of `files`, of which only
-    those at `positions` changed since they last passed: no two share a case number and
-    debtor_seq, or a record id; one court name per court code. (Whatever the order of the
-    records: which one is reported depends on the order, whether any is does not.)"""
-    cases, seqs, rids, codes, courts = (files[c] for c in _IDS)
-    n = len(cases)
-    if len(positions) > FEW:
-        return (
-            len(set(zip(cases, seqs, strict=True))) == n
-            and len(set(rids)) == n
-            and len(set(zip(codes, courts, strict=True))) == len(set(codes))
-        )
-    for i in positions:
-        same_case = list(compress(range(n), map(eq, cases, repeat(cases[i]))))
-        if sum(seqs[j] == seqs[i] for j in same_case) != 1 or rids.count(rids[i]) != 1:
-            return False
-        if len(set(compress(courts, map(eq, codes, repeat(codes[i]))))) != 1:
-            return False
-    return True
 
 
 def _withheld(files: dict[str, list[Any]]) -> tuple[frozenset[str], frozenset[str]]:
