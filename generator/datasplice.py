@@ -325,5 +325,6 @@ def pieces_of(head: bytes, body: list[Any], tail: bytes) -> Iterator[Any]:
 
 
 def dumps_sorted(value: Any) -> bytes:
-    """As Manifest.to_bytes writes a value."""
+    """The data manifest's JSON (exports.Manifest.to_bytes, exports.digest): keys sorted,
+    compact (json's C encoder; indent= takes the pure-Python one: 1 s at 100,000 records)."""
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
