@@ -11,7 +11,7 @@ DEFAULT_LANG = "zh-CN"
 
 # The records generator, the write-only-if-changed writer, the leak gate (generator/pelican_plugin.py).
 PLUGIN_PATHS = ["."]
-PLUGINS = ["generator.pelican_plugin"]
+PLUGINS = ["generator.build.plugin"]
 
 # Records are read by the plugin from PATH/PORTAL_RECORDS_DIR, never by Pelican's article reader.
 ARTICLE_PATHS = ["news"]

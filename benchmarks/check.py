@@ -2,7 +2,7 @@
 
     python benchmarks/check.py [--records 100000] [--jobs N] [--profile]
 
-The records come from generator.demo (seeded, so every run checks the same files). Writing
+The records come from generator.staff.demo (seeded, so every run checks the same files). Writing
 them is not timed; `check_paths` is timed cold: a fresh call with no cache of ours (the OS
 page cache is warm, as it is for a clerk who just ran `git pull`).
 """
@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from generator import demo  # noqa: E402
-from generator.checker import check_paths  # noqa: E402
+from generator.read.checker import check_paths  # noqa: E402
+from generator.staff import demo
 
 
 def machine() -> str:

@@ -14,10 +14,11 @@ import time
 from datetime import date
 from pathlib import Path
 
-from generator import demo, exports, feeds
-from generator.checker import check_paths
-from generator.outputs import RenderContext
-from generator.policy import decide
+from generator.domain.policy import decide
+from generator.read.checker import check_paths
+from generator.render import exports, feeds
+from generator.render.outputs import RenderContext
+from generator.staff import demo
 
 AS_OF = date(2026, 11, 25)
 

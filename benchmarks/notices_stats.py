@@ -18,10 +18,11 @@ from pathlib import Path
 
 import jinja2
 
-from generator import demo, notices, stats
-from generator.checker import check_paths
-from generator.outputs import RenderContext
-from generator.policy import decide
+from generator.domain.policy import decide
+from generator.read.checker import check_paths
+from generator.render import notices, stats
+from generator.render.outputs import RenderContext
+from generator.staff import demo
 
 THEME = Path(__file__).resolve().parent.parent / "theme" / "templates"
 

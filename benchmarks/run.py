@@ -3,7 +3,7 @@
     python -m benchmarks.run --records 100000            # make bench N=100000
     python -m benchmarks.run --records 10000 --runs 3 --write-docs
 
-For N fictitious records (generator.demo, seeded; written once under benchmarks/out/) it prints:
+For N fictitious records (generator.staff.demo, seeded; written once under benchmarks/out/) it prints:
 
 - cold full build (site + search index, empty state folder): wall time, records/s, the phases,
   and records/s of everything after the check (the site pages target);
@@ -91,7 +91,7 @@ def _run(cmd: list[str], cwd: Path | None) -> tuple[float, float, int, str, str]
 def child_build(content: str, output: str) -> None:
     """In the measured process: one build_site, its figures as JSON on stdout."""
     sys.path.insert(0, str(REPO))
-    from generator.build import build_site
+    from generator.build.pipeline import build_site
 
     r = build_site(
         REPO / "pelicanconf.py", output=output, allow_drop=True,

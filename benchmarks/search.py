@@ -29,11 +29,11 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
-from generator import demo
-from generator.ids import check_digit
-from generator.outputs import RenderContext
-from generator.policy import PublicRecord, decide
-from generator.records import Record, SourceRecord
+from generator.domain.ids import check_digit
+from generator.domain.policy import PublicRecord, decide
+from generator.domain.records import Record, SourceRecord
+from generator.render.outputs import RenderContext
+from generator.staff import demo
 from search import analysis, indexer
 
 AS_OF = date(2026, 11, 25)

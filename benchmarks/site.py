@@ -4,7 +4,7 @@
     python -m benchmarks.site --records 20000 --baseline 2000
     python -m benchmarks.site --write-docs        # also update docs/benchmarks.md
 
-The records come from generator.demo.make_records (seeded, fictitious), written once into
+The records come from generator.staff.demo.make_records (seeded, fictitious), written once into
 benchmarks/out/site-<N>/content and reused. Each build runs in a fresh process so that its
 peak RSS (the largest of the build process and its forked workers) can be read back.
 The baseline is plain Pelican (default settings and theme) with the same records as
@@ -33,7 +33,7 @@ NOTES = "<!-- notes: kept by --write-docs -->"
 
 
 def _records(n: int) -> list[dict]:
-    from generator import demo
+    from generator.staff import demo
 
     # demo.make_records can give a second debtor of a shared case an age of 17 (E084): drop it,
     # a build refuses any invalid record
@@ -41,7 +41,7 @@ def _records(n: int) -> list[dict]:
 
 
 def content_for(n: int) -> Path:
-    from generator import demo
+    from generator.staff import demo
 
     root = OUT / f"site-{n}" / "content"
     if (root / ".ready").exists():
@@ -85,7 +85,7 @@ def baseline_content(n: int) -> Path:
 
 def child_build(content: str, output: str) -> None:
     """Runs in the measured process: one cold build_site, figures as JSON on stdout."""
-    from generator.build import build_site
+    from generator.build.pipeline import build_site
 
     started = time.perf_counter()
     r = build_site(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .errors import UsageError
+from generator.errors import UsageError
 
 # name: (default, one line of help). docs/settings.md is checked against this table.
 PORTAL_DEFAULTS: dict[str, tuple[Any, str]] = {

@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from generator import demo  # noqa: E402
+from generator.staff import demo
 
 
 def main() -> None:

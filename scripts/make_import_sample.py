@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from generator.ids import check_digit  # noqa: E402
+from generator.domain.ids import check_digit  # noqa: E402
 
 HEADER = [
     "执行案号",

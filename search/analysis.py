@@ -17,7 +17,7 @@ from itertools import product
 from types import ModuleType
 from typing import Any
 
-from generator import casenumber
+from generator.domain import casenumber
 
 # jieba, opencc and pypinyin are imported when first used (a third of a second together): an
 # incremental build imports this module to update a few documents, often none of a kind

@@ -20,12 +20,13 @@ from whoosh import index
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import ID, KEYWORD, STORED, Schema
 
+from generator.domain.policy import PublicRecord
+from generator.domain.records import GROUNDS, KINDS
 from generator.errors import BuildError
-from generator.outputs import NewsItem, RenderContext
-from generator.policy import PublicRecord
-from generator.records import GROUNDS, KINDS
+from generator.render.outputs import NewsItem, RenderContext
+from generator.speedups import whoosh_segment as segment
 
-from . import analysis, segment
+from . import analysis
 
 SITE_FILE = "site.json"
 WRITER_LIMIT_MB = 512  # Whoosh's pool for incremental updates (search.update): no runs spilled to disk
@@ -241,7 +242,7 @@ def build(ctx: RenderContext, index_dir: Path) -> None:
     _fresh(index_dir)
     ix = index.create_in(str(index_dir), SCHEMA)
     try:
-        # one segment, documents in their order (search.segment: Whoosh's bytes, less CPU); the
+        # one segment, documents in their order (generator.speedups.whoosh_segment: Whoosh's bytes, less CPU); the
         # site build runs this in a process of its own while the pages render (pelican_plugin)
         segment.write_segment(ix, documents(ctx), codec(), WRITER_LIMIT_MB)
     finally:

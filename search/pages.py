@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import jinja2
 
-from generator.outputs import OutputFile, RenderContext
+from generator.render.outputs import OutputFile, RenderContext
 
 from .indexer import site_info, templates_dir
 from .service import render_page

@@ -19,9 +19,9 @@ from whoosh import query as wq
 from whoosh.collectors import FilterCollector, TimeLimit, TimeLimitCollector, TopCollector
 from whoosh.searching import Searcher
 
-from generator import casenumber, ids
+from generator.domain import casenumber, ids
+from generator.domain.records import GROUNDS, KINDS
 from generator.errors import SearchError
-from generator.records import GROUNDS, KINDS
 
 from . import analysis
 

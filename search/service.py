@@ -27,8 +27,8 @@ from markupsafe import escape
 from whoosh import index
 from whoosh.searching import Searcher
 
+from generator.domain.records import KINDS
 from generator.errors import SearchError
-from generator.records import KINDS
 
 from . import analysis
 from . import query as sq
@@ -293,7 +293,7 @@ def default_index_dir() -> Path:
     configured = os.environ.get("CHENGLAI_INDEX")
     if configured:
         return Path(configured)
-    from generator.paths import index_dir
+    from generator.state.paths import index_dir
 
     return index_dir(Path("output"))
 

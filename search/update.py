@@ -1,5 +1,5 @@
 """The search index of an incremental build: the live index, with the documents of added,
-changed and removed records and news replaced (generator.incremental).
+changed and removed records and news replaced (generator.build.incremental).
 
 The live index is copied into the staging folder by hard links (Whoosh writes new segment
 files and a new table of contents, it never rewrites one), the documents are replaced by their
@@ -18,8 +18,8 @@ from typing import Any
 
 from whoosh import index
 
-from generator.leakcheck import Leak, LeakGate
-from generator.outputs import RenderContext
+from generator.build.leakcheck import Leak, LeakGate
+from generator.render.outputs import RenderContext
 
 from . import indexer
 

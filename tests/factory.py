@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from generator.demo import to_yaml
+from generator.staff.demo import to_yaml
 
 AS_OF = date(2026, 11, 25)
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import jinja2
 
-from generator.checker import check_paths
-from generator.outputs import Delta, NewsItem, OutputFile, RenderContext
-from generator.policy import PublicView, decide
+from generator.domain.policy import PublicView, decide
+from generator.read.checker import check_paths
+from generator.render.outputs import Delta, NewsItem, OutputFile, RenderContext
 
 from .factory import AS_OF, write
 
@@ -72,7 +72,7 @@ def write_outputs(files: Iterable[OutputFile], output: Path, state: Path) -> dic
 
 
 def delta_of(before: PublicView, after: PublicView, live: Path, news_same: bool = True) -> Delta:
-    """The Delta an incremental build from `before` to `after` gets (generator.incremental)."""
+    """The Delta an incremental build from `before` to `after` gets (generator.build.incremental)."""
     old = {r.id: r.digest for r in before.public}
     new = {r.id: r.digest for r in after.public}
     return Delta(

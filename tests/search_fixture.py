@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from generator.checker import check_paths
-from generator.ids import check_digit
-from generator.outputs import NewsItem, RenderContext
-from generator.policy import PublicView, decide
+from generator.domain.ids import check_digit
+from generator.domain.policy import PublicView, decide
+from generator.read.checker import check_paths
+from generator.render.outputs import NewsItem, RenderContext
 from search import indexer
 
 from .factory import AS_OF, ORG_DEBTOR, record, write

@@ -12,7 +12,7 @@ from typing import Any
 
 from lxml import html as lxml_html
 
-from generator.build import BuildResult, build_site
+from generator.build.pipeline import BuildResult, build_site
 
 from .factory import AS_OF, ORG_DEBTOR, record, write
 

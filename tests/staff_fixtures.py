@@ -13,7 +13,7 @@ from typing import Any
 
 from stdnum.cn import uscc
 
-from generator import ids
+from generator.domain import ids
 
 
 def full_id(region: str = "370502", born: str = "19850101", seq: str = "123") -> str:

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from generator import writer
+from generator.build import writer
 
 
 @pytest.fixture(params=[4, 1 << 16])

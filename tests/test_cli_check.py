@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from generator import demo
-from generator.checker import check_paths
 from generator.cli import main
+from generator.read.checker import check_paths
+from generator.staff import demo
 
 from .factory import record, write
 

@@ -95,11 +95,11 @@ def test_the_benchmark_child_ends_the_same_way(tmp_path):
 
 
 def test_every_command_names_its_module():
-    from generator import commands  # noqa: F401  (every command registered)
+    from generator.cli import commands  # noqa: F401  (every command registered)
 
     assert set(cli.COMMANDS) == set(cli.COMMAND_MODULES)
     for name, module in cli.COMMAND_MODULES.items():
-        assert cli.COMMANDS[name][1][1].__module__ == f"generator.commands.{module}"
+        assert cli.COMMANDS[name][1][1].__module__ == f"generator.cli.commands.{module}"
     # a parser for one command has that command only; without one, every command
     assert set(cli.build_parser("check")._subparsers._group_actions[0].choices) == {"check"}  # type: ignore[union-attr]
     assert set(cli.build_parser()._subparsers._group_actions[0].choices) == set(cli.COMMAND_MODULES)  # type: ignore[union-attr]

@@ -15,8 +15,8 @@ import pytest
 from pelican.readers import MarkdownReader
 from pelican.settings import DEFAULT_CONFIG
 
-from generator import demo
-from generator.ids import FULL_ID_RE
+from generator.domain.ids import FULL_ID_RE
+from generator.staff import demo
 
 ROOT = Path(__file__).resolve().parent.parent
 ALL_NEWS = sorted((ROOT / "content" / "news").glob("*.md"))
@@ -102,12 +102,12 @@ def test_law_page_summarises_the_articles():
         assert article in html, article
     for must in ("2017 年修正", "民事诉讼法", "二年", "一至三年", "三个工作日内", "未成年人"):
         assert must in html, must
-    # the six grounds, in the wording of generator.records.GROUNDS
+    # the six grounds, in the wording of generator.domain.records.GROUNDS
     assert html.count("<li>") >= 6
 
 
 def possible_demo_names() -> set[str]:
-    """Every name generator.demo can draw, for any seed: surname + one or two given characters."""
+    """Every name generator.staff.demo can draw, for any seed: surname + one or two given characters."""
     surnames = list(demo.SURNAMES) + list(demo.COMPOUND_SURNAMES)
     given = list(demo.GIVEN)
     one = {s + g for s, g in product(surnames, given)}

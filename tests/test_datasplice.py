@@ -1,4 +1,4 @@
-"""The open data of an incremental build, made from the live files (generator.datasplice): each
+"""The open data of an incremental build, made from the live files (generator.render.datasplice): each
 build that updates them equals a full build of the same content, byte for byte, the data
 manifest included; when the live files are not the ones the renderer wrote, or the date or the
 notices changed, the files are computed whole (and still equal the full build's)."""
@@ -15,10 +15,12 @@ from typing import Any
 
 import pytest
 
-from generator import exports, outputs, paths, writer
-from generator.datasplice import Layout, Run, Stale, add_edit, id_lines, new_order, positions, rejoin, row_edits
+from generator.build import writer
 from generator.errors import BuildError
-from generator.outputs import OutputFile
+from generator.render import exports, outputs
+from generator.render.datasplice import Layout, Run, Stale, add_edit, id_lines, new_order, positions, rejoin, row_edits
+from generator.render.outputs import OutputFile
+from generator.state import paths
 
 from .factory import AS_OF, record, write
 from .sitefixture import Site, tree

@@ -3,8 +3,9 @@ build refuses any invalid record."""
 
 from __future__ import annotations
 
-from generator import demo, rules
-from generator.records import Record, SourceRecord
+from generator.domain import rules
+from generator.domain.records import Record, SourceRecord
+from generator.staff import demo
 
 
 def test_100k_demo_records_pass_every_rule() -> None:

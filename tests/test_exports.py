@@ -12,9 +12,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from generator import exports
+from generator.domain.records import GROUNDS, KINDS
 from generator.errors import BuildError
-from generator.records import GROUNDS, KINDS
+from generator.render import exports
 
 from .factory import AS_OF, ORG_DEBTOR, record
 from .renderctx import context, view_of, write_outputs

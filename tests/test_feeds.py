@@ -9,9 +9,9 @@ import lxml.html
 import pytest
 from lxml import etree
 
-from generator import feeds
 from generator.errors import BuildError
-from generator.outputs import NewsItem
+from generator.render import feeds
+from generator.render.outputs import NewsItem
 
 from .factory import AS_OF, ORG_DEBTOR, record
 from .renderctx import context, delta_of, rendered, view_of

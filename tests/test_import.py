@@ -11,10 +11,10 @@ import pytest
 import yaml
 from stdnum.cn import ric
 
-from generator import ids
-from generator.casesystem import parse_date, parse_grounds
-from generator.checker import check_paths
 from generator.cli import main
+from generator.domain import ids
+from generator.read.checker import check_paths
+from generator.staff.casesystem import parse_date, parse_grounds
 
 from .factory import record, write
 from .staff_fixtures import (

@@ -14,10 +14,12 @@ from typing import Any
 import pytest
 from whoosh import index
 
-from generator import demo, outputs, paths
+from generator.build.incremental import JOURNAL
 from generator.errors import BuildError
-from generator.incremental import JOURNAL
-from generator.outputs import OutputFile
+from generator.render import outputs
+from generator.render.outputs import OutputFile
+from generator.staff import demo
+from generator.state import paths
 from search import query
 
 from .factory import AS_OF, record, write
@@ -237,10 +239,10 @@ def test_new_withheld_name_in_an_unchanged_file_is_caught(tmp_path, monkeypatch)
 
 def test_incremental_on_forked_workers_equals_full(tmp_path, monkeypatch):
     """The same with the pages rendered by forked workers (as from 4,000 records up)."""
-    from generator import pelican_plugin
+    from generator.build import plugin as pelican_plugin
 
     monkeypatch.setattr(pelican_plugin, "PARALLEL_MIN_RECORDS", 0)
-    monkeypatch.setattr("generator.pages.RECORDS_PER_JOB", 7)
+    monkeypatch.setattr("generator.render.pages.RECORDS_PER_JOB", 7)
     s = _site(tmp_path)
     _build(s, settings={"PORTAL_JOBS": 2})
     _many(s)

@@ -1,4 +1,4 @@
-"""The render memo of incremental builds (generator.incremental.MEMO_DELTA): a build that changes
+"""The render memo of incremental builds (generator.build.incremental.MEMO_DELTA): a build that changes
 a few records leaves the live memo file as it is (hard-linked) with what changed beside it. A chain
 of such builds — a row that moves, a removal, an addition, a new --as-of — gives the output of a
 full build each time, and the memo the full build leaves."""
@@ -9,8 +9,9 @@ import os
 from datetime import date
 from pathlib import Path
 
-from generator import incremental, paths
-from generator.incremental import MEMO_DELTA, MEMO_FILE, _read_memo
+from generator.build import incremental
+from generator.build.incremental import MEMO_DELTA, MEMO_FILE, _read_memo
+from generator.state import paths
 
 from .factory import record, write
 from .test_incremental import _add, _build, _remove, _same_as_full, _site

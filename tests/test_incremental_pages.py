@@ -1,4 +1,4 @@
-"""The incremental build's own fast paths (generator.incremental): records edited in place keep
+"""The incremental build's own fast paths (generator.build.incremental): records edited in place keep
 every list page but those that show them (keys of the live build's other pages reused), the
 pages of unchanged records are claimed from the live build's list, home/browse/removals/404
 are kept when what they are made from is unchanged, and the baseline is written as a delta of
@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from generator import incremental, paths
+from generator.build import incremental
+from generator.state import paths
 
 from .factory import AS_OF, ORG_DEBTOR, record, write
 from .sitefixture import tree

@@ -1,5 +1,5 @@
 """The leak gate of an incremental build that scans a rewritten big file only in its new lines
-(generator.writer.PortalWriter._scan; from DIFF_SCAN_MIN bytes, 0 here so that every file of
+(generator.build.writer.PortalWriter._scan; from DIFF_SCAN_MIN bytes, 0 here so that every file of
 the small test site goes that way): the output still equals a full build's, and a withheld name
 in a new line is still refused."""
 
@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from generator import outputs, writer
+from generator.build import writer
 from generator.errors import BuildError
-from generator.outputs import OutputFile
+from generator.render import outputs
+from generator.render.outputs import OutputFile
 
 from .sitefixture import tree
 from .test_incremental import _add, _build, _delete_file, _edit, _many, _news, _remove, _same_as_full, _site
@@ -52,7 +53,7 @@ def test_withheld_name_in_a_new_line_is_caught(tmp_path, diff_scan, monkeypatch)
 
 def test_line_scans_only_when_nothing_became_withheld(tmp_path, monkeypatch):
     """What the session allows: not after a removal (a name withheld now may be in an old line)."""
-    from generator import incremental
+    from generator.build import incremental
 
     seen: list[bool] = []
     begin = incremental.Session.begin
@@ -115,7 +116,8 @@ def _boom(ctx: Any) -> Any:
 def test_a_build_failing_while_the_index_update_runs(tmp_path, monkeypatch):
     """The renderer's own error reaches the caller (the forked update works outside the staging
     folder the failed build removes); the next build clears what the child left."""
-    from generator import incremental, paths
+    from generator.build import incremental
+    from generator.state import paths
 
     monkeypatch.setattr(outputs, "RENDERERS", [*outputs.RENDERERS, "tests.test_incremental_scan:_boom"])
     started: list[bool] = []

@@ -1,4 +1,4 @@
-"""The leak gate's prefilter (generator.leakcheck._Prefilter): a gate that has not made its
+"""The leak gate's prefilter (generator.build.leakcheck._Prefilter): a gate that has not made its
 automaton finds exactly what the automaton finds, on texts full of withheld names, case numbers
 in every bracket and digit width, public superstrings, escapes and invalid UTF-8."""
 
@@ -9,8 +9,8 @@ import random
 from datetime import date
 from urllib.parse import quote
 
-from generator import leakcheck
-from generator.policy import PublicRecord, PublicView
+from generator.build import leakcheck
+from generator.domain.policy import PublicRecord, PublicView
 
 from .test_site_leakcheck import FULL_ID, _public
 

@@ -1,4 +1,4 @@
-"""The build manifest (generator.plan): written patched from the live build's text, it is the
+"""The build manifest (generator.read.plan): written patched from the live build's text, it is the
 same text as written whole, and read back (fast copy or JSON) it is the same manifest."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import marshal
 import os
 import random
 
-from generator import plan
-from generator.plan import MANIFEST_FAST, ManifestEntry, read_manifest, write_manifest
+from generator.read import plan
+from generator.read.plan import MANIFEST_FAST, ManifestEntry, read_manifest, write_manifest
 
 
 def _manifest(rnd: random.Random, n: int) -> dict[str, ManifestEntry]:

@@ -9,9 +9,10 @@ import lxml.html
 import pytest
 import segno
 
-from generator import demo, notices
-from generator.outputs import OutputFile
-from generator.pagecontext import page_context
+from generator.render import notices
+from generator.render.outputs import OutputFile
+from generator.render.pagecontext import page_context
+from generator.staff import demo
 
 from .factory import ORG_DEBTOR, record
 from .qrimage import decode_path

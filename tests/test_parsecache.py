@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from generator import demo, parsecache, policy, rules
-from generator.checker import check_paths
-from generator.parsecache import ParseCache
+from generator.domain import policy, rules
+from generator.read import parsecache
+from generator.read.checker import check_paths
+from generator.read.parsecache import ParseCache
+from generator.staff import demo
 
 from .factory import AS_OF, record, write
 from .sitefixture import draft_record, standard_records

@@ -2,9 +2,9 @@
 
 from datetime import date
 
-from generator import demo
-from generator.checker import check_paths
-from generator.policy import decide
+from generator.domain.policy import decide
+from generator.read.checker import check_paths
+from generator.staff import demo
 
 from .factory import AS_OF, record, write
 

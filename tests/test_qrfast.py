@@ -1,4 +1,4 @@
-"""generator.qrfast gives segno's own symbols: the same matrix, mask included, one by one
+"""generator.speedups.qrfast gives segno's own symbols: the same matrix, mask included, one by one
 (`matrix`) and for a whole batch at once (`symbols`, numpy)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections import Counter
 import numpy as np
 import segno
 
-from generator import qrbatch, qrfast
+from generator.speedups import qrbatch, qrfast
 
 
 def _texts() -> list[str]:

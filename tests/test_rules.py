@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from generator import ids
-from generator.checker import check_paths
-from generator.rules import same_person
+from generator.domain import ids
+from generator.domain.rules import same_person
+from generator.read.checker import check_paths
 
 from .factory import ORG_DEBTOR, record, write
 

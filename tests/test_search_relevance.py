@@ -250,10 +250,10 @@ def test_site_json_has_what_the_service_needs(built):
 def test_totals_are_exact_beyond_the_first_page(tmp_path):
     """Whoosh's top-N shortcuts drop sub-queries that cannot reach the top; the total must not.
     (Seen from about 20,000 records: 有限公司 counted 35 of 3,051 before the fix.)"""
-    from generator import demo
-    from generator.outputs import RenderContext
-    from generator.policy import decide
-    from generator.records import Record, SourceRecord
+    from generator.domain.policy import decide
+    from generator.domain.records import Record, SourceRecord
+    from generator.render.outputs import RenderContext
+    from generator.staff import demo
     from search import indexer
 
     from .factory import AS_OF
@@ -279,10 +279,10 @@ def test_a_failed_index_build_leaves_the_folder_to_the_next_build(tmp_path):
     is left behind, and the next build of the same folder succeeds (the write lock was released)."""
     import multiprocessing
 
-    from generator import demo
-    from generator.outputs import NewsItem, RenderContext
-    from generator.policy import decide
-    from generator.records import Record, SourceRecord
+    from generator.domain.policy import decide
+    from generator.domain.records import Record, SourceRecord
+    from generator.render.outputs import NewsItem, RenderContext
+    from generator.staff import demo
     from search import indexer
 
     from .factory import AS_OF

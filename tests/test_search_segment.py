@@ -1,4 +1,4 @@
-"""search.segment writes the same segment files as Whoosh's own writer, byte for byte."""
+"""generator.speedups.whoosh_segment writes the same segment files as Whoosh's own writer, byte for byte."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ import pytest
 from whoosh import index
 from whoosh.codec.whoosh3 import W3Codec
 
-from generator import demo
-from generator.outputs import NewsItem, RenderContext
-from generator.policy import decide
-from generator.records import Record, SourceRecord
-from search import indexer, segment
+from generator.domain.policy import decide
+from generator.domain.records import Record, SourceRecord
+from generator.render.outputs import NewsItem, RenderContext
+from generator.speedups import whoosh_segment as segment
+from generator.staff import demo
+from search import indexer
 
 from .factory import AS_OF
 

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import lxml.html
 import pytest
 
-from generator.outputs import INDEXERS, RENDERERS
+from generator.render.outputs import INDEXERS, RENDERERS
 from search import indexer
 from search.pages import render
 from search.service import make_app

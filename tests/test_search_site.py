@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import lxml.html
 import pytest
 
-from generator import paths
+from generator.state import paths
 from search.service import make_app
 
 from .factory import AS_OF

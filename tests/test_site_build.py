@@ -15,9 +15,10 @@ import pytest
 from pelican import Pelican
 from pelican.settings import read_settings
 
-from generator import outputs, paths
 from generator.cli import main
 from generator.errors import BuildError, ContentErrors
+from generator.render import outputs
+from generator.state import paths
 
 from .factory import write
 from .sitefixture import REPO, SETTINGS, make_site, record, tree
@@ -183,8 +184,8 @@ def _failing_renderer(ctx):
 KILL_SCRIPT = """
 import os, signal, sys
 sys.path.insert(0, {repo!r})
-from generator import outputs
-from generator.build import build_site
+from generator.render import outputs
+from generator.build.pipeline import build_site
 
 def killer(ctx):
     yield outputs.OutputFile("partial.txt", b"half written")
@@ -228,13 +229,13 @@ def test_golden_record_page(tmp_path):
 
 def test_parallel_workers_write_the_same_site(tmp_path, monkeypatch):
     """The forked fast path (used from PARALLEL_MIN_RECORDS up) and the serial path agree."""
-    from generator import pelican_plugin
+    from generator.build import plugin as pelican_plugin
 
     s = make_site(tmp_path)
     s.build(output=tmp_path / "serial", settings={"PORTAL_JOBS": 1, "PORTAL_PER_PAGE": 1})
     monkeypatch.setattr(pelican_plugin, "PARALLEL_MIN_RECORDS", 0)
-    monkeypatch.setattr("generator.pages.RECORDS_PER_JOB", 1)
-    monkeypatch.setattr("generator.pages.PAGES_PER_JOB", 1)
+    monkeypatch.setattr("generator.render.pages.RECORDS_PER_JOB", 1)
+    monkeypatch.setattr("generator.render.pages.PAGES_PER_JOB", 1)
     result = s.build(output=tmp_path / "parallel", settings={"PORTAL_JOBS": 2, "PORTAL_PER_PAGE": 1})
     assert tree(tmp_path / "parallel") == tree(tmp_path / "serial")
     manifest = (paths.state_dir(tmp_path / "parallel") / "build" / "manifest.json").read_text(encoding="utf-8")
@@ -244,7 +245,7 @@ def test_parallel_workers_write_the_same_site(tmp_path, monkeypatch):
 
 def test_fast_pages_equal_full_template_renders(tmp_path):
     """FastPage (chrome rendered once) gives the bytes of a full render, for every page."""
-    from generator import pages
+    from generator.render import pages
 
     s = make_site(tmp_path)
     result = s.build(settings={"PORTAL_PER_PAGE": 1})
@@ -326,7 +327,7 @@ def _index_documents(folder):
 def test_index_in_its_own_process_equals_the_index_written_in_process(tmp_path, monkeypatch):
     """A full build from INDEX_PROCESS_MIN_RECORDS up writes the index in a forked process while
     the pages render: the same documents, site.json and search hits; the leak gate still scans it."""
-    from generator import pelican_plugin
+    from generator.build import plugin as pelican_plugin
     from search import indexer
 
     s = make_site(tmp_path)
@@ -353,7 +354,7 @@ def _failing_indexer(ctx, index_dir):
 def test_failing_index_process_fails_the_build_and_leaves_nothing_running(tmp_path, monkeypatch):
     import multiprocessing
 
-    from generator import pelican_plugin
+    from generator.build import plugin as pelican_plugin
 
     s = make_site(tmp_path)
     s.build()

@@ -8,10 +8,10 @@ from urllib.parse import quote
 
 import pytest
 
-from generator import leakcheck
+from generator.build import leakcheck
+from generator.domain.ids import check_digit
+from generator.domain.policy import PublicRecord, PublicView
 from generator.errors import BuildError
-from generator.ids import check_digit
-from generator.policy import PublicRecord, PublicView
 
 
 def _public(name: str, case: str = "（2024）鲁0502执1号", **kw) -> PublicRecord:

@@ -7,7 +7,7 @@ import os
 import pytest
 from lxml import etree
 
-from generator import sitemap
+from generator.render import sitemap
 
 from .factory import write
 from .sitefixture import REPO, grep_tree, make_site, record
@@ -238,7 +238,7 @@ def test_demo_banner_off_without_portal_demo(tmp_path):
 
 def test_repository_demo_site_builds(tmp_path):
     """The demo content in the repository builds with `chenglai build` and renders every record."""
-    from generator.build import build_site
+    from generator.build.pipeline import build_site
 
     result = build_site(REPO / "pelicanconf.py", output=tmp_path / "out", overrides={"PORTAL_AS_OF": "2026-11-25"})
     assert result.public > 100
@@ -256,7 +256,7 @@ def test_records_dir_setting(tmp_path):
 def test_fast_page_falls_back_when_the_chrome_depends_on_the_page():
     import jinja2
 
-    from generator import pages
+    from generator.render import pages
 
     env = jinja2.Environment(
         loader=jinja2.DictLoader({

@@ -8,11 +8,13 @@ from pathlib import Path
 from pelican import Pelican
 from pelican.settings import read_settings
 
-from generator import leakcheck, paths, viewcache
-from generator.parsecache import FILE as PARSE_CACHE
-from generator.plan import PLAN_KEY, BuildPlan
-from generator.policy import decide
-from generator.records import parse_file
+from generator.build import leakcheck
+from generator.domain.policy import decide
+from generator.domain.records import parse_file
+from generator.read import viewcache
+from generator.read.parsecache import FILE as PARSE_CACHE
+from generator.read.plan import PLAN_KEY, BuildPlan
+from generator.state import paths
 
 from .factory import AS_OF, write
 from .sitefixture import NON_PUBLIC, SETTINGS, draft_record, grep_tree, make_site, record, tree

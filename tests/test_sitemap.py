@@ -1,4 +1,4 @@
-"""Sitemaps (generator.sitemap): an incremental build whose records changed in place, their
+"""Sitemaps (generator.render.sitemap): an incremental build whose records changed in place, their
 listing dates kept, has the live build's files; any other change makes them again, and either
 way they are a full render's bytes."""
 
@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from generator import sitemap
+from generator.render import sitemap
 
 from .factory import record
 from .renderctx import context, delta_of, rendered, view_of

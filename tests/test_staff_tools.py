@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator import ids
-from generator.checker import check_paths
 from generator.cli import main, today_shanghai
-from generator.editing import Document
-from generator.policy import decide
+from generator.domain import ids
+from generator.domain.policy import decide
+from generator.read.checker import check_paths
+from generator.staff.editing import Document
 
 from .factory import ORG_DEBTOR, record, write
 from .staff_fixtures import bad_check_digit, full_id
@@ -358,7 +358,7 @@ def test_every_demo_record_validates_against_the_schema():
 
 
 def test_schema_fields_and_enums_match_the_model():
-    from generator.records import GROUNDS, REMOVAL_REASONS, Basis, Debtor, Record, Vetting
+    from generator.domain.records import GROUNDS, REMOVAL_REASONS, Basis, Debtor, Record, Vetting
 
     schema, _v = _schema()
     props = schema["properties"]

@@ -7,8 +7,8 @@ from datetime import date
 
 import lxml.html
 
-from generator import stats
-from generator.demo import make_records
+from generator.render import stats
+from generator.staff.demo import make_records
 
 from .factory import AS_OF, record
 from .renderctx import context, view_of

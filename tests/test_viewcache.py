@@ -12,11 +12,13 @@ from typing import Any
 
 import pytest
 
-from generator import casenumber, demo, parsecache, policy, viewcache
-from generator.checker import check_paths
-from generator.demo import to_yaml
+from generator.domain import casenumber, policy
 from generator.errors import ContentErrors
-from generator.plan import load_view
+from generator.read import parsecache, viewcache
+from generator.read.checker import check_paths
+from generator.read.plan import load_view
+from generator.staff import demo
+from generator.staff.demo import to_yaml
 
 from .factory import AS_OF, record, write
 
@@ -37,7 +39,7 @@ class Content:
 
     @property
     def state(self) -> Path:
-        from generator import paths
+        from generator.state import paths
 
         return paths.state_dir(self.output)
 
@@ -314,7 +316,7 @@ def test_patch_past_its_limits_writes_the_files_again(tmp_path, monkeypatch):
 
 
 def test_known_region_names_are_the_tables(tmp_path, monkeypatch):
-    from generator import ids
+    from generator.domain import ids
 
     c = Content(tmp_path)
     c.load()

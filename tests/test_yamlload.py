@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator import yamlload
-from generator.checker import check_paths
-from generator.demo import to_yaml
+from generator.domain import yamlload
+from generator.read.checker import check_paths
+from generator.staff.demo import to_yaml
 
 from .factory import record
 
@@ -268,7 +268,7 @@ def test_mutated_files_never_raise_and_stay_one_line_per_problem():
     """Seeded fuzz: 3,000 damaged copies of a valid record (130,000 ran clean while writing this)."""
     import random
 
-    from generator.checker import check_file
+    from generator.read.checker import check_file
 
     rng = random.Random(2)
     for _ in range(3000):
@@ -293,7 +293,7 @@ def test_mutated_files_never_raise_and_stay_one_line_per_problem():
 
 
 def test_loader_agrees_with_pyyaml_on_demo_records():
-    from generator import demo
+    from generator.staff import demo
 
     for rec in demo.make_records(300, seed=11):
         text = demo.to_yaml(rec)
@@ -403,7 +403,7 @@ def test_simple_layout_values_read_as_the_parser_reads_them(value):
 
 
 def test_record_files_take_the_simple_path():
-    from generator import demo
+    from generator.staff import demo
 
     texts = [to_yaml(r) for r in demo.make_records(400, seed=11)] + [VALID, VALID.replace("- ", "  - ")]
     assert all(_same_as_parser(t) for t in texts)
@@ -441,7 +441,7 @@ def test_simple_layout_never_reads_a_file_differently_than_the_parser():
     accepts, the parser reads the same way."""
     import random
 
-    from generator import demo
+    from generator.staff import demo
 
     rng = random.Random(5)
     texts = [to_yaml(r) for r in demo.make_records(40, seed=2)]

@@ -13,10 +13,10 @@ from datetime import date
 from pathlib import Path
 from wsgiref.simple_server import make_server
 
-from generator import demo
-from generator.checker import check_paths
-from generator.paths import index_dir
-from generator.policy import PublicRecord, PublicView, decide
+from generator.domain.policy import PublicRecord, PublicView, decide
+from generator.read.checker import check_paths
+from generator.staff import demo
+from generator.state.paths import index_dir
 
 from ..factory import ORG_DEBTOR, record
 
@@ -117,7 +117,7 @@ def free_port() -> int:
 def build_fixture_site(root: Path) -> FixtureSite:
     """Build with the repository's pelicanconf.py and an absolute SITEURL on a port chosen now, as
     publishconf.py builds the real site: links and QR codes hold the address the browser uses."""
-    from generator.build import build_site
+    from generator.build.pipeline import build_site
 
     port = free_port()
     content = write_content(root)
@@ -140,7 +140,7 @@ def build_fixture_site(root: Path) -> FixtureSite:
 def serve(site: FixtureSite) -> Iterator[FixtureSite]:
     """The site and its search on http://127.0.0.1:<port>/ until the block ends: the very
     dispatcher, static file server and search service `chenglai serve` runs, in a thread."""
-    from generator.commands.serve import QuietHandler, StaticFiles, ThreadingServer, dispatcher
+    from generator.cli.commands.serve import QuietHandler, StaticFiles, ThreadingServer, dispatcher
     from search.service import make_app
 
     app = dispatcher(StaticFiles(site.output), make_app(index_dir(site.output)))

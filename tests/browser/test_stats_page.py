@@ -1,5 +1,5 @@
 """The statistics page in the browser: its figures equal counts computed here from the fixture
-records with generator.policy (not with generator.stats), and its charts draw the same numbers."""
+records with generator.domain.policy (not with generator.render.stats), and its charts draw the same numbers."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def test_stats_equal_independent_counts(page, site):
 
     assert _table(page, "court") == Counter(r.court for r in public)
     assert _table(page, "region") == Counter(f"{r.region_name}（{r.region_code}）" for r in public)
-    from generator.records import GROUNDS
+    from generator.domain.records import GROUNDS
 
     assert _table(page, "ground") == Counter(GROUNDS[g] for r in public for g in r.grounds)
     assert _table(page, "kind") == Counter("自然人" if r.kind == "person" else "法人或其他组织" for r in public)

@@ -1,0 +1,1 @@
+"""The pipeline around Pelican: workers, writer, leak gate, generations and the commit."""

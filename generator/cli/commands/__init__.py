@@ -1,0 +1,5 @@
+"""Subcommands of `chenglai`, one module each; importing them registers them."""
+
+from generator.cli.commands import build, check, expiring, import_, mask, remove, search, serve, vet
+
+__all__ = ["build", "check", "expiring", "import_", "mask", "remove", "search", "serve", "vet"]

@@ -1,0 +1,36 @@
+"""`chenglai build [--as-of DATE] [-o DIR] [-s SETTINGS] [--allow-drop] [--full]`."""
+
+from __future__ import annotations
+
+import argparse
+
+from generator.cli import EXIT_OK, command, parse_date
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--as-of", type=parse_date, metavar="DATE", help="发布日期 YYYY-MM-DD（默认：上海时区今天）")
+    p.add_argument("-o", "--output", metavar="DIR", help="输出目录（默认：设置文件中的 OUTPUT_PATH）")
+    p.add_argument(
+        "-s", "--settings", default="pelicanconf.py", metavar="FILE", help="Pelican 设置文件（默认 pelicanconf.py）"
+    )
+    p.add_argument("--allow-drop", action="store_true", help="允许公开记录数较上次构建大幅下降（PORTAL_MAX_DROP）")
+    p.add_argument("--full", action="store_true", help="全部重新生成（默认只生成自上次构建以来有变化的页面）")
+
+
+def run(args: argparse.Namespace) -> int:
+    from generator.build.pipeline import build_site
+
+    r = build_site(
+        args.settings, output=args.output, as_of=args.as_of, allow_drop=args.allow_drop, incremental=not args.full
+    )
+    how = "增量构建：只生成有变化的页面" if r.incremental else "完整构建"
+    print(
+        f"构建完成（发布日期 {r.as_of.isoformat()}）：公开记录 {r.public} 条，删除公告 {r.notices} 条；"
+        f"{how}，解析记录文件 {r.parsed} 个（其余取自缓存）；"
+        f"文件 新写入 {r.files_written} 个、未变 {r.files_unchanged} 个、删除 {r.files_removed} 个；"
+        f"用时 {r.seconds:.1f} 秒。\n输出：{r.output}\n索引：{r.index}"
+    )
+    return EXIT_OK
+
+
+command("build", "检查记录并构建网站与搜索索引（全部检查通过才替换线上目录）")((configure, run))

@@ -1,0 +1,200 @@
+"""`chenglai serve [--port N] [--as-of DATE] [--no-build] [-o DIR]`: local preview of site + search.
+
+One port on 127.0.0.1: /api/ and /search/?q= go to the search service, everything else is a
+static file of the output folder (as a web server would serve it). For preview only; in
+production a web server serves the files and gunicorn runs `search.service:create_app()`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import mimetypes
+import signal
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from socketserver import ThreadingMixIn
+from typing import Any
+from urllib.parse import quote
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.util import FileWrapper
+
+from generator.cli import EXIT_OK, command, parse_date
+from generator.errors import UsageError
+from generator.state.paths import index_dir
+
+StartResponse = Callable[..., Any]
+
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".json": "application/json; charset=utf-8",
+    ".csv": "text/csv; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".xml": "application/xml; charset=utf-8",
+    ".atom": "application/atom+xml; charset=utf-8",
+    ".rss": "application/rss+xml; charset=utf-8",
+    ".opml": "text/x-opml; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".woff2": "font/woff2",
+    ".webmanifest": "application/manifest+json",
+}
+STATIC_HEADERS = [
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Cache-Control", "no-cache"),
+]
+
+
+def content_type(path: Path) -> str:
+    known = CONTENT_TYPES.get(path.suffix.lower())
+    if known:
+        return known
+    guessed, _ = mimetypes.guess_type(path.name)
+    return guessed or "application/octet-stream"
+
+
+class StaticFiles:
+    """The output folder as a web server serves it: folder → index.html, missing → /404.html."""
+
+    def __init__(self, root: Path):
+        self.root = root.resolve()
+
+    def _file(self, url_path: str) -> Path | None:
+        target = (self.root / url_path.lstrip("/")).resolve()
+        if target != self.root and self.root not in target.parents:
+            return None  # ../ out of the output folder
+        if target.is_dir():
+            target = target / "index.html"
+        return target if target.is_file() else None
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        # WSGI hands PATH_INFO as latin-1-decoded bytes
+        raw = environ.get("PATH_INFO") or "/"
+        try:
+            path = raw.encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            path = raw
+        if method not in ("GET", "HEAD"):
+            start_response("405 Method Not Allowed", [("Allow", "GET, HEAD"), *STATIC_HEADERS])
+            return [b""]
+        folder = (self.root / path.lstrip("/")).resolve()
+        if not path.endswith("/") and folder.is_dir() and (folder == self.root or self.root in folder.parents):
+            location = quote(path + "/") + (f"?{environ['QUERY_STRING']}" if environ.get("QUERY_STRING") else "")
+            start_response("301 Moved Permanently", [("Location", location), *STATIC_HEADERS])
+            return [b""]
+        found = self._file(path)
+        status = "200 OK"
+        if found is None:
+            status, found = "404 Not Found", self._file("/404.html")
+        if found is None:
+            body = "<!doctype html><meta charset=utf-8><title>404</title><p>页面不存在</p>".encode()
+            start_response(status, [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body))),
+                                    *STATIC_HEADERS])  # fmt: skip
+            return [b""] if method == "HEAD" else [body]
+        headers = [
+            ("Content-Type", content_type(found)),
+            ("Content-Length", str(found.stat().st_size)),
+            *STATIC_HEADERS,
+        ]
+        start_response(status, headers)
+        if method == "HEAD":
+            return [b""]
+        return FileWrapper(found.open("rb"))
+
+
+def dispatcher(
+    static: Callable[..., Iterable[bytes]], search: Callable[..., Iterable[bytes]]
+) -> Callable[..., Iterable[bytes]]:
+    """/api/… and /search/?q=… to the search service, everything else to the static files."""
+
+    def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO") or "/"
+        qs = environ.get("QUERY_STRING", "")
+        if path.startswith("/api/") or (path in ("/search/", "/search") and qs):
+            return search(environ, start_response)
+        return static(environ, start_response)
+
+    return app
+
+
+class ThreadingServer(ThreadingMixIn, WSGIServer):
+    # server_close() waits for the requests in flight: each is answered and logged before the
+    # process exits (a request is logged after its response has gone out)
+    daemon_threads = False
+    block_on_close = True
+    allow_reuse_address = True
+
+
+class QuietHandler(WSGIRequestHandler):
+    """Logs method, path and status, never the query string: it may hold a name or an ID number."""
+
+    timeout = 10  # seconds: an idle connection (a browser's preconnect) cannot hold up the exit
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        path = self.path.split("?", 1)[0]
+        sys.stderr.write(f"{self.command} {path} {code}\n")
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--port", type=int, default=8000, help="端口（默认 8000；0 表示任选空闲端口）")
+    p.add_argument("--as-of", type=parse_date, metavar="DATE", help="按此日期构建（YYYY-MM-DD，默认上海时区今天）")
+    p.add_argument("--no-build", action="store_true", help="不构建，直接预览已有的输出目录")
+    p.add_argument(
+        "-o", "--output", metavar="DIR", help="输出目录（默认：设置文件中的 OUTPUT_PATH，--no-build 时为 output）"
+    )
+    p.add_argument("-s", "--settings", default="pelicanconf.py", metavar="FILE", help="设置文件（默认 pelicanconf.py）")
+    p.add_argument(
+        "--index", metavar="DIR", help="搜索索引目录（默认为输出目录旁的 .chenglai-state/<输出目录名>/index）"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.no_build:
+        output = Path(args.output or "output")
+        index = index_dir(output)
+    else:
+        from generator.build.pipeline import build_site  # lazily: the build pulls in Pelican
+
+        built = build_site(args.settings, output=args.output, as_of=args.as_of)
+        output, index = built.output, built.index
+        print(f"构建完成（发布日期 {built.as_of.isoformat()}）：公开记录 {built.public} 条。", flush=True)
+    if args.index:
+        index = Path(args.index)
+    if not (output / "index.html").is_file():
+        raise UsageError(f"输出目录 {output} 中没有已构建的网站：请先运行 chenglai build，或去掉 --no-build")
+    if not 0 <= args.port <= 65535:
+        raise UsageError("端口应在 0 到 65535 之间")
+    from search.service import make_app
+
+    app = dispatcher(StaticFiles(output), make_app(index))
+    try:
+        server = make_server("127.0.0.1", args.port, app, server_class=ThreadingServer, handler_class=QuietHandler)
+    except OSError as exc:
+        raise UsageError(f"无法在 127.0.0.1:{args.port} 上监听：{exc.strerror}") from None
+    port = server.server_address[1]
+    print(f"本地预览已启动：http://127.0.0.1:{port}/  （搜索：http://127.0.0.1:{port}/search/）", flush=True)
+    print("按 Ctrl+C 停止。", flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill PID` stops as cleanly as Ctrl+C
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    print("已停止。", flush=True)
+    return EXIT_OK
+
+
+command("serve", "构建并在本机预览网站与搜索（127.0.0.1）")((configure, run))

@@ -1,0 +1,282 @@
+"""The law's rules for one record and across records; each problem has a stable code."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from itertools import compress, repeat
+from operator import eq
+from typing import Any
+
+from generator.domain import casenumber, ids
+from generator.domain.records import NO_FIXED_TERM, SourceRecord
+from generator.errors import RecordError
+
+MIN_TERM, MAX_TERM = 2, 5  # art. 2: two years, extended by one to three
+MIN_AGE = 18  # art. 4: minors are never listed
+_ROLE = re.compile(r"\s*[（(][^（）()]*[)）]\s*$")
+
+
+def same_person(a: str, b: str) -> bool:
+    """王某（书记员） and 王某（执行法官） are one person: a role in brackets does not make a second."""
+    return _ROLE.sub("", a.strip()) == _ROLE.sub("", b.strip())
+
+
+def check_record(src: SourceRecord, drafts_ok: bool = False) -> list[RecordError]:
+    """Every rule that one record can break on its own."""
+    r = src.record
+    out: list[RecordError] = []
+
+    def err(code: str, field: str, message: str, at: str | None = None) -> None:
+        # `at`: where to point when the field itself is missing (the line that asks for it)
+        out.append(RecordError(src.path, src.line(*(at or field).split(".")), code, field, message))
+
+    if casenumber.parse(r.case_number) is None:
+        err("E020", "case_number", f"执行案号 {r.case_number!r} 格式不正确，应如 （2024）鲁0502执1234号")
+    if r.debtor_seq is not None and r.debtor_seq < 1:
+        err("E012", "debtor_seq", "被执行人序号应为 1 及以上的整数")
+
+    # dates in order: filed_on ≤ vetted_on ≤ listed_on
+    v = r.vetting
+    if r.filed_on > r.listed_on:
+        err("E030", "filed_on", f"立案时间 {r.filed_on} 晚于发布时间 {r.listed_on}")
+    if v.vetted_on is not None:
+        if v.vetted_on > r.listed_on:
+            err("E031", "vetting.vetted_on", f"审核时间 {v.vetted_on} 晚于发布时间 {r.listed_on}：应先审核后发布")
+        if v.vetted_on < r.filed_on:
+            err("E032", "vetting.vetted_on", f"审核时间 {v.vetted_on} 早于立案时间 {r.filed_on}")
+
+    # four eyes: a draft has neither vetted_by nor vetted_on; one without the other is a slip
+    if v.vetted_by is None and v.vetted_on is None:
+        if not drafts_ok:
+            err(
+                "E040",
+                "vetting",
+                "记录尚未经第二人审核（草稿），不能合并发布：请由审核人运行 `chenglai vet " + src.path + " --by 姓名`",
+            )
+    elif v.vetted_on is None:
+        err("E011", "vetting.vetted_on", "已填写审核人 vetted_by 但缺少审核日期 vetted_on", "vetting.vetted_by")
+    elif v.vetted_by is None:
+        err("E011", "vetting.vetted_by", "已填写审核日期 vetted_on 但缺少审核人 vetted_by", "vetting.vetted_on")
+    elif same_person(v.vetted_by, v.entered_by):
+        err("E041", "vetting.vetted_by", f"审核人 {v.vetted_by} 与录入人 {v.entered_by} 是同一人：须由另一人审核")
+
+    # grounds and terms
+    if len(set(r.grounds)) != len(r.grounds):
+        err("E050", "grounds", "失信情形重复")
+    fixed_term = any(g != NO_FIXED_TERM for g in r.grounds)
+    if r.term_years is None:
+        if fixed_term:
+            err(
+                "E051", "term_years", "除“有履行能力而拒不履行”外的失信情形须填写期限（2 年，可延长 1–3 年）", "grounds"
+            )
+    elif not fixed_term:
+        # art. 2 sets no term for this ground: the record stays until performance; a term
+        # written here would be silently ignored by the publication policy
+        err("E053", "term_years", "仅有“有履行能力而拒不履行”情形时不设固定期限（至履行完毕后删除）：请删除 term_years")
+    elif not MIN_TERM <= r.term_years <= MAX_TERM:
+        err("E052", "term_years", f"期限应为 {MIN_TERM} 至 {MAX_TERM} 年（2 年，可延长 1–3 年），实际为 {r.term_years}")
+
+    # status and removal
+    if r.status == "removed":
+        if r.removed_on is None:
+            err("E060", "removed_on", "状态为 removed 时须填写删除日期 removed_on", "status")
+        if r.removal_reason is None:
+            err("E060", "removal_reason", "状态为 removed 时须填写删除原因 removal_reason", "status")
+    else:
+        if r.removed_on is not None:
+            err("E061", "removed_on", "状态为 listed 的记录不应有删除日期；删除请运行 `chenglai remove`")
+        if r.removal_reason is not None:
+            err("E061", "removal_reason", "状态为 listed 的记录不应有删除原因；删除请运行 `chenglai remove`")
+    if r.removed_on is not None and r.removed_on < r.listed_on:
+        err("E062", "removed_on", f"删除日期 {r.removed_on} 早于发布时间 {r.listed_on}")
+
+    if r.outstanding is not None and (r.outstanding < 0 or r.outstanding.as_tuple().exponent < -2):  # type: ignore[operator]
+        err("E070", "outstanding", f"未履行金额应为不小于 0、最多两位小数的数字，实际为 {r.outstanding}")
+
+    if not (len(r.region_code) == 6 and r.region_code.isascii() and r.region_code.isdigit()):
+        err("E071", "region_code", f"地区代码应为 6 位数字（GB/T 2260），实际为 {r.region_code!r}")
+    elif ids.region_name(r.region_code) is None:
+        err("E072", "region_code", f"地区代码 {r.region_code} 不在 GB/T 2260 行政区划代码（含历史代码）中")
+
+    out.extend(_debtor_rules(src, err))
+    return out
+
+
+def _debtor_rules(src: SourceRecord, err) -> list[RecordError]:  # type: ignore[no-untyped-def]
+    r, d = src.record, src.record.debtor
+    person_fields: dict[str, object] = {"id_masked": d.id_masked, "gender": d.gender, "age": d.age}
+    org_fields: dict[str, object] = {"uscc": d.uscc, "legal_representative": d.legal_representative}
+    if d.kind == "person":
+        for name, value in org_fields.items():
+            if value is not None:
+                err("E086", f"debtor.{name}", f"自然人记录不应有 {name}（仅用于法人或其他组织）")
+        for name, value in person_fields.items():
+            if value is None:
+                err("E011", f"debtor.{name}", "自然人记录缺少必填字段", "debtor.kind")
+        if d.age is not None and d.age < MIN_AGE:
+            err("E084", "debtor.age", f"年龄 {d.age} 岁：未成年人不得纳入失信被执行人名单（规定第四条）")
+        if d.id_masked is not None:
+            _masked_id_rules(d.id_masked, d.gender, d.age, r.listed_on.year, err)
+    else:
+        for name, value in person_fields.items():
+            if value is not None:
+                err("E086", f"debtor.{name}", f"法人或其他组织记录不应有 {name}（仅用于自然人）")
+        for name, value in org_fields.items():
+            if value is None:
+                err("E011", f"debtor.{name}", "法人或其他组织记录缺少必填字段", "debtor.kind")
+        if d.uscc is not None and not ids.is_uscc_valid(d.uscc):
+            if ids.USCC_RE.fullmatch(d.uscc):
+                err("E090", "debtor.uscc", f"统一社会信用代码 {d.uscc} 校验位不正确（GB 32100）：请核对")
+            else:
+                err(
+                    "E090",
+                    "debtor.uscc",
+                    f"统一社会信用代码 {d.uscc!r} 格式不正确：应为 18 位数字或大写字母"
+                    "（不含 I、O、S、V、Z），中间不留空格",
+                )
+    return []
+
+
+def _masked_id_rules(masked: str, gender: str | None, age: int | None, listed_year: int, err) -> None:  # type: ignore[no-untyped-def]
+    field = "debtor.id_masked"
+    if ids.FULL_RE.match(masked.upper()):
+        if not ids.FULL_ID_RE.search(masked):
+            # 18 characters but no valid birth date, so the text scan (E085) passed it by
+            err(
+                "E080",
+                field,
+                "身份证号码未脱敏且不是有效号码：应为前 10 位 + **** + 后 4 位；请核对号码后运行 `chenglai mask` 改写",
+            )
+        return  # a full number: already reported as E085 with the line, naming `chenglai mask`
+    m = ids.MASKED_RE.match(masked)
+    if not m:
+        err(
+            "E080", field, f"脱敏身份证号码 {masked!r} 格式不正确，应为前 10 位 + **** + 后 4 位，如 3705021985****1234"
+        )
+        return
+    if ids.region_name(m["region"]) is None:
+        err("E081", field, f"身份证号码地区码 {m['region']} 不在 GB/T 2260 行政区划代码（含历史代码）中")
+    born = int(m["year"])
+    if age is not None:
+        expected = listed_year - born
+        if abs(expected - age) > 1:
+            err(
+                "E082",
+                "debtor.age",
+                f"年龄 {age} 与出生年份 {born}、发布年份 {listed_year} 不符（应约为 {expected} 岁）",
+            )
+        elif expected < MIN_AGE <= age:
+            err("E084", field, f"出生于 {born} 年，发布时未满 18 周岁：未成年人不得纳入失信被执行人名单")
+    if gender is not None and ids.gender(masked) != gender:
+        err("E083", "debtor.gender", f"性别 {gender} 与身份证号码第 17 位（{masked[16]}，奇数为男、偶数为女）不符")
+
+
+def across_key(src: SourceRecord) -> tuple[casenumber.CaseNumber | None, int | None, str]:
+    """(parsed case number, debtor_seq, court): all that the rules across files compare."""
+    key = src.derived.get("across")
+    if key is None:
+        r = src.record
+        key = src.derived["across"] = (casenumber.parse(r.case_number), r.debtor_seq, r.court)
+    return key  # type: ignore[no-any-return]
+
+
+# what check_across compares, as plain strings: (case text, debtor_seq, record id, court code,
+# court); None when the case number does not parse
+AcrossIds = tuple[str, int | None, str, str, str] | None
+
+
+def across_ids(src: SourceRecord) -> AcrossIds:
+    """The key of the rules across files as strings made once (kept by the parse cache, so an
+    unchanged record needs neither its model nor the case number's properties)."""
+    derived = src.derived
+    if "ids" in derived:
+        return derived["ids"]  # type: ignore[no-any-return]
+    case, seq, court = across_key(src)
+    ids = None if case is None else (case.text, seq, casenumber.record_id(case, seq), case.court_code, court)
+    derived["ids"] = ids
+    return ids
+
+
+def across_clean(columns: Sequence[list[Any]], positions: list[int], few: int = 16) -> bool:
+    """True when check_across would find nothing among records given as columns of their
+    `across_ids` (cases, seqs, rids, codes, courts: one item per record) of which only those at
+    `positions` changed since they last passed: no two share a case number and debtor_seq, or a
+    record id; one court name per court code. False also when in doubt (then check_across runs).
+    Up to `few` changed records, only what they touch is looked at (C-speed column scans)."""
+    cases, seqs, rids, codes, courts = columns
+    n = len(cases)
+    if len(positions) > few:
+        return (
+            len(set(zip(cases, seqs, strict=True))) == n
+            and len(set(rids)) == n
+            and len(set(zip(codes, courts, strict=True))) == len(set(codes))
+        )
+    for i in positions:
+        same_case = list(compress(range(n), map(eq, cases, repeat(cases[i]))))
+        if sum(seqs[j] == seqs[i] for j in same_case) != 1 or rids.count(rids[i]) != 1:
+            return False
+        if len(set(compress(courts, map(eq, codes, repeat(codes[i]))))) != 1:
+            return False
+    return True
+
+
+def check_across(records: Iterable[SourceRecord]) -> list[RecordError]:
+    """Rules between records: duplicates, one page address per record, one name per court code."""
+    out: list[RecordError] = []
+    seen: dict[tuple[str, int | None], SourceRecord] = {}
+    ids_seen: dict[str, SourceRecord] = {}
+    courts: dict[str, tuple[str, SourceRecord]] = {}
+    for src in records:
+        ids = across_ids(src)
+        if ids is None:
+            continue
+        text, debtor_seq, rid, court_code, court_name = ids
+        key = (text, debtor_seq)
+        first = seen.setdefault(key, src)
+        if first is not src:
+            seq = "" if key[1] is None else f"（序号 {key[1]}）"
+            out.append(
+                RecordError(
+                    src.path,
+                    src.line("case_number"),
+                    "E021",
+                    "case_number",
+                    f"与 {first.path}:{first.line('case_number')} 重复：同一执行案号 {text}{seq}"
+                    "只能有一条记录；同案多名被执行人请填写 debtor_seq",
+                )
+            )
+        else:
+            # different case numbers can still share a page address: 津 and 晋 are both "jin"
+            other = ids_seen.setdefault(rid, src)
+            if other is not src:
+                out.append(
+                    RecordError(
+                        src.path,
+                        src.line("case_number"),
+                        "E021",
+                        "case_number",
+                        f"与 {other.path}:{other.line('case_number')}（{other.record.case_number}）"
+                        f"得出相同的记录编号 {rid}，网页地址会冲突",
+                    )
+                )
+        court = courts.setdefault(court_code, (court_name, src))
+        if court[0] != court_name:
+            out.append(
+                RecordError(
+                    src.path,
+                    src.line("court"),
+                    "E022",
+                    "court",
+                    f"法院代码 {court_code} 在 {court[1].path} 中对应“{court[0]}”，此处为“{court_name}”",
+                )
+            )
+    return out
+
+
+def group_by_path(errors: Iterable[RecordError]) -> dict[str, list[RecordError]]:
+    grouped: dict[str, list[RecordError]] = defaultdict(list)
+    for e in errors:
+        grouped[e.path].append(e)
+    return grouped

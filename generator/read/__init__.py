@@ -1,0 +1,1 @@
+"""Record files to the public view: parse (memoised by content), check, decide."""

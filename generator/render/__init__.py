@@ -1,0 +1,1 @@
+"""The public view to files: pages, feeds, open data, notices, statistics, sitemaps."""

@@ -1,0 +1,470 @@
+"""The site's own pages, rendered from the PublicView (SPEC §3).
+
+Record pages depend only on their record and the settings (never on the build date or on
+counts), so an unchanged record keeps a byte-identical page from build to build. What a
+changed record touches, for incremental builds (issue 7): its page `debtors/<id>/`, the
+pages of /debtors/, /courts/<slug>/, /regions/<code>/ and /grounds/<code>/ lists that hold
+it (a new or removed record shifts every later page of those lists: they are newest first),
+the three browse indexes (counts), the home page (counts, newest ten), /removals/ and the
+sitemaps. `lists_of(record)` names the list bases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from itertools import compress
+from math import ceil
+from operator import attrgetter
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from generator.domain.policy import PublicRecord, PublicView
+from generator.domain.records import GROUNDS
+from generator.render.outputs import OutputFile, RenderContext
+from generator.settings import portal_settings
+
+# 《最高人民法院关于公布失信被执行人名单信息的若干规定》 art. 1: the item of each ground
+GROUND_ITEMS: dict[str, str] = {
+    "able_but_refuses": "一",
+    "obstructs_by_force": "二",
+    "evades_by_fraud": "三",
+    "violates_asset_report": "四",
+    "violates_consumption_ban": "五",
+    "breaks_settlement": "六",
+}
+HOME_NEWEST = 10
+HOME_NEWS = 5
+
+
+def cn_date(d: date | None) -> str:
+    """2025-06-01 → 2025年6月1日."""
+    return "" if d is None else f"{d.year}年{d.month}月{d.day}日"
+
+
+def money(amount: Decimal | None) -> str:
+    """120000 → 120,000.00."""
+    return "" if amount is None else f"{amount:,.2f}"
+
+
+@dataclass(frozen=True)
+class Pager:
+    """One page of a paginated list: /base/ is page 1, /base/page/<n>/ the others."""
+
+    base: str  # "debtors/" (relative to the site root, with trailing slash)
+    number: int
+    pages: int
+    count: int
+
+    def url(self, n: int) -> str:
+        return self.base if n == 1 else f"{self.base}page/{n}/"
+
+    @property
+    def save_as(self) -> str:
+        return self.url(self.number) + "index.html"
+
+    @property
+    def prev(self) -> str | None:
+        return self.url(self.number - 1) if self.number > 1 else None
+
+    @property
+    def next(self) -> str | None:
+        return self.url(self.number + 1) if self.number < self.pages else None
+
+    @property
+    def links(self) -> list[tuple[int | None, str]]:
+        """First, last and two either side of the current page; None marks a gap."""
+        keep = {1, self.pages, *range(self.number - 2, self.number + 3)}
+        out: list[tuple[int | None, str]] = []
+        last = 0
+        for n in sorted(k for k in keep if 1 <= k <= self.pages):
+            if n > last + 1:
+                out.append((None, ""))
+            out.append((n, self.url(n)))
+            last = n
+        return out
+
+
+def paginate(base: str, items: Sequence[Any], per_page: int) -> Iterator[tuple[Pager, Sequence[Any]]]:
+    pages = max(1, ceil(len(items) / per_page))
+    for n in range(1, pages + 1):
+        yield Pager(base, n, pages, len(items)), items[(n - 1) * per_page : n * per_page]
+
+
+# public ids in view order, of the last view asked (records_of): (view.public, its ids)
+_IDS: tuple[Sequence[PublicRecord], list[str]] | None = None
+
+
+def public_ids(public: Sequence[PublicRecord]) -> list[str]:
+    """The ids of `public`, in order (listed once per view: each pass over 100,000 records
+    costs tens of milliseconds in memory reads)."""
+    global _IDS
+    if _IDS is None or _IDS[0] is not public:
+        _IDS = (public, list(map(attrgetter("id"), public)))
+    return _IDS[1]
+
+
+def records_of(public: Sequence[PublicRecord], wanted: Collection[str]) -> list[PublicRecord]:
+    """The records of `public` whose id is in `wanted`, in order. A few (an incremental build's
+    changed records) are found by scanning the ids in C; more, by one lookup each, in C too."""
+    if len(wanted) > 50:
+        return list(compress(public, map(wanted.__contains__, public_ids(public))))
+    ids = public_ids(public)
+    found = []
+    for rid in wanted:
+        try:
+            found.append(ids.index(rid))
+        except ValueError:
+            continue  # not public
+    return [public[i] for i in sorted(found)]
+
+
+def lists_of(record: PublicRecord) -> list[str]:
+    """The list bases a record appears in (see the module docstring)."""
+    return [
+        "debtors/",
+        f"courts/{record.court_slug}/",
+        f"regions/{record.region_code}/",
+        *(f"grounds/{g}/" for g in record.grounds),
+    ]
+
+
+def placement(record: PublicRecord) -> tuple[Any, ...]:
+    """What decides which lists a record is in, where in them, and how the lists are headed
+    (`SitePages._specs`: a list's heading is its first row's court or region name; rows are
+    newest first, then by id) and what the home page counts (`kind`). A record edited without
+    changing it sits on the same list pages as before (generator.build.incremental)."""
+    return (record.listed_on, record.court_slug, record.court, record.region_code, record.region_name,
+            record.grounds, record.kind)  # fmt: skip
+
+
+def install(env: Any, settings: dict[str, Any]) -> None:
+    """Filters and globals every template of the theme may use (Pelican's and ours)."""
+    portal = portal_settings(settings)
+    env.filters.update({"cn_date": cn_date, "money": money})
+    env.globals.update(
+        {
+            "SITENAME": settings.get("SITENAME", ""),
+            "SITEURL": settings.get("SITEURL", ""),
+            "DEFAULT_LANG": settings.get("DEFAULT_LANG", "zh-CN"),
+            "GROUNDS": GROUNDS,
+            "GROUND_ITEMS": GROUND_ITEMS,
+            **portal,
+        }
+    )
+    env.globals.setdefault("site_pages", [])
+
+
+def theme_env(settings: dict[str, Any]) -> Any:
+    """The theme's Jinja environment outside a Pelican run (e.g. the search service's
+    results page): same templates, autoescape, filters and globals as in the build."""
+    import jinja2
+
+    from generator.build.plugin import plain, sanitize
+
+    options = dict(settings.get("JINJA_ENVIRONMENT") or {})
+    options.update(autoescape=True)
+    loader = jinja2.FileSystemLoader(str(Path(settings["THEME"]) / "templates"))
+    env = jinja2.Environment(loader=loader, **options)
+    env.filters.update({"sanitize": sanitize, "plain": plain})
+    install(env, settings)
+    return env
+
+
+class Contexts:
+    """`template.new_context(values)` for many renders of one template, at a fraction of the
+    cost: Jinja copies the template's globals (a ChainMap, walked in Python) into each new
+    context, twice; they do not change while the pages render, so they are copied once here."""
+
+    def __init__(self, template: Any, fixed: dict[str, Any] | None = None):
+        self.template = template
+        self.env = template.environment
+        self.globals = {**template.globals, **(fixed or {})}  # `fixed`: values every render shares
+        self.keys = set(template.globals)
+
+    def __call__(self, values: dict[str, Any]) -> Any:
+        t = self.template
+        ctx = self.env.context_class(self.env, {**self.globals, **values}, t.name, t.blocks)
+        ctx.globals_keys = self.keys  # what new_context gives it (read only: for imports)
+        return ctx
+
+    def render(self, **values: Any) -> str:
+        """`template.render(**values)`."""
+        return "".join(self.template.root_render_func(self(values)))
+
+
+class FastPage:
+    """A template's varying blocks rendered inside chrome rendered once: the same bytes as
+    `template.render(...)`, at about half the cost for 100k record pages.
+
+    The chrome (base.html's header, nav, feeds, footer) is cut out of one full render of a
+    sample around the blocks that vary (`title`, `content`); it must not depend on anything
+    else that varies between the pages rendered through one FastPage.
+    """
+
+    def __init__(
+        self,
+        template: Any,
+        sample: dict[str, Any],
+        blocks: tuple[str, ...] = ("title", "content"),
+        also: dict[str, Any] | None = None,
+        fixed: dict[str, Any] | None = None,
+    ):
+        self.template = template
+        # the values every page shares (`fixed`) merged once with the globals
+        self.contexts = Contexts(template, fixed)
+        self.blocks = [template.blocks[b] for b in blocks]
+        full = template.render(**sample)
+        ctx = template.new_context(sample)
+        chrome, pos = [], 0
+        for block in self.blocks:
+            part = "".join(block(ctx))
+            at = full.index(part, pos) if part else -1
+            if at < 0:
+                raise ValueError("block not found in the full render")
+            chrome.append(full[pos:at])
+            pos = at + len(part)
+        chrome.append(full[pos:])
+        self.chrome = chrome
+        # a second, different page must come out as a full render does: the chrome does not
+        # depend on it (e.g. a template that put the record's name in the footer would not)
+        if also is not None and self.render(**also) != template.render(**also):
+            raise ValueError("the chrome depends on the page")
+
+    def render(self, **values: Any) -> str:
+        ctx = self.contexts(values)
+        out = [self.chrome[0]]
+        for block, after in zip(self.blocks, self.chrome[1:], strict=True):
+            out.extend(block(ctx))
+            out.append(after)
+        return "".join(out)
+
+
+def fast_or_full(
+    template: Any, sample: dict[str, Any], also: dict[str, Any] | None = None, fixed: dict[str, Any] | None = None
+) -> Any:
+    """A FastPage when the template splits cleanly, else the template's own render. `fixed`:
+    values every page shares (the samples include them; `render(**values)` then needs only
+    the page's own)."""
+    try:
+        return FastPage(template, sample, also=also, fixed=fixed).render
+    except (ValueError, KeyError):
+        if not fixed:
+            return template.render
+        return lambda **values: template.render({**fixed, **values})
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    """One paginated list of records: /debtors/, /courts/<slug>/, /regions/<code>/, /grounds/<code>/."""
+
+    base: str
+    rows: Sequence[PublicRecord]
+    heading: str
+    nav: str
+    name: str = ""  # as listed on the browse index
+    note: str = ""  # the browse index's second column
+    feed: dict[str, str] | None = None
+    crumb: dict[str, str] | None = None
+    ground: str | None = None
+
+
+# A unit of rendering work, small enough to balance across processes:
+# ("records", first, last) | ("list", spec index, first page, last page) | ("single", name)
+Job = tuple[Any, ...]
+RECORDS_PER_JOB = 2000
+PAGES_PER_JOB = 100
+SINGLES = ("home", "browse", "removals", "404")  # the ("single", name) jobs
+BROWSE = (
+    ("courts/", "按执行法院浏览", "执行法院", ""),
+    ("regions/", "按地区浏览", "地区", "行政区划代码"),
+    ("grounds/", "按失信情形浏览", "失信情形", "规定条款"),
+)
+
+
+class SitePages:
+    """Renders the record pages, lists, browse indexes, home, removals and 404."""
+
+    def __init__(self, ctx: RenderContext):
+        self.ctx = ctx
+        self.env = ctx.env
+        self.view: PublicView = ctx.view
+        self.per_page: int = portal_settings(ctx.settings)["PORTAL_PER_PAGE"]
+        self._record = self.env.get_template("record.html")
+        self._list = self.env.get_template("list.html")
+        self.specs = self._specs()
+        self._fast_record: Any = None
+        self._row_template = self.env.get_template("_row.html")
+        self._row_render: Any = None
+        self._rows: dict[str, Markup] = {}
+
+    def _page(self, path: str, template: str, **values: Any) -> OutputFile:
+        html = self.env.get_template(template).render(**values)
+        return OutputFile(path, html.encode("utf-8"))
+
+    def row(self, r: PublicRecord) -> Markup:
+        """A record's row in every list (_row.html), rendered once per process: each
+        record is in four or more lists."""
+        html = self._rows.get(r.id)
+        if html is None:
+            if self._row_render is None:
+                self._row_render = Contexts(self._row_template).render
+            html = self._rows[r.id] = Markup(self._row_render(r=r))
+        return html
+
+    # -- the work, in jobs ---------------------------------------------------------
+    def jobs(self) -> list[Job]:
+        """Every page of the site as jobs; `run(job)` renders one. Biggest first."""
+        n = len(self.view.public)
+        out: list[Job] = [("records", a, min(a + RECORDS_PER_JOB, n)) for a in range(0, n, RECORDS_PER_JOB)]
+        for i, spec in enumerate(self.specs):
+            pages = max(1, ceil(len(spec.rows) / self.per_page))
+            out += [("list", i, a, min(a + PAGES_PER_JOB - 1, pages)) for a in range(1, pages + 1, PAGES_PER_JOB)]
+        out += [("single", name) for name in SINGLES]
+        return out
+
+    def run(self, job: Job) -> Iterator[OutputFile]:
+        kind = job[0]
+        if kind == "records":
+            yield from self.records(self.view.public[job[1] : job[2]])
+        elif kind == "list":
+            yield from self.list_pages(self.specs[job[1]], job[2], job[3])
+        elif job[1] == "home":
+            yield self.home()
+        elif job[1] == "browse":
+            yield from self.browse_indexes()
+        elif job[1] == "removals":
+            yield from self.removals()
+        else:
+            yield self.not_found()
+
+    def all(self) -> Iterator[OutputFile]:
+        for job in self.jobs():
+            yield from self.run(job)
+
+    # -- record pages --------------------------------------------------------------
+    def record(self, r: PublicRecord) -> OutputFile:
+        return OutputFile(f"debtors/{r.id}/index.html", self._record.render(r=r).encode("utf-8"))
+
+    def records(self, records: Sequence[PublicRecord]) -> Iterator[OutputFile]:
+        if not records:
+            return
+        if self._fast_record is None:
+            self._fast_record = fast_or_full(self._record, {"r": records[0]}, {"r": records[-1]})
+        render = self._fast_record
+        for r in records:
+            yield OutputFile(f"debtors/{r.id}/index.html", render(r=r).encode("utf-8"))
+
+    # -- lists ---------------------------------------------------------------------
+    def _specs(self) -> list[ListSpec]:
+        view = self.view
+        specs = [ListSpec("debtors/", view.public, "失信被执行人名单", "debtors")]
+        for slug, rows in view.by_court().items():
+            name = rows[0].court
+            specs.append(ListSpec(
+                f"courts/{slug}/", rows, name, "courts", name=name,
+                feed={"href": f"feeds/courts/{slug}.atom", "title": f"{name}新纳入名单"},
+                crumb={"href": "courts/", "name": "按执行法院"},
+            ))  # fmt: skip
+        for code, rows in view.by_region().items():
+            name = rows[0].region_name
+            specs.append(ListSpec(
+                f"regions/{code}/", rows, f"{name}（{code}）", "regions", name=name, note=code,
+                feed={"href": f"feeds/regions/{code}.atom", "title": f"{name}新纳入名单"},
+                crumb={"href": "regions/", "name": "按地区"},
+            ))  # fmt: skip
+        groups = view.by_ground()
+        for code, label in GROUNDS.items():  # every ground, in the order of art. 1, even if empty
+            specs.append(ListSpec(
+                f"grounds/{code}/", groups.get(code, []), label, "grounds", name=label,
+                note=f"第一条第{GROUND_ITEMS[code]}项", crumb={"href": "grounds/", "name": "按失信情形"}, ground=code,
+            ))  # fmt: skip
+        return specs
+
+    def list_pages(self, spec: ListSpec, first: int = 1, last: int | None = None) -> Iterator[OutputFile]:
+        fixed = {
+            "heading": spec.heading, "nav_active": spec.nav, "feed": spec.feed, "crumb": spec.crumb,
+            "ground": spec.ground, "row": self.row,
+        }  # fmt: skip
+        pages = max(1, ceil(len(spec.rows) / self.per_page))
+        render = None
+        for n in range(first, min(pages, last or pages) + 1):
+            pager = Pager(spec.base, n, pages, len(spec.rows))
+            rows = spec.rows[(n - 1) * self.per_page : n * self.per_page]
+            if render is None:
+                other = Pager(spec.base, pages, pages, len(spec.rows))  # the last page: other rows, pager
+                rest = spec.rows[(pages - 1) * self.per_page :]
+                render = fast_or_full(
+                    self._list, {"pager": pager, "rows": rows, **fixed}, {"pager": other, "rows": rest, **fixed}
+                )
+            html = render(pager=pager, rows=rows, **fixed)
+            yield OutputFile(pager.save_as, html.encode("utf-8"))
+
+    def browse_indexes(self) -> Iterator[OutputFile]:
+        for prefix, heading, column, note_column in BROWSE:
+            entries = [
+                {"href": s.base, "name": s.name, "count": len(s.rows), "note": s.note}
+                for s in self.specs
+                if s.base.startswith(prefix)
+            ]
+            yield self._page(
+                prefix + "index.html", "browse.html", heading=heading, nav_active=prefix[:-1],
+                entries=entries, column=column, note_column=note_column,
+            )  # fmt: skip
+
+    # -- single pages --------------------------------------------------------------
+    def _counts(self) -> dict[str, int]:
+        public = self.view.public
+        persons = list(map(attrgetter("kind"), public)).count("person")
+        return {
+            "public": len(public),
+            "persons": persons,
+            "organizations": len(public) - persons,
+            "courts": len(self.view.by_court()),  # the distinct court slugs
+            "notices": len(self.view.notices),
+        }
+
+    def home(self) -> OutputFile:
+        return self._page(
+            "index.html", "index.html", nav_active="home", counts=self._counts(), as_of=self.view.as_of,
+            newest=self.view.public[:HOME_NEWEST], news=self.ctx.news[:HOME_NEWS], row=self.row,
+        )  # fmt: skip
+
+    def single_inputs(self, name: str, notices: str | None = None) -> str:
+        """What the single page(s) `name` (SINGLES) are rendered from besides the theme and the
+        settings: two builds with the same inputs render the same bytes (generator.build.incremental
+        keeps the live files then). `notices`: a digest of repr(view.notices), when known."""
+        view = self.view
+        if name == "home":
+            newest = [(r.id, r.digest) for r in view.public[:HOME_NEWEST]]
+            return repr((self._counts(), view.as_of, newest, self.ctx.news[:HOME_NEWS]))
+        if name == "browse":
+            return repr([(s.base, s.name, len(s.rows), s.note) for s in self.specs])
+        if name == "removals":
+            return repr((view.as_of, view.notices if notices is None else notices, self.per_page))
+        return ""  # 404: the theme's alone
+
+    def single_paths(self, name: str) -> list[str]:
+        """The files `run(("single", name))` writes."""
+        if name == "home":
+            return ["index.html"]
+        if name == "browse":
+            return [prefix + "index.html" for prefix, *_ in BROWSE]
+        if name == "removals":
+            pages = max(1, ceil(len(self.view.notices) / self.per_page))
+            return [Pager("removals/", n, pages, len(self.view.notices)).save_as for n in range(1, pages + 1)]
+        return ["404.html"]
+
+    def removals(self) -> Iterator[OutputFile]:
+        days = portal_settings(self.ctx.settings)["PORTAL_REMOVAL_NOTICE_DAYS"]
+        tpl = self.env.get_template("removals.html")
+        for pager, rows in paginate("removals/", self.view.notices, self.per_page):
+            html = tpl.render(pager=pager, rows=rows, days=days, as_of=self.view.as_of, nav_active="removals")
+            yield OutputFile(pager.save_as, html.encode("utf-8"))
+
+    def not_found(self) -> OutputFile:
+        return self._page("404.html", "404.html")

@@ -1,0 +1,1 @@
+"""Staff tools: import, editing record files, tables, the fictitious demo."""

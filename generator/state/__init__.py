@@ -1,0 +1,1 @@
+"""Build state kept beside the output: the store and where things live."""
