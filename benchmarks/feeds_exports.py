@@ -14,7 +14,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from generator.domain.policy import decide
+from generator.domain.policy import decide_records
 from generator.read.checker import check_paths
 from generator.render import exports, feeds
 from generator.render.outputs import RenderContext
@@ -35,14 +35,14 @@ def main() -> None:
         folder, state = Path(tmp) / "records", Path(tmp) / "state"
         demo.write_records(folder, demo.make_records(args.records, as_of=AS_OF))
         result = check_paths([folder])
-        view = decide(result.records, AS_OF)
+        view = decide_records(result.records, AS_OF)
         print(f"{args.records} records: {len(view.public)} public, {len(view.notices)} removal notices")
         for label, module, as_of in (
             ("feeds", feeds, AS_OF),
             ("exports", exports, AS_OF),
             ("exports, day 2", exports, None),
         ):
-            ctx_view = view if as_of else decide(result.records, date(2026, 11, 26))
+            ctx_view = view if as_of else decide_records(result.records, date(2026, 11, 26))
             ctx = RenderContext(ctx_view, settings, [], env, state)
             start = time.perf_counter()
             files = list(module.render(ctx))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import jinja2
 
-from generator.domain.policy import decide
+from generator.domain.policy import decide_records
 from generator.read.checker import check_paths
 from generator.render import notices, stats
 from generator.render.outputs import RenderContext
@@ -35,7 +35,7 @@ def main() -> None:
         folder = Path(tmp) / "debtors"
         demo.write_records(folder, demo.make_records(args.records))
         checked = check_paths([folder])
-        view = decide(checked.records, date(2026, 11, 25))
+        view = decide_records(checked.records, date(2026, 11, 25))
         env = jinja2.Environment(loader=jinja2.FileSystemLoader(THEME), autoescape=True)
         settings = {"SITENAME": "基准", "SITEURL": "https://fayuan.example.invalid", "PORTAL_DEMO": True}
         ctx = RenderContext(view=view, settings=settings, env=env)

@@ -30,7 +30,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from generator.domain.ids import check_digit
-from generator.domain.policy import PublicRecord, decide
+from generator.domain.policy import PublicRecord, decide_records
 from generator.domain.records import Record, SourceRecord
 from generator.render.outputs import RenderContext
 from generator.staff import demo
@@ -43,10 +43,10 @@ ROOT = Path(__file__).resolve().parent.parent
 def public_view(n: int):  # type: ignore[no-untyped-def]
     """The PublicView of n demo records, validated by the record model (no YAML round trip)."""
     sources = [
-        SourceRecord(f"debtors/{i}.yaml", Record.model_validate(rec), {}, f"{i:064x}")
+        SourceRecord(f"debtors/{i}.yaml", Record.model_validate(rec), {})
         for i, rec in enumerate(demo.make_records(n, as_of=AS_OF))
     ]
-    return decide(sources, AS_OF)
+    return decide_records(sources, AS_OF)
 
 
 def _cpu() -> float:

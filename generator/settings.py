@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from generator.errors import UsageError
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def today_shanghai() -> date:
+    """Today in Asia/Shanghai: the default build date (SPEC §2)."""
+    return datetime.now(SHANGHAI).date()
+
 
 # name: (default, one line of help). docs/settings.md is checked against this table.
 PORTAL_DEFAULTS: dict[str, tuple[Any, str]] = {

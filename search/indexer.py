@@ -1,18 +1,42 @@
-"""Build the Whoosh index from the PublicView and the news: nothing else is ever indexed.
+"""The search index of one build generation, from the PublicView and the news: nothing else.
 
-Registered in generator/outputs.py INDEXERS; the site build calls `build(ctx, staging_dir)` and
-swaps the folder in with the site. Besides the index the folder holds `site.json`: what the
-service needs to render pages in the site's theme (it reads only this folder, never content).
+    build(ctx, index_dir, live_index, live_docs) -> IndexResult(docs, written, full, …)
+
+Every document has an id (`uid`) and a digest of the very dict handed to the writer (`digest`,
+the store's one digest helper); `IndexResult.docs` maps one to the other, and the build keeps it
+with the generation. The next build passes it back as `live_docs` with the live index folder:
+
+- the live index is copied into `index_dir` by hard links (Whoosh never rewrites a segment file:
+  a commit writes new segments and a new table of contents, and removes old files only in its
+  own folder, here the copy);
+- Whoosh's own writer deletes the documents whose id is gone or whose digest changed and adds
+  the new and changed ones, as one new segment: one document per changed record or news item;
+- `site.json` (facets, site info for the service) is written anew every time.
+
+A document's digest is memoised by the digest of what it is made from (the record or news item,
+RenderContext.digest): an unchanged record costs a memo look-up, not its n-grams and pinyin.
+
+With no live index, or one that cannot be used (missing, another schema, not the documents
+`live_docs` lists, too many segments or deleted documents), a full index is written: one
+segment in one pass (generator.speedups.whoosh_segment: Whoosh's bytes, less CPU).
+
+The updated index answers every query as a full index of the same documents does
+(tests/test_search_update.py): each segment holds its documents in the order of `order` (a
+stored sort key: a full index's document order), the query side breaks score ties by it
+(search.query.run), and the scoring statistics count live documents only (search.query.
+IndexStats, from the stored `lengths` of deleted documents).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 from collections import Counter
-from collections.abc import Iterator
-from functools import lru_cache
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +49,20 @@ from generator.domain.records import GROUNDS, KINDS
 from generator.errors import BuildError
 from generator.render.outputs import NewsItem, RenderContext
 from generator.speedups import whoosh_segment as segment
+from generator.state.store import digest_of
 
 from . import analysis
 
+log = logging.getLogger(__name__)
+
 SITE_FILE = "site.json"
-WRITER_LIMIT_MB = 512  # Whoosh's pool for incremental updates (search.update): no runs spilled to disk
+MEMO = "search.documents"  # memo namespace: uid → digest of its document, by digest of its inputs
+WRITER_LIMIT_MB = 512  # Whoosh's pool: no runs spilled to disk
 NEWS_BODY_CHARS = 4000  # stored for snippets around the match; the page has the rest
+# An update that would leave more segments or deleted documents than this writes a full index
+# instead: every query walks every segment, and deleted documents still sit in the postings.
+MAX_SEGMENTS = 16
+MAX_DELETED_SHARE = 0.2
 
 
 def _keys() -> KEYWORD:
@@ -41,7 +73,7 @@ def _keys() -> KEYWORD:
 
 
 SCHEMA = Schema(
-    uid=ID(unique=True),  # the document's id, indexed: incremental builds replace documents by it
+    uid=ID(unique=True),  # the document's id, indexed: an update deletes documents by it
     # stored: what a result shows (never a full ID: only PublicRecord's masked fields exist here)
     id=STORED,
     url=STORED,
@@ -53,6 +85,8 @@ SCHEMA = Schema(
     grounds=STORED,
     snippet=STORED,
     body=STORED,  # news only: plain text for a snippet around the match
+    order=STORED,  # sort key: a full index's document order, the tie-break of equal scores
+    lengths=STORED,  # the document's length in each SCORED field (scoring statistics of updates)
     # filters, one field: K<kind> C<court slug> R<region code> G<ground> (fewer fields, faster writes)
     facet=_keys(),
     # searched: pre-computed keys (search.analysis), handed to Whoosh as lists (no tokenizer)
@@ -64,6 +98,8 @@ SCHEMA = Schema(
 )
 # Court and region names are not indexed per record: the query side maps them to the
 # court_slug / region_code terms through site.json (a few names, thousands of records).
+STORED_FIELDS = tuple(name for name, f in SCHEMA.items() if f.stored)
+SCORED = tuple(name for name, f in SCHEMA.items() if f.scorable)
 
 
 def codec() -> W3Codec:
@@ -73,8 +109,28 @@ def codec() -> W3Codec:
 
 
 def _keys_of(*groups: Any) -> list[str]:
-    # keys never hold whitespace (search.analysis builds them from Han, digits and a-z)
-    return list(dict.fromkeys(k for group in groups for k in group))
+    # keys never hold whitespace (search.analysis builds them from Han, digits and a-z); an
+    # empty key would be a term nobody can type
+    return [k for k in dict.fromkeys(k for group in groups for k in group) if k]
+
+
+def record_order(r: PublicRecord) -> tuple[int, int, str]:
+    """A record document's place in the index: newest listing first, then by id (policy's
+    order of PublicView.public); every record before the news."""
+    return 0, -r.listed_on.toordinal(), r.id
+
+
+def news_order(item: NewsItem) -> tuple[int, int, str]:
+    return 1, -item.date.toordinal(), item.slug
+
+
+def _finished(doc: dict[str, Any]) -> dict[str, Any]:
+    """Empty values dropped; the length Whoosh counts in each scored field (one per key: keys
+    are unique within a field) stored, so that an update can take a deleted document's
+    lengths out of the field totals (search.query.IndexStats)."""
+    doc = {k: v for k, v in doc.items() if v}
+    doc["lengths"] = tuple(len(doc.get(name, ())) for name in SCORED)
+    return doc
 
 
 def record_snippet(r: PublicRecord) -> str:
@@ -108,6 +164,7 @@ def _rep_keys(name: str) -> tuple[str, ...]:
 
 
 def record_document(r: PublicRecord) -> dict[str, Any]:
+    """A record's document: what it shows (stored), what finds it (keys), its place."""
     person = r.kind == "person"
     ngrams, more = _name_keys(r.name, person)
     doc: dict[str, Any] = {
@@ -123,6 +180,7 @@ def record_document(r: PublicRecord) -> dict[str, Any]:
         "snippet": record_snippet(r),
         "facet": [f"K{r.kind}", f"C{r.court_slug}", f"R{r.region_code}", *(f"G{g}" for g in r.grounds)],
         "name": list(ngrams),
+        "order": record_order(r),
     }
     if person:
         doc["py"] = list(more)
@@ -132,11 +190,11 @@ def record_document(r: PublicRecord) -> dict[str, Any]:
         doc["ident"] = _keys_of(analysis.case_keys(r.case_number), [r.uscc.upper()] if r.uscc else [])
         if r.legal_representative:
             doc["rep"] = list(_rep_keys(r.legal_representative))
-    return {k: v for k, v in doc.items() if v}
+    return _finished(doc)
 
 
 def news_document(item: NewsItem) -> dict[str, Any]:
-    return {
+    return _finished({
         "uid": f"news-{item.slug}",
         "id": f"news-{item.slug}",
         "url": item.url,
@@ -146,16 +204,37 @@ def news_document(item: NewsItem) -> dict[str, Any]:
         "snippet": item.summary,
         "facet": ["Knews"],
         "body": item.text[:NEWS_BODY_CHARS],
+        "order": news_order(item),
         "text": _keys_of(analysis.words(item.title), analysis.words(item.text)),
-    }
+    })  # fmt: skip
+
+
+def digest(doc: dict[str, Any]) -> str:
+    """The one digest of a document: of the very dict handed to the writer."""
+    return digest_of(doc)
+
+
+def stored(doc: dict[str, Any]) -> dict[str, Any]:
+    """A document's stored fields: what the index can show, what the leak gate reads."""
+    return {name: doc[name] for name in STORED_FIELDS if name in doc}
+
+
+Source = tuple[str, Any, Callable[[], dict[str, Any]]]
+
+
+def sources(ctx: RenderContext) -> Iterator[Source]:
+    """(uid, what its document is made from, the maker) of every document, in index order:
+    the public records, then the news. Nothing else."""
+    for r in sorted(ctx.view.public, key=record_order):
+        yield r.id, r, partial(record_document, r)
+    for item in sorted(ctx.news, key=news_order):
+        yield f"news-{item.slug}", item, partial(news_document, item)
 
 
 def documents(ctx: RenderContext) -> Iterator[dict[str, Any]]:
-    """Every document of the index: the public records, then the news. Nothing else."""
-    for r in ctx.view.public:
-        yield record_document(r)
-    for item in ctx.news:
-        yield news_document(item)
+    """Every document of the index, in index order."""
+    for _uid, _inputs, make in sources(ctx):
+        yield make()
 
 
 def facets(ctx: RenderContext) -> dict[str, list[dict[str, Any]]]:
@@ -224,28 +303,159 @@ def site_info(ctx: RenderContext) -> dict[str, Any]:
     }
 
 
+# ---------------------------------------------------------------- writing an index
+
+
+@dataclass
+class IndexResult:
+    docs: dict[str, str]  # uid → digest of its document: the next build's `live_docs`
+    written: list[dict[str, Any]]  # stored fields of every document written this time (leak gate)
+    full: bool  # a whole new index (else the live one with `written` added, `deleted` deleted)
+    deleted: int = 0
+    # memo rows made here (MEMO namespace): merge them into the store's when this ran in a fork
+    memo: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+
+
+class _Unusable(Exception):
+    """The live index cannot be updated: write a full one."""
+
+
+def build(ctx: RenderContext, index_dir: Path, live_index: Path | None = None,
+          live_docs: dict[str, str] | None = None) -> IndexResult:  # fmt: skip
+    """Write the index of `ctx.view.public` and `ctx.news` into `index_dir` (empty or absent):
+    the live index (folder `live_index`, documents `live_docs`) updated, else a full one."""
+    index_dir = Path(index_dir)
+    if live_index is not None and live_docs is not None:
+        try:
+            result = _update(ctx, index_dir, Path(live_index), live_docs)
+        except _Unusable as exc:
+            log.info("search index written whole: the live one cannot be updated (%s)", exc)
+            result = None
+    else:
+        result = None
+    if result is None:
+        result = _full(ctx, index_dir)
+    result.memo = dict(ctx.memo(MEMO).new)
+    _write_site(ctx, index_dir)
+    return result
+
+
+def _full(ctx: RenderContext, index_dir: Path) -> IndexResult:
+    _fresh(index_dir)
+    memo = ctx.memo(MEMO)
+    docs: dict[str, str] = {}
+    written: list[dict[str, Any]] = []
+
+    def each() -> Iterator[dict[str, Any]]:
+        for uid, inputs, make in sources(ctx):
+            doc = make()
+            docs[uid] = digest(doc)
+            memo.put(uid, ctx.digest(inputs), docs[uid])
+            written.append(stored(doc))
+            yield doc
+
+    ix = index.create_in(str(index_dir), SCHEMA)
+    try:
+        # one segment, documents in index order; the site build runs this in a process of its
+        # own while the pages render (generator.build.pipeline)
+        segment.write_segment(ix, each(), codec(), WRITER_LIMIT_MB)
+    finally:
+        ix.close()
+    return IndexResult(docs, written, full=True)
+
+
+def _update(ctx: RenderContext, index_dir: Path, live: Path, live_docs: dict[str, str]) -> IndexResult | None:
+    """The live index with the changed documents replaced; _Unusable when it cannot be."""
+    deleted_before, total_before = _check_live(live, live_docs)
+    memo = ctx.memo(MEMO)
+    docs: dict[str, str] = {}
+    changed: list[dict[str, Any]] = []  # in index order: the new segment keeps the order
+    for uid, inputs, make in sources(ctx):
+        made: list[dict[str, Any]] = []
+
+        def document_digest(make: Callable[[], dict[str, Any]] = make, made: list[dict[str, Any]] = made) -> str:
+            made.append(make())
+            return digest(made[0])
+
+        docs[uid] = memo.get_or_make(uid, ctx.digest(inputs), document_digest)
+        if live_docs.get(uid) != docs[uid]:
+            changed.append(made[0] if made else make())
+    delete = sorted(uid for uid, d in live_docs.items() if docs.get(uid) != d)
+    if deleted_before + len(delete) > MAX_DELETED_SHARE * (total_before + len(changed)):
+        raise _Unusable(f"{deleted_before + len(delete)} deleted documents of {total_before + len(changed)}")
+    _fresh(index_dir)
+    _link_copy(live, index_dir)
+    if delete or changed:
+        ix = index.open_dir(str(index_dir))
+        try:
+            writer = ix.writer(limitmb=WRITER_LIMIT_MB, codec=codec())
+            try:
+                for uid in delete:
+                    writer.delete_by_term("uid", uid)
+                for doc in changed:
+                    writer.add_document(**doc)
+            except BaseException:
+                writer.cancel()
+                raise
+            # no merge: Whoosh would merge segments in segment order, and each segment must
+            # keep its documents in index order (MAX_SEGMENTS bounds their number instead)
+            writer.commit(merge=False)
+        finally:
+            ix.close()
+    return IndexResult(docs, [stored(doc) for doc in changed], full=False, deleted=len(delete))
+
+
+def _check_live(live: Path, live_docs: dict[str, str]) -> tuple[int, int]:
+    """(deleted, all) documents of the live index; _Unusable when it is not the index
+    `live_docs` describes, written with this schema, or has too many segments."""
+    try:
+        ix = index.open_dir(str(live))
+    except Exception as exc:  # missing, damaged, or not an index: any reason means a full index
+        raise _Unusable(f"{type(exc).__name__}") from None
+    try:
+        if ix.schema != SCHEMA:
+            raise _Unusable("another schema")
+        with ix.reader() as reader:
+            if reader.doc_count() != len(live_docs):
+                raise _Unusable(f"{reader.doc_count()} documents, {len(live_docs)} listed")
+            if len(list(reader.leaf_readers())) >= MAX_SEGMENTS:
+                raise _Unusable("too many segments")
+            return reader.doc_count_all() - reader.doc_count(), reader.doc_count_all()
+    finally:
+        ix.close()
+
+
+def _whoosh_file(name: str) -> bool:
+    # Whoosh names its files _MAIN_<gen>.toc, MAIN_<segment>.*, MAIN_WRITELOCK
+    return name.startswith(("_MAIN", "MAIN"))
+
+
+def _link_copy(live: Path, target: Path) -> None:
+    """The live index's files, hard-linked into `target`: not its lock, nor the side files
+    (written anew: never write through a name the live index shares)."""
+    try:
+        names = os.listdir(live)
+        if not all(_whoosh_file(n) or n == SITE_FILE for n in names):
+            raise _Unusable("files that are not Whoosh's")
+        for name in names:
+            if _whoosh_file(name) and not name.endswith("WRITELOCK"):
+                os.link(live / name, target / name)
+    except OSError as exc:  # another file system, or the live generation removed meanwhile
+        for name in os.listdir(target):
+            os.unlink(target / name)
+        raise _Unusable(f"{type(exc).__name__}: {exc.strerror}") from None
+
+
 def _fresh(index_dir: Path) -> None:
     """An empty folder for the index; refuse to clear anything that is not an old index."""
     if index_dir.exists():
         names = os.listdir(index_dir)
-        # Whoosh names its files _MAIN_<gen>.toc, MAIN_<segment>.*, MAIN_WRITELOCK
-        ours = all(n == SITE_FILE or n.startswith(("_MAIN", "MAIN")) for n in names)
-        if names and not ours:
+        if names and not all(n == SITE_FILE or _whoosh_file(n) for n in names):
             raise BuildError(f"搜索索引目录中有非索引文件，拒绝清空：{index_dir}")
         shutil.rmtree(index_dir)
     index_dir.mkdir(parents=True)
 
 
-def build(ctx: RenderContext, index_dir: Path) -> None:
-    """Write a complete new index of `ctx.view.public` and `ctx.news` into `index_dir`."""
-    index_dir = Path(index_dir)
-    _fresh(index_dir)
-    ix = index.create_in(str(index_dir), SCHEMA)
-    try:
-        # one segment, documents in their order (generator.speedups.whoosh_segment: Whoosh's bytes, less CPU); the
-        # site build runs this in a process of its own while the pages render (pelican_plugin)
-        segment.write_segment(ix, documents(ctx), codec(), WRITER_LIMIT_MB)
-    finally:
-        ix.close()
+def _write_site(ctx: RenderContext, index_dir: Path) -> None:
     data = json.dumps(site_info(ctx), ensure_ascii=False, indent=1, sort_keys=True)
     (index_dir / SITE_FILE).write_text(data + "\n", encoding="utf-8")

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import jinja2
 
-from generator.render.outputs import OutputFile, RenderContext
+from generator.render.outputs import OutputFile, RenderContext, Single
 
 from .indexer import site_info, templates_dir
 from .service import render_page
@@ -18,3 +18,6 @@ def render(ctx: RenderContext) -> Iterable[OutputFile]:
     if env is None:
         env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir(ctx))), autoescape=True)
     yield OutputFile("search/index.html", render_page(env, site_info(ctx), static=True))
+
+
+RENDERER = Single("search", render)

@@ -1,4 +1,5 @@
-"""What a person typed → a Whoosh query plus filter queries; and running it under a time limit.
+"""What a person typed → a Whoosh query plus filter queries; and running it under a time limit,
+with the statistics and the order of a full index even when the index was updated.
 
 The user's text is never handed to a Whoosh query parser: it is validated, folded and
 classified (ID number, USCC, case number, digits, pinyin, Han text) here, and the query is
@@ -8,15 +9,21 @@ ground and kind are filter queries, not free text (a broad term over a big index
 
 from __future__ import annotations
 
+import heapq
 import html
 import re
 import time
 import unicodedata
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from itertools import islice
+from math import log
 from typing import Any
 
 from whoosh import query as wq
-from whoosh.collectors import FilterCollector, TimeLimit, TimeLimitCollector, TopCollector
+from whoosh.collectors import FilterCollector, TimeLimit, TimeLimitCollector, TopCollector, UnlimitedCollector
+from whoosh.reading import IndexReader
+from whoosh.scoring import BM25F, BM25FScorer, WeightScorer
 from whoosh.searching import Searcher
 
 from generator.domain import casenumber, ids
@@ -24,6 +31,7 @@ from generator.domain.records import GROUNDS, KINDS
 from generator.errors import SearchError
 
 from . import analysis
+from .indexer import SCORED
 
 MAX_CHARS = 100
 PER_PAGE = 10
@@ -252,6 +260,98 @@ def parse(text: str, places: tuple[Place, ...] = ()) -> Parsed:
     return Parsed(masked_echo(text.strip()), query, tuple(dict.fromkeys(n for n in needles if n)))
 
 
+# ---------------------------------------------------------------- scoring statistics
+
+
+class IndexStats:
+    """BM25F's statistics as a full index of the live documents has them: their count, each
+    scored field's total length, a term's document frequency. Whoosh counts deleted documents
+    in all three until their segment is merged away; an updated index (search.indexer) keeps
+    deleted documents in its older segments, so they are taken out here: their lengths from
+    their stored `lengths`, their postings by counting a term's live ones (on first use, then
+    remembered). Made once per index generation and shared by threads (each passes its own
+    reader: readers are not thread-safe)."""
+
+    DF_CACHE = 65536
+
+    def __init__(self, reader: IndexReader):
+        self.docs = reader.doc_count()
+        self.deletions = reader.has_deletions()
+        totals = {name: reader.field_length(name) for name in SCORED}
+        for leaf, _base in reader.leaf_readers() if self.deletions else ():
+            seg = leaf.segment()
+            for docnum in seg.deleted_docs() if seg is not None else ():
+                lengths = leaf.stored_fields(docnum).get("lengths") or ()
+                for name, n in zip(SCORED, lengths, strict=False):
+                    totals[name] -= n
+        self.totals = totals
+        self._df: dict[tuple[str, Any], int] = {}
+
+    def avg_length(self, fieldname: str) -> float:
+        # Whoosh: field_length / (doc_count or 1), and 1 for 0
+        return self.totals.get(fieldname, 0) / (self.docs or 1) or 1
+
+    def doc_frequency(self, reader: IndexReader, fieldname: str, text: Any) -> int:
+        if not self.deletions:
+            return int(reader.doc_frequency(fieldname, text))
+        term = (fieldname, text)
+        n = self._df.get(term)
+        if n is None:
+            n = 0
+            for leaf, _base in reader.leaf_readers():
+                if not leaf.has_deletions():
+                    n += leaf.doc_frequency(fieldname, text)
+                elif term in leaf:
+                    n += sum(1 for _ in leaf.postings(fieldname, text).all_ids())
+            if len(self._df) >= self.DF_CACHE:
+                self._df.clear()
+            self._df[term] = n
+        return n
+
+
+# Term scores are rounded to multiples of 2**-20 (a millionth: far below any difference that
+# ranks): sums of such numbers are exact in any order, and Whoosh adds a document's term scores
+# in an order that depends on which terms each segment holds. So a document scores the same,
+# to the last bit, in a full index and in an updated one, and equal scores tie in both.
+QUANTUM = float(2**20)
+
+
+class ExactBM25FScorer(BM25FScorer):
+    def __init__(self, searcher: Searcher, fieldname: str, text: Any, B: float, K1: float, qf: int,
+                 avgfl: float):  # fmt: skip
+        super().__init__(searcher, fieldname, text, B, K1, qf=qf)
+        self.avgfl = avgfl
+
+    def _score(self, weight: float, length: int) -> float:
+        return round(super()._score(weight, length) * QUANTUM) / QUANTUM
+
+
+class LiveBM25F(BM25F):
+    """Whoosh's BM25F over IndexStats, term scores rounded (QUANTUM): a full index's scores."""
+
+    def __init__(self, stats: IndexStats):
+        super().__init__()
+        self.stats = stats
+
+    def idf(self, searcher: Searcher, fieldname: str, text: Any) -> float:
+        parent = searcher.get_parent()
+        n = self.stats.doc_frequency(parent.reader(), fieldname, text)
+        return log(self.stats.docs / (n + 1)) + 1  # WeightingModel.idf's formula
+
+    def scorer(self, searcher: Searcher, fieldname: str, text: Any, qf: int = 1) -> Any:
+        if not searcher.schema[fieldname].scorable:
+            return WeightScorer.for_(searcher, fieldname, text)
+        B = self._field_B.get(fieldname, self.B)
+        return ExactBM25FScorer(searcher, fieldname, text, B, self.K1, qf, self.stats.avg_length(fieldname))
+
+
+def open_searcher(ix: Any, stats: IndexStats | None = None) -> Searcher:
+    """A searcher of `ix` with full-index statistics (made from a reader of its own when
+    `stats` is not given: one searcher, e.g. a test or `chenglai search`)."""
+    reader = ix.reader()
+    return Searcher(reader, weighting=LiveBM25F(stats or IndexStats(reader)), fromindex=ix)
+
+
 # ---------------------------------------------------------------- running a query
 
 
@@ -368,10 +468,19 @@ def _news_snippet(body: str, summary: str, needles: tuple[str, ...]) -> str:
 
 def run(searcher: Searcher, parsed: Parsed, filters: Filters = Filters(), page: int = 1,
         per_page: int = PER_PAGE, timelimit: float = TIME_LIMIT) -> Page:  # fmt: skip
-    """One page of results, best first; SearchError(503) when the time limit is reached."""
+    """One page of results, best first, equal scores in index order; SearchError(503) when the
+    time limit is reached."""
+    end = page * per_page
+    atomic = searcher.is_atomic()
     # usequality=False and replace=0: every match is visited and counted. Whoosh otherwise
     # skips blocks and drops sub-queries that cannot reach the top N, so the total undercounts.
-    top = TopCollector(limit=page * per_page, usequality=False, replace=0)
+    if atomic:
+        # one segment (a full index): document numbers are in index order, Whoosh's tie-break
+        top: Any = TopCollector(limit=end, usequality=False, replace=0)
+    else:
+        # an updated index: the ties at the end of the page need every match (_index_order)
+        top = UnlimitedCollector()
+        top.replace = 0
     timed = DeadlineCollector(top, timelimit)
     allow = filters.query()
     # the filter wraps the deadline: FilterCollector runs its own match loop and calls collect()
@@ -382,9 +491,10 @@ def run(searcher: Searcher, parsed: Parsed, filters: Filters = Filters(), page: 
         raise SearchError("查询超时：请输入更完整的姓名、案号或证件号码，或加上筛选条件", 503) from None
     results = collector.results()
     total = len(results)
+    ranked = [d for _s, d in results.top_n] if atomic else _index_order(searcher, results.top_n, end)
     hits = []
-    for hit in results[(page - 1) * per_page : page * per_page]:
-        f = hit.fields()
+    for docnum in ranked[(page - 1) * per_page : end]:
+        f = searcher.stored_fields(docnum)
         snippet = f.get("snippet", "")
         if f.get("kind") == "news":
             snippet = _news_snippet(f.get("body", ""), snippet, parsed.needles)
@@ -393,6 +503,48 @@ def run(searcher: Searcher, parsed: Parsed, filters: Filters = Filters(), page: 
             snippet=snippet, needles=parsed.needles,
         ))  # fmt: skip
     return Page(parsed.echo, total, page, per_page, tuple(hits), filters)
+
+
+_NO_ORDER = (9, 0, "")  # a document of an index without sort keys: after the others
+
+
+def _index_order(searcher: Searcher, items: list[tuple[float, int]], end: int) -> list[int]:
+    """The first `end` document numbers of `items` ((score, docnum): best first, then by
+    number), equal scores in index order, as a full index of the same documents ranks them.
+    Each segment holds its documents in index order (search.indexer), so only documents of
+    different segments compare their stored sort keys: read for the few that are merged."""
+    bases = [base for _reader, base in searcher.reader().leaf_readers()]
+    keys: dict[int, tuple[Any, int]] = {}
+
+    def key(docnum: int) -> tuple[Any, int]:
+        k = keys.get(docnum)
+        if k is None:
+            k = keys[docnum] = (searcher.stored_fields(docnum).get("order") or _NO_ORDER, docnum)
+        return k
+
+    out: list[int] = []
+    i = 0
+    while i < len(items) and len(out) < end:
+        score = items[i][0]
+        j = bisect_right(items, -score, lo=i, key=lambda item: -item[0])
+        group = [docnum for _s, docnum in items[i:j]]
+        runs = [run for run in _by_segment(group, bases) if run]
+        need = end - len(out)
+        out += group[:need] if len(runs) == 1 else islice(heapq.merge(*runs, key=key), need)
+        i = j
+    return out
+
+
+def _by_segment(docnums: list[int], bases: list[int]) -> list[list[int]]:
+    """Ascending document numbers cut where each segment starts."""
+    runs = []
+    start = 0
+    for base in bases[1:]:
+        cut = bisect_left(docnums, base, lo=start)
+        runs.append(docnums[start:cut])
+        start = cut
+    runs.append(docnums[start:])
+    return runs
 
 
 def search(searcher: Searcher, text: str, filters: Filters = Filters(), page: int = 1,

@@ -1,12 +1,22 @@
-"""The search service: a WSGI app that reads only the index folder (Whoosh + site.json).
+"""The search service: a WSGI app that reads only the live index folder (Whoosh + site.json).
 
     GET /api/search?q=&court=&region=&ground=&kind=&page=   JSON (SPEC §4)
     GET /search/?q=…                                         HTML results in the site's theme
     GET /search/                                             the search form
+    GET /api/health                                          {"ok": true, "generation": …}
 
-Run by gunicorn in production (`gunicorn 'search.service:create_app()'`, index folder from
-CHENGLAI_INDEX) and by `chenglai serve` locally. Bad queries answer 400, never 500. Nothing
-here logs a query: it may hold a name or an ID number.
+Given the site's output path, the service follows the live build: each request resolves the
+output link to the index beside the live site (generator.state.paths.index_dir: a readlink and
+a few stats) and re-opens the index when that folder or its table of contents changed. A build's
+switch of the link is atomic, so a request sees the old index or the new one; a request in
+flight keeps the searcher it started with (open files outlive a removed generation).
+
+Run by gunicorn in production: `gunicorn 'search.service:create_app()'`, configured by
+    CHENGLAI_OUTPUT  the site's output path (default `output`): the live index is found from it
+    CHENGLAI_STATE   the build's state folder, when PORTAL_STATE_PATH sets one
+    CHENGLAI_INDEX   an index folder to read instead (fixed: no build switches it)
+and by `chenglai serve` locally. Bad queries answer 400, never 500. Nothing here logs a query:
+it may hold a name or an ID number.
 """
 
 from __future__ import annotations
@@ -14,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import threading
 import traceback
 from collections.abc import Callable, Iterable
@@ -29,6 +40,7 @@ from whoosh.searching import Searcher
 
 from generator.domain.records import KINDS
 from generator.errors import SearchError
+from generator.state import paths
 
 from . import analysis
 from . import query as sq
@@ -40,18 +52,30 @@ StartResponse = Callable[..., Any]
 MAX_QUERY_STRING = 2048
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "theme" / "templates"
 KIND_LABELS = {**KINDS, "news": "执行新闻"}
+_TOC = re.compile(r"_MAIN_(\d+)\.toc")
+
+# (the index folder's real path, its device and inode, its table of contents' generation)
+IndexKey = tuple[str, int, int, int]
 
 
 @dataclass
 class Generation:
     """One build's index as this process sees it: shared by threads; searchers are per thread."""
 
-    key: tuple[int, int, int]
+    key: IndexKey
     ix: Any
+    stats: sq.IndexStats
     site: dict[str, Any]
     places: tuple[sq.Place, ...]
     env: jinja2.Environment
     headers: list[tuple[str, str]]
+
+    @property
+    def name(self) -> str:
+        """The build generation (g000042) whose index this is; else the index folder's name."""
+        folder = Path(self.key[0])
+        in_generations = folder.name == "index" and folder.parent.parent.name == paths.GENERATIONS
+        return folder.parent.name if in_generations else folder.name
 
 
 def security_headers(siteurl: str = "") -> list[tuple[str, str]]:
@@ -74,21 +98,31 @@ def security_headers(siteurl: str = "") -> list[tuple[str, str]]:
     ]
 
 
-def _index_key(index_dir: Path) -> tuple[int, int, int] | None:
-    """Identity of the live index folder: a build swaps in a new folder (new inode) or writes a
-    new generation into it (new mtime). One stat per request."""
+def _index_key(index_dir: Path) -> IndexKey | None:
+    """Identity of the live index: the folder it resolves to (a build switches the output link
+    to a new generation's), that folder's inode (a folder swapped in under the same name) and
+    the generation of its table of contents (a commit into the same folder). None: no index."""
     try:
-        st = os.stat(index_dir)
+        real = os.path.realpath(index_dir)
+        st = os.stat(real)
+        tocs = [int(m.group(1)) for m in map(_TOC.fullmatch, os.listdir(real)) if m]
     except OSError:
         return None
-    return (st.st_dev, st.st_ino, st.st_mtime_ns)
+    return (real, st.st_dev, st.st_ino, max(tocs)) if tocs else None
 
 
 class SearchApp:
-    """WSGI app over one index folder; re-opens the index when a new build is swapped in."""
+    """WSGI app over the live index of a site (`output`) or over one index folder (`index_dir`);
+    re-opens the index when a new build goes live."""
 
-    def __init__(self, index_dir: str | Path, per_page: int = sq.PER_PAGE, timelimit: float = sq.TIME_LIMIT):
-        self.index_dir = Path(index_dir)
+    def __init__(self, index_dir: str | Path | None = None, per_page: int = sq.PER_PAGE,
+                 timelimit: float = sq.TIME_LIMIT, *, output: str | Path | None = None,
+                 state: str | Path | None = None):  # fmt: skip
+        if (index_dir is None) == (output is None):
+            raise ValueError("SearchApp: give an index folder or a site's output path")
+        self.index_dir = Path(index_dir) if index_dir is not None else None
+        self.output = Path(output) if output is not None else None
+        self.state = state  # the build's configured state folder (PORTAL_STATE_PATH), if any
         self.per_page = per_page
         self.timelimit = timelimit
         self._lock = threading.Lock()
@@ -97,27 +131,46 @@ class SearchApp:
 
     # ------------------------------------------------------------ index generations
 
+    def live_index(self) -> Path:
+        """The index folder to read now: beside the live site, or the one given."""
+        if self.output is not None:
+            return paths.index_dir(self.output, self.state)
+        assert self.index_dir is not None
+        return self.index_dir
+
     def generation(self) -> Generation:
-        key = _index_key(self.index_dir)
-        gen = self._generation
-        if gen is not None and gen.key == key:
-            return gen
-        with self._lock:
+        # twice: a build may switch the link and remove the generation just resolved (it keeps
+        # the live one and the one before, so a second look finds one that stays)
+        for attempt in (1, 2):
+            key = _index_key(self.live_index())
             gen = self._generation
             if gen is not None and gen.key == key:
                 return gen
-            if key is None or not index.exists_in(str(self.index_dir)):
-                raise SearchError("搜索索引尚未建立：请先运行 chenglai build", 503)
-            gen = self._open(key)
-            old, self._generation = self._generation, gen
-        if old is not None:
-            log.info("search index re-opened: %s", self.index_dir)
-        return gen
+            if key is None:
+                break
+            with self._lock:
+                gen = self._generation
+                if gen is not None and gen.key == key:
+                    return gen
+                try:
+                    gen = self._open(key)
+                except (OSError, index.IndexError):
+                    if attempt == 2:
+                        raise SearchError("搜索索引正在更新，请稍后再试", 503) from None
+                    continue
+                old, self._generation = self._generation, gen
+            if old is not None:
+                log.info("search index re-opened: %s", gen.name)
+            return gen
+        raise SearchError("搜索索引尚未建立：请先运行 chenglai build", 503)
 
-    def _open(self, key: tuple[int, int, int]) -> Generation:
-        ix = index.open_dir(str(self.index_dir))
+    def _open(self, key: IndexKey) -> Generation:
+        folder = Path(key[0])
+        ix = index.open_dir(str(folder))
+        with ix.reader() as reader:
+            stats = sq.IndexStats(reader)
         try:
-            site = json.loads((self.index_dir / SITE_FILE).read_text(encoding="utf-8"))
+            site = json.loads((folder / SITE_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             site = {}
         templates = Path(site.get("templates") or PACKAGE_TEMPLATES)
@@ -125,7 +178,7 @@ class SearchApp:
             templates = PACKAGE_TEMPLATES  # index built from another checkout: use our own theme
         env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), autoescape=True, trim_blocks=False)
         places = sq.places_from_facets(site.get("facets") or {})
-        return Generation(key, ix, site, places, env, security_headers(site.get("SITEURL", "")))
+        return Generation(key, ix, stats, site, places, env, security_headers(site.get("SITEURL", "")))
 
     def warm(self) -> None:
         """Load jieba's dictionary and open the index now, not on a visitor's first request."""
@@ -136,17 +189,20 @@ class SearchApp:
             pass  # no index yet: requests answer 503 until a build writes one
 
     def searcher(self, gen: Generation) -> Searcher:
+        """This thread's searcher of `gen`; its searcher of an older generation is closed now,
+        when the thread is between requests."""
         local = self._local
         if getattr(local, "key", None) != gen.key:
             old = getattr(local, "searcher", None)
             if old is not None:
                 old.close()
-            local.searcher = gen.ix.searcher()
+            local.searcher = None
+            local.searcher = sq.open_searcher(gen.ix, gen.stats)
             local.key = gen.key
         return local.searcher  # type: ignore[no-any-return]
 
-    def search(self, text: str, filters: sq.Filters, page: int) -> sq.Page:
-        gen = self.generation()
+    def search(self, text: str, filters: sq.Filters, page: int, gen: Generation | None = None) -> sq.Page:
+        gen = gen or self.generation()
         parsed = sq.parse(text, gen.places)
         return sq.run(self.searcher(gen), parsed, filters, page, self.per_page, self.timelimit)
 
@@ -161,6 +217,8 @@ class SearchApp:
                 raise SearchError("只支持 GET 请求", 405)
             if path == "/api/search":
                 status, ctype, body = self._api(environ)
+            elif path == "/api/health":
+                status, ctype, body = self._health()
             elif path in ("/search/", "/search", "/search/index.html"):
                 status, ctype, body = self._html(environ)
             else:
@@ -203,22 +261,30 @@ class SearchApp:
         result = self.search(text, filters, page)
         return "200 OK", "application/json; charset=utf-8", _json(result.as_json())
 
+    def _health(self) -> tuple[str, str, bytes]:
+        try:
+            gen = self.generation()
+        except SearchError as exc:
+            return _status(exc.status), "application/json; charset=utf-8", _json({"ok": False, "error": str(exc)})
+        body = {"ok": True, "generation": gen.name, "toc": gen.key[3], "documents": gen.stats.docs,
+                "as_of": gen.site.get("as_of")}  # fmt: skip
+        return "200 OK", "application/json; charset=utf-8", _json(body)
+
     def _html(self, environ: dict[str, Any]) -> tuple[str, str, bytes]:
         params = self._params(environ)
+        # one generation for the whole page: results and the theme they are shown in
+        gen = self.generation()
         if "q" not in params:
-            gen = self.generation()
             return "200 OK", "text/html; charset=utf-8", render_page(gen.env, gen.site, filters=sq.Filters())
         try:
             text, filters, page = self._query(params)
-            result = self.search(text, filters, page)
+            result = self.search(text, filters, page, gen)
         except SearchError as exc:
             if exc.status >= 500 and exc.status != 503:
                 raise
-            gen = self.generation()
             body = render_page(gen.env, gen.site, query=sq.masked_echo(params.get("q", "")[:200]), error=str(exc),
                                filters=sq.Filters())  # fmt: skip
             return _status(exc.status), "text/html; charset=utf-8", body
-        gen = self.generation()
         return "200 OK", "text/html; charset=utf-8", render_page(gen.env, gen.site, result=result, filters=filters)
 
     def _error(self, exc: SearchError, api: bool) -> tuple[str, str, bytes]:
@@ -284,22 +350,23 @@ def render_page(env: jinja2.Environment, site: dict[str, Any], *, result: sq.Pag
     return html.encode("utf-8")
 
 
-def make_app(index_dir: str | Path, **kwargs: Any) -> SearchApp:
+def make_app(index_dir: str | Path | None = None, **kwargs: Any) -> SearchApp:
+    """The app over an index folder, or (`output=`, `state=`) over the live index of a site."""
     return SearchApp(index_dir, **kwargs)
 
 
-def default_index_dir() -> Path:
-    """CHENGLAI_INDEX, else the index of the site built into ./output."""
-    configured = os.environ.get("CHENGLAI_INDEX")
+def app_from_env(environ: dict[str, str] | None = None) -> SearchApp:
+    """CHENGLAI_INDEX (a fixed index folder), else the live index of CHENGLAI_OUTPUT (default
+    `output`; its state folder from CHENGLAI_STATE when the build configures one)."""
+    env = os.environ if environ is None else environ
+    configured = env.get("CHENGLAI_INDEX")
     if configured:
-        return Path(configured)
-    from generator.state.paths import index_dir
-
-    return index_dir(Path("output"))
+        return make_app(Path(configured))
+    return make_app(output=Path(env.get("CHENGLAI_OUTPUT") or "output"), state=env.get("CHENGLAI_STATE") or None)
 
 
 def create_app() -> SearchApp:
     """Factory for gunicorn: `gunicorn 'search.service:create_app()'`."""
-    app = make_app(default_index_dir())
+    app = app_from_env()
     app.warm()
     return app

@@ -1,6 +1,5 @@
-"""Build a RenderContext the way the site build does, from fixture record files, and write a
-renderer's output the way the build does (public files in the output, state=True files in
-the state folder)."""
+"""Build a RenderContext the way the site build does, from fixture record files, and make a
+renderer's files the way the build's sink does when it keeps nothing (every Lazy made)."""
 
 from __future__ import annotations
 
@@ -11,9 +10,9 @@ from typing import Any
 
 import jinja2
 
-from generator.domain.policy import PublicView, decide
+from generator.domain.policy import PublicView, decide, facts
 from generator.read.checker import check_paths
-from generator.render.outputs import Delta, NewsItem, OutputFile, RenderContext
+from generator.render.outputs import Lazy, NewsItem, Output, RenderContext, Renderer, render_all
 
 from .factory import AS_OF, write
 
@@ -29,7 +28,7 @@ def view_of(folder: Path, recs: Iterable[dict[str, Any]], as_of: date = AS_OF) -
         write(folder, f"r{i:03d}.yaml", rec)
     result = check_paths([folder])
     assert not result.errors, result.errors
-    return decide(result.records, as_of)
+    return decide([facts(src) for src in result.records], as_of)
 
 
 def theme_env(settings: dict[str, Any]) -> jinja2.Environment:
@@ -53,40 +52,18 @@ def context(
     view: PublicView,
     settings: dict[str, Any] | None = None,
     news: list[NewsItem] | None = None,
-    state: Path | None = None,
+    previous: dict[str, Any] | None = None,
 ) -> RenderContext:
+    """`previous`: what renderers recorded in the build before (its ctx.recorded)."""
     s = {**SETTINGS, **(settings or {})}
-    return RenderContext(view, s, news or [], theme_env(s), state)
+    return RenderContext(view, s, news or [], theme_env(s), previous=dict(previous or {}))
 
 
-def write_outputs(files: Iterable[OutputFile], output: Path, state: Path) -> dict[str, bytes]:
-    """Write files as the build does; return the public ones by path."""
-    public: dict[str, bytes] = {}
-    for f in files:
-        target = (state if f.state else output) / f.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(f.data)
-        if not f.state:
-            public[f.path] = f.data
-    return public
+def materialise(files: Iterable[Output]) -> dict[str, bytes]:
+    """path → bytes of a renderer's files: an OutputFile's data, a Lazy's make()."""
+    return {f.path: f.make() if isinstance(f, Lazy) else f.data for f in files}
 
 
-def delta_of(before: PublicView, after: PublicView, live: Path, news_same: bool = True) -> Delta:
-    """The Delta an incremental build from `before` to `after` gets (generator.build.incremental)."""
-    old = {r.id: r.digest for r in before.public}
-    new = {r.id: r.digest for r in after.public}
-    return Delta(
-        added=frozenset(new.keys() - old.keys()),
-        removed=frozenset(old.keys() - new.keys()),
-        changed=frozenset(k for k in new.keys() & old.keys() if new[k] != old[k]),
-        same_as_of=before.as_of == after.as_of,
-        same_news=news_same,
-        same_withheld=(before.withheld_names, before.withheld_case_numbers)
-        == (after.withheld_names, after.withheld_case_numbers),
-        same_notices=repr(before.notices) == repr(after.notices),
-        live=live,
-    )
-
-
-def rendered(render: Any, ctx: RenderContext, **kwargs: Any) -> dict[str, bytes]:
-    return {f.path: f.data for f in render(ctx, **kwargs)}
+def rendered(renderer: Renderer, ctx: RenderContext) -> dict[str, bytes]:
+    """Every file of `renderer`, made."""
+    return materialise(render_all(renderer, ctx))

@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from generator.domain.ids import check_digit
-from generator.domain.policy import PublicView, decide
+from generator.domain.policy import PublicView, decide_records
 from generator.read.checker import check_paths
 from generator.render.outputs import NewsItem, RenderContext
 from search import indexer
@@ -122,7 +122,7 @@ def view(folder: Path, as_of: date = AS_OF) -> PublicView:
         write(folder, f"r{i:02d}.yaml", rec)
     result = check_paths([folder], drafts_ok=True)
     assert not result.errors, [str(e) for e in result.errors]
-    return decide(result.records, as_of)
+    return decide_records(result.records, as_of)
 
 
 def context(folder: Path, as_of: date = AS_OF) -> RenderContext:

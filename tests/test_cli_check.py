@@ -151,7 +151,11 @@ def test_parallel_check_equals_serial(tmp_path):
     parallel = check_paths([tmp_path], jobs=2)
     assert parallel.errors == serial.errors and len(serial.errors) >= 3
     assert [s.path for s in parallel.records] == [s.path for s in serial.records]
+    assert parallel.passed == serial.passed == len(serial.records)
+    # a worker's records come back as values, made into the same models (fields set too) and lines
     assert [s.record for s in parallel.records] == [s.record for s in serial.records]
+    assert [s.record.model_fields_set for s in parallel.records] == [s.record.model_fields_set for s in serial.records]
+    assert [s.lines for s in parallel.records] == [s.lines for s in serial.records]
 
 
 def _line(path: Path, start: str) -> int:

@@ -17,7 +17,7 @@ from generator.errors import BuildError
 from generator.render import exports
 
 from .factory import AS_OF, ORG_DEBTOR, record
-from .renderctx import context, view_of, write_outputs
+from .renderctx import context, rendered, view_of
 
 ROOT = Path(__file__).resolve().parent.parent
 STAFF = ("王某（书记员）", "李某（执行法官）", "（2024）鲁0502执1234号之一")
@@ -42,17 +42,18 @@ def base_records() -> list[dict]:
 
 
 class Site:
-    """Successive builds into one output + state folder, as `chenglai build` runs them."""
+    """Successive builds, each given what the one before recorded, as `chenglai build` runs them."""
 
     def __init__(self, tmp: Path, settings: dict | None = None):
-        self.records, self.output, self.state = tmp / "records", tmp / "output", tmp / "state"
+        self.records = tmp / "records"
         self.settings = settings or {}
-        self.state.mkdir(parents=True)
+        self.recorded: dict = {}  # what the last build recorded (ctx.recorded)
 
     def build(self, recs: list[dict], as_of: date = AS_OF) -> dict[str, bytes]:
-        view = view_of(self.records, recs, as_of)
-        files = list(exports.render(context(view, self.settings, state=self.state)))
-        return write_outputs(files, self.output, self.state)
+        ctx = context(view_of(self.records, recs, as_of), self.settings, previous=self.recorded)
+        files = rendered(exports.RENDERER, ctx)
+        self.recorded = ctx.recorded
+        return files
 
 
 def changes_of(files: dict[str, bytes], day: date) -> dict:
@@ -66,7 +67,7 @@ def view(tmp_path):
 
 @pytest.fixture
 def files(view):
-    return {f.path: f.data for f in exports.render(context(view)) if not f.state}
+    return rendered(exports.RENDERER, context(view))
 
 
 def test_csv_reads_back_as_the_public_records(files, view):
@@ -129,7 +130,10 @@ def test_first_build_lists_every_record_as_add(tmp_path):
     assert day["since"] is None
     assert day["counts"] == {"ADD": 3, "MOD": 0, "DEL": 0}
     assert [c["id"] for c in day["changes"]] == sorted(c["id"] for c in day["changes"])
-    assert (site.state / "data-manifest.json").is_file()
+    manifest = site.recorded[exports.NAME]  # for the next build; not a file of the output
+    assert set(manifest["digests"]) == {c["id"] for c in day["changes"]}
+    assert set(out) == {"data/debtors.csv", "data/debtors.json", "data/schema.json", "data/changes/index.json",
+                        f"data/changes/{AS_OF.isoformat()}.json"}  # fmt: skip
 
 
 def test_one_removal_and_one_addition_give_one_del_and_one_add(tmp_path):
@@ -213,24 +217,34 @@ def test_change_files_older_than_the_window_are_dropped(tmp_path):
     assert changes_of(out, date(2026, 11, 29))["counts"] == {"ADD": 0, "MOD": 0, "DEL": 0}
 
 
-def test_damaged_manifest_stops_the_build(tmp_path):
+@pytest.mark.parametrize("damage", ["{not json", {"format": 1}, {"format": 2}, {**{"format": 1, "as_of": "x"}}])
+def test_damaged_manifest_stops_the_build(tmp_path, damage):
     site = Site(tmp_path)
-    (site.state / "data-manifest.json").write_text("{not json", encoding="utf-8")
+    site.recorded = {exports.NAME: damage}
     with pytest.raises(BuildError, match="数据清单"):
         site.build(base_records())
+
+
+def test_a_damaged_manifest_in_a_good_one_stops_the_build(tmp_path):
+    site = Site(tmp_path)
+    site.build(base_records())
+    site.recorded[exports.NAME]["days"] = {"2026-11-25": {"ops": []}}  # no "since"
+    with pytest.raises(BuildError, match="数据清单"):
+        site.build(base_records(), AS_OF + timedelta(days=1))
 
 
 def test_same_input_gives_identical_bytes(tmp_path):
     a, b = Site(tmp_path / "a"), Site(tmp_path / "b")
     first, second = a.build(base_records()), b.build(base_records())
     assert first == second
-    assert a.build(base_records()) == first  # a rebuild on the same day with the state it left
-    assert (a.state / "data-manifest.json").read_bytes() == (b.state / "data-manifest.json").read_bytes()
+    assert a.recorded == b.recorded
+    assert a.build(base_records()) == first  # a rebuild on the same day with what it recorded
+    assert a.recorded == b.recorded
 
 
 def test_absolute_urls_and_schema_id_with_siteurl(tmp_path):
     view = view_of(tmp_path, base_records())
-    out = {f.path: f.data for f in exports.render(context(view, {"SITEURL": "https://zxgk.example.gov.cn"}))}
+    out = rendered(exports.RENDERER, context(view, {"SITEURL": "https://zxgk.example.gov.cn"}))
     assert json.loads(out["data/schema.json"])["$id"] == "https://zxgk.example.gov.cn/data/schema.json"
     urls = [r["url"] for r in json.loads(out["data/debtors.json"])["records"]]
     assert urls[0] == "https://zxgk.example.gov.cn/debtors/2024-lu0502-zhi-1240/"
@@ -244,3 +258,32 @@ def test_data_page_documents_every_field():
     for code in GROUNDS:
         assert f"`{code}`" in text
     assert "CC BY 4.0" in text and "虚构" in text
+
+
+def test_rows_are_memoised_by_record_and_equal_a_render_without_store(tmp_path):
+    """Rule 3: each record's CSV line, JSON text and digest is kept in the store by the record;
+    a later build makes only the edited record's and gives the bytes of a build without a store."""
+    import pickle
+
+    from generator.state.store import Store
+
+    path = tmp_path / "state.sqlite3"
+    store = Store(path)
+    ctx = context(view_of(tmp_path / "r", base_records()))
+    ctx.store = store
+    rendered(exports.RENDERER, ctx)
+    assert store.ns(exports.ROWS).misses == 3
+    store.commit()
+    store.close()
+    pickle.loads(pickle.dumps(ctx.recorded))  # the build keeps it pickled
+
+    recs = base_records()
+    recs[1]["debtor"]["name"] = "李大龙"
+    view = view_of(tmp_path / "r", recs)
+    again = context(view)
+    again.store = Store(path)
+    out = rendered(exports.RENDERER, again)
+    rows = again.store.ns(exports.ROWS)
+    assert (rows.hits, rows.misses) == (2, 1)
+    assert out == rendered(exports.RENDERER, context(view))
+    again.store.close()

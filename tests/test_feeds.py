@@ -11,10 +11,10 @@ from lxml import etree
 
 from generator.errors import BuildError
 from generator.render import feeds
-from generator.render.outputs import NewsItem
+from generator.render.outputs import Lazy, NewsItem, render_all
 
 from .factory import AS_OF, ORG_DEBTOR, record
-from .renderctx import context, delta_of, rendered, view_of
+from .renderctx import context, rendered, view_of
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 AT = "{http://purl.org/atompub/tombstones/1.0}"
@@ -65,7 +65,12 @@ def view(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def files(view):
-    return {f.path: f.data for f in feeds.render(context(view, news=NEWS))}
+    return made(context(view, news=NEWS))
+
+
+def made(ctx):
+    """Every file of the feeds renderer, made."""
+    return rendered(feeds.RENDERER, ctx)
 
 
 def feed_files(files):
@@ -137,7 +142,7 @@ def test_listings_ids_dates_and_order(files, view):
 
 
 def test_feed_limit_keeps_the_newest(view):
-    out = {f.path: f.data for f in feeds.render(context(view, {"PORTAL_FEED_LIMIT": 2}))}
+    out = made(context(view, {"PORTAL_FEED_LIMIT": 2}))
     parsed = feedparser.parse(out["feeds/listings.atom"])
     assert [e.id.rsplit("/", 1)[1] for e in parsed.entries] == ["2024-lu0502-zhi-1239", "2024-lu0502-zhi-1240"]
 
@@ -179,7 +184,7 @@ def test_removals_atom_has_rfc6721_tombstones(files, tmp_path):
     recs[4]["status"] = "listed"
     del recs[4]["removed_on"], recs[4]["removal_reason"]
     before = view_of(tmp_path, recs)
-    listed = feedparser.parse({f.path: f.data for f in feeds.render(context(before))}["feeds/listings.atom"])
+    listed = feedparser.parse(made(context(before))["feeds/listings.atom"])
     assert stones[0].get("ref") in {e.id for e in listed.entries}
     # the Atom listings feed carries them too; RSS has no tombstones and no foreign namespace
     listings = etree.fromstring(files["feeds/listings.atom"])
@@ -229,7 +234,7 @@ def test_feeds_page_links_every_feed(files):
 
 def test_absolute_links_and_authority_from_siteurl(view):
     settings = {"SITEURL": "https://zxgk.example.gov.cn/sx"}
-    out = {f.path: f.data for f in feeds.render(context(view, settings, NEWS))}
+    out = made(context(view, settings, NEWS))
     parsed = feedparser.parse(out["feeds/listings.atom"])
     assert parsed.entries[0].id == "tag:zxgk.example.gov.cn,2024:debtor/2024-lu0502-zhi-1239"
     assert parsed.entries[0].link == "https://zxgk.example.gov.cn/sx/debtors/2024-lu0502-zhi-1239/"
@@ -240,9 +245,7 @@ def test_absolute_links_and_authority_from_siteurl(view):
             assert href.startswith("https://zxgk.example.gov.cn/sx/"), href
     urls = [o.get("xmlUrl") for o in etree.fromstring(out["feeds/feeds.opml"]).iter("outline") if o.get("xmlUrl")]
     assert all(u.startswith("https://zxgk.example.gov.cn/sx/feeds/") for u in urls)
-    pinned = {
-        f.path: f.data for f in feeds.render(context(view, {**settings, "PORTAL_TAG_AUTHORITY": "court.example"}))
-    }
+    pinned = made(context(view, {**settings, "PORTAL_TAG_AUTHORITY": "court.example"}))
     assert feedparser.parse(pinned["feeds/listings.atom"]).entries[0].id.startswith("tag:court.example,2024:")
 
 
@@ -254,7 +257,7 @@ def test_non_public_records_leave_no_trace(files):
 
 def test_empty_view_gives_valid_feeds(tmp_path):
     empty = view_of(tmp_path, [])
-    out = {f.path: f.data for f in feeds.render(context(empty))}
+    out = made(context(empty))
     parsed = feedparser.parse(out["feeds/listings.atom"])
     assert parsed.bozo == 0 and parsed.entries == []
     assert parsed.feed.updated == "2026-11-25T00:00:00+08:00"  # the build date: nothing newer exists
@@ -263,14 +266,14 @@ def test_empty_view_gives_valid_feeds(tmp_path):
 
 def test_same_input_gives_identical_bytes(tmp_path, files):
     again = view_of(tmp_path, fixture_records(), as_of=AS_OF)
-    assert {f.path: f.data for f in feeds.render(context(again, news=NEWS))} == files
+    assert made(context(again, news=NEWS)) == files
 
 
 def test_page_needs_the_theme_environment(view):
     ctx = context(view)
     ctx.env = None
     with pytest.raises(BuildError):
-        list(feeds.render(ctx))
+        list(render_all(feeds.RENDERER, ctx))
 
 
 def test_tag_authority_setting_is_checked():
@@ -285,18 +288,17 @@ def test_tag_authority_setting_is_checked():
         portal_settings({"PORTAL_FEED_LIMIT": 0})
 
 
-def test_listing_entries_read_only_the_listed_fields(view):
-    """feeds.LISTED names every field listing_entry reads: a feed keyed by them is right."""
-    s = context(view).settings
-    for r in view.public:
-        entry = feeds.listing_entry(s, r)
-        for name in type(r)._fields:
-            if name not in feeds.LISTED:
-                assert feeds.listing_entry(s, r._replace(**{name: "〇变〇"})) == entry, name
+def inputs(ctx) -> dict[str, str]:
+    """path → the digest of what each feeds file is made from (outputs.Lazy.inputs)."""
+    out = {}
+    for f in render_all(feeds.RENDERER, ctx):
+        assert isinstance(f, Lazy), f.path
+        out[f.path] = ctx.digest(*f.inputs)
+    return out
 
 
 def _records_steps() -> list[tuple[str, list[dict], date]]:
-    """Edits one after the other, as incremental builds see them."""
+    """Edits one after the other, as successive builds see them."""
     recs = fixture_records()
     steps = []
 
@@ -318,48 +320,30 @@ def _records_steps() -> list[tuple[str, list[dict], date]]:
 
 
 @pytest.mark.parametrize("limit", [100, 1])
-def test_incremental_feeds_equal_full_ones(tmp_path, limit):
-    """Each build from the memo and delta of the one before gives a full render's bytes; a
-    feed whose shown records did not change is the previous build's bytes, not made again."""
+def test_a_feed_keeps_its_inputs_while_its_bytes_stay(tmp_path, limit):
+    """Over successive edits, a feed file whose inputs are the previous build's has the previous
+    build's bytes (the sink may keep them), and the inputs of the feeds an edit shows in change."""
     settings = {"PORTAL_FEED_LIMIT": limit}
-    before = view_of(tmp_path / "r", fixture_records())
-    ctx = context(before, settings, NEWS)
-    previous = rendered(feeds.render, ctx)
-    memo = ctx.memo
+    ctx = context(view_of(tmp_path / "r", fixture_records()), settings, NEWS)
+    previous, keys = made(ctx), inputs(ctx)
     for label, recs, as_of in _records_steps():
-        after = view_of(tmp_path / "r", recs, as_of)
-        ctx = context(after, settings, NEWS)
-        ctx.memo, ctx.delta = memo, delta_of(before, after, tmp_path)
-        known = dict(memo[feeds.MEMO])
-        out = rendered(feeds.render, ctx)
-        assert out == rendered(feeds.render, context(after, settings, NEWS)), label
-        if label in ("obligation", "name", "listed_on"):  # the same date and notices
-            for path, (_key, data) in ctx.memo[feeds.MEMO].items():
-                if path.endswith((".atom", ".rss")) and out[path] == previous.get(path):
-                    assert data is known[path][1], (label, path)  # kept, not serialised again
-        if label == "obligation":
-            assert out == previous
+        ctx = context(view_of(tmp_path / "r", recs, as_of), settings, NEWS)
+        out, now = made(ctx), inputs(ctx)
+        for path, key in now.items():
+            if keys.get(path) == key:
+                assert out[path] == previous[path], (label, path)
+        if label == "obligation":  # no feed shows it
+            assert now == keys and out == previous
         if label == "name":
-            changed = {p for p in out if out[p] != previous[p]}
+            changed = {p for p in now if now[p] != keys[p]}
             if limit == 1:  # 王五, listed the same day, comes first: 李小龙 is in no feed
                 assert changed == set()
             else:
                 assert {"feeds/listings.atom", "feeds/courts/lu0502.atom", "feeds/regions/370502.atom"} <= changed
-        before, previous, memo = after, out, ctx.memo
-
-
-def test_an_edit_outside_every_feed_keeps_every_feed(tmp_path):
-    settings = {"PORTAL_FEED_LIMIT": 1}
-    recs = fixture_records()
-    before = view_of(tmp_path / "r", recs)
-    ctx = context(before, settings, NEWS)
-    previous = rendered(feeds.render, ctx)
-    recs[0] = record(debtor__name="张三")  # listed 2025-06-01: older than the newest of its court and region
-    after = view_of(tmp_path / "r", recs)
-    inc = context(after, settings, NEWS)
-    inc.memo, inc.delta = ctx.memo, delta_of(before, after, tmp_path)
-    assert rendered(feeds.render, inc) == previous == rendered(feeds.render, context(after, settings, NEWS))
-    assert all(inc.memo[feeds.MEMO][p][1] is ctx.memo[feeds.MEMO][p][1] for p in previous)
+                assert "feeds/courts/lu0503.atom" not in changed
+        if label == "as_of":  # no entry changed: the feeds with entries keep their inputs
+            assert now["feeds/listings.atom"] == keys["feeds/listings.atom"]
+        previous, keys = out, now
 
 
 def test_feeds_of_a_view_out_of_order_are_the_newest(tmp_path, view):
@@ -367,6 +351,5 @@ def test_feeds_of_a_view_out_of_order_are_the_newest(tmp_path, view):
     import dataclasses
 
     shuffled = dataclasses.replace(view, public=tuple(reversed(view.public)))
-    assert not feeds.in_feed_order(shuffled.public) and feeds.in_feed_order(view.public)
     limited = {"PORTAL_FEED_LIMIT": 2}
-    assert rendered(feeds.render, context(shuffled, limited)) == rendered(feeds.render, context(view, limited))
+    assert made(context(shuffled, limited)) == made(context(view, limited))

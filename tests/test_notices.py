@@ -10,13 +10,13 @@ import pytest
 import segno
 
 from generator.render import notices
-from generator.render.outputs import OutputFile
+from generator.render.outputs import Lazy, render_all
 from generator.render.pagecontext import page_context
 from generator.staff import demo
 
 from .factory import ORG_DEBTOR, record
 from .qrimage import decode_path
-from .renderctx import context, view_of
+from .renderctx import context, materialise, view_of
 
 
 def render_context(folder, records, **settings):
@@ -24,8 +24,12 @@ def render_context(folder, records, **settings):
 
 
 def files(outputs):
-    """The public files of a renderer's output, by path."""
-    return {f.path: f.data for f in outputs if not f.state}
+    """A renderer's files, made, by path."""
+    return materialise(outputs)
+
+
+def outputs(ctx):
+    return list(render_all(notices.RENDERER, ctx))
 
 
 PERSON = record()
@@ -38,7 +42,7 @@ REMOVED = record(case_number="（2024）鲁0502执999号", debtor__name="王五"
 
 def _render(tmp_path, **settings):
     ctx = render_context(tmp_path / "c", [PERSON, ORG, REMOVED], **settings)
-    return ctx, list(notices.render(ctx))
+    return ctx, outputs(ctx)
 
 
 def _cells(html: bytes) -> dict[str, str]:
@@ -78,10 +82,10 @@ def test_one_notice_per_public_record_with_art6_fields(tmp_path):
 
 def test_removed_record_has_no_notice_and_no_trace(tmp_path):
     _ctx, out = _render(tmp_path)
-    for f in out:
-        assert "王五".encode() not in f.data
-        assert "执999号".encode() not in f.data
-        assert "999" not in f.path
+    for path, data in files(out).items():
+        assert "王五".encode() not in data
+        assert "执999号".encode() not in data
+        assert "999" not in path
 
 
 def test_print_stylesheet_demo_banner_and_no_xml_declaration(tmp_path):
@@ -124,10 +128,35 @@ def test_qr_code_without_siteurl_holds_site_path(tmp_path):
     assert decode_path(d, size) == ["/debtors/2025-lu05-zhi-77/"]
 
 
-def test_deterministic_and_no_state(tmp_path):
+def test_deterministic_and_named_by_record_and_link(tmp_path):
     ctx, first = _render(tmp_path)
-    assert not [f for f in first if f.state]  # the codes are made anew each build: no cache
-    assert list(notices.render(ctx)) == first  # same view, same bytes
+    assert all(isinstance(f, Lazy) for f in first)
+    assert files(outputs(ctx)) == files(first)  # same view, same bytes
+    by_id = {r.id: r for r in ctx.view.public}
+    for f in first:
+        record, link = f.inputs
+        assert record is by_id[record.id] and f.path == f"{record.url}notice/index.html"
+        assert link == f"/{record.url}"
+
+
+def test_one_page_made_makes_one_chunk_of_codes(tmp_path, monkeypatch):
+    """The QR codes of a chunk are made together, once, when its first page is made; the
+    pages of other chunks cost nothing until they are made."""
+    monkeypatch.setattr(notices, "RECORDS_PER_JOB", 3)
+    ctx = render_context(tmp_path / "c", _demo_records(40))
+    calls = []
+    real = notices.qr_paths
+    monkeypatch.setattr(notices, "qr_paths", lambda texts: calls.append(len(texts)) or real(texts))
+    jobs = notices.RENDERER.jobs(ctx)
+    assert len(jobs) == -(-len(ctx.view.public) // 3) > 2
+    pages = [list(notices.RENDERER.run(ctx, job)) for job in jobs]
+    assert calls == []
+    second = pages[1]
+    second[-1].make()
+    second[0].make()
+    assert calls == [3]
+    whole = files(notices.RENDERER.run(context(ctx.view), jobs[1]))
+    assert {f.path: f.make() for f in second} == whole
 
 
 def _segno_path(text: str) -> str:
@@ -162,7 +191,7 @@ def test_pages_equal_a_full_render_with_segnos_code(tmp_path, siteurl):
     """Every page is what a full render of notice.html gives with segno's own SVG path for the
     record's URL: the batch QR codes and the template rendered in two parts change no byte."""
     ctx = render_context(tmp_path / "c", [*_demo_records(160), PERSON, ORG], SITEURL=siteurl)
-    pages = files(notices.render(ctx))
+    pages = files(outputs(ctx))
     assert len(pages) == len(ctx.view.public) > 100
     kinds = {(r.kind, r.outstanding is None, r.term_ends_on is None, len(r.obligation) > 200) for r in ctx.view.public}
     assert len(kinds) >= 4  # both kinds of debtor, with and without amount, term, long obligation
@@ -178,6 +207,6 @@ def test_pages_equal_a_full_render_with_segnos_code(tmp_path, siteurl):
 
 def test_name_is_escaped(tmp_path):
     ctx = render_context(tmp_path / "c", [record(debtor__name="<b>张</b>三")])
-    [page] = [f for f in notices.render(ctx) if isinstance(f, OutputFile) and not f.state]
-    assert b"<b>" not in page.data
-    assert "&lt;b&gt;张&lt;/b&gt;三".encode() in page.data
+    [page] = files(outputs(ctx)).values()
+    assert b"<b>" not in page
+    assert "&lt;b&gt;张&lt;/b&gt;三".encode() in page

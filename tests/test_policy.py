@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from generator.domain.policy import decide
+from generator.domain.policy import decide_records
 from generator.read.checker import check_paths
 from generator.staff import demo
 
@@ -14,7 +14,7 @@ def _view(tmp_path, *recs, as_of=AS_OF):
         write(tmp_path, f"r{i}.yaml", rec)
     result = check_paths([tmp_path], drafts_ok=True)
     assert not result.errors, result.errors
-    return decide(result.records, as_of)
+    return decide_records(result.records, as_of)
 
 
 def test_listed_record_is_public(tmp_path):
@@ -50,7 +50,7 @@ def test_removed_future_draft(tmp_path):
 
 def test_public_records_newest_first_then_by_id(tmp_path):
     demo.write_records(tmp_path, demo.make_records(300, seed=11, as_of=AS_OF))
-    view = decide(check_paths([tmp_path], jobs=1).records, AS_OF)
+    view = decide_records(check_paths([tmp_path], jobs=1).records, AS_OF)
     assert len({p.listed_on for p in view.public}) < len(view.public)  # equal dates: ordered by id
     assert list(view.public) == sorted(view.public, key=lambda p: (-p.listed_on.toordinal(), p.id))
     assert list(view.notices) == sorted(view.notices, key=lambda n: (-n.removed_on.toordinal(), n.id))

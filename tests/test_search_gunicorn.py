@@ -10,12 +10,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
-from .search_fixture import build_index
+from .search_fixture import build_index, context
+from .test_search_service import _generation, _switch
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,11 +36,11 @@ def _get(url: str) -> tuple[int, dict[str, str], bytes]:
         return e.code, dict(e.headers), e.read()
 
 
-@pytest.fixture
-def gunicorn(tmp_path):
-    index_dir = build_index(tmp_path)
+def _start(config: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """gunicorn with two workers of two threads, configured by `config` (CHENGLAI_*)."""
     port = _free_port()
-    env = {**os.environ, "CHENGLAI_INDEX": str(index_dir), "PYTHONPATH": str(ROOT)}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHENGLAI_")}
+    env.update(config, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "2",
          "--log-level", "warning", "search.service:create_app()"],
@@ -56,17 +58,27 @@ def gunicorn(tmp_path):
                 out, err = proc.communicate()
                 pytest.fail(f"gunicorn did not start: {err.decode()[-2000:]}")
             time.sleep(0.1)
+    return proc, base
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        _out, err = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _out, err = proc.communicate()
+    # nothing logged a traceback while serving
+    assert b"Traceback" not in err, err.decode()[-2000:]
+
+
+@pytest.fixture
+def gunicorn(tmp_path):
+    proc, base = _start({"CHENGLAI_INDEX": str(build_index(tmp_path))})
     try:
         yield base
     finally:
-        proc.terminate()
-        try:
-            _out, err = proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            _out, err = proc.communicate()
-        # nothing logged a traceback while serving
-        assert b"Traceback" not in err, err.decode()[-2000:]
+        _stop(proc)
 
 
 def test_gunicorn_serves_search(gunicorn):
@@ -89,3 +101,21 @@ def test_gunicorn_serves_search(gunicorn):
         _get(f"{gunicorn}/api/search?{urlencode({'q': q})}")[0] for q in ("1234", "鲁0502执1234", "zeng", "*") * 10
     ]
     assert codes == [200, 200, 200, 400] * 10
+
+
+def test_gunicorn_follows_the_output_link(tmp_path):
+    """CHENGLAI_OUTPUT: every worker answers from the build the output link points at, and from
+    the next one once a build switches the link."""
+    output = tmp_path / "output"
+    first = _generation(output, 1, context(tmp_path / "a"))
+    _switch(output, 1)
+    proc, base = _start({"CHENGLAI_OUTPUT": str(output)})
+    try:
+        assert {json.loads(_get(f"{base}/api/search?q=zsf")[2])["total"] for _ in range(8)} == {1}
+        _generation(output, 2, context(tmp_path / "b", as_of=date(2027, 6, 2)), first)  # 张三丰's term ended
+        _switch(output, 2)
+        assert {json.loads(_get(f"{base}/api/search?q=zsf")[2])["total"] for _ in range(8)} == {0}
+        health = [json.loads(_get(f"{base}/api/health")[2]) for _ in range(4)]
+        assert all(h["ok"] and h["generation"] == "g000002" for h in health)
+    finally:
+        _stop(proc)

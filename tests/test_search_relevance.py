@@ -24,7 +24,7 @@ def built(tmp_path_factory):
 @pytest.fixture(scope="module")
 def searcher(built):
     ix = index.open_dir(str(built))
-    with ix.searcher() as s:
+    with sq.open_searcher(ix) as s:  # the service's searcher
         yield s
 
 
@@ -235,7 +235,7 @@ def test_index_holds_public_records_and_news_only(built):
     assert [d["kind"] for d in docs].count("news") == 1
     for d in docs:
         assert set(d) <= {"id", "url", "title", "kind", "court", "court_slug", "region_code", "grounds", "snippet",
-                          "body"}  # fmt: skip
+                          "body", "order", "lengths"}  # fmt: skip
 
 
 def test_site_json_has_what_the_service_needs(built):
@@ -250,7 +250,7 @@ def test_site_json_has_what_the_service_needs(built):
 def test_totals_are_exact_beyond_the_first_page(tmp_path):
     """Whoosh's top-N shortcuts drop sub-queries that cannot reach the top; the total must not.
     (Seen from about 20,000 records: 有限公司 counted 35 of 3,051 before the fix.)"""
-    from generator.domain.policy import decide
+    from generator.domain.policy import decide_records
     from generator.domain.records import Record, SourceRecord
     from generator.render.outputs import RenderContext
     from generator.staff import demo
@@ -258,9 +258,9 @@ def test_totals_are_exact_beyond_the_first_page(tmp_path):
 
     from .factory import AS_OF
 
-    sources = [SourceRecord(f"{i}.yaml", Record.model_validate(r), {}, str(i)) for i, r in
+    sources = [SourceRecord(f"{i}.yaml", Record.model_validate(r), {}) for i, r in
                enumerate(demo.make_records(20000, as_of=AS_OF))]  # fmt: skip
-    ctx = RenderContext(view=decide(sources, AS_OF), settings={})
+    ctx = RenderContext(view=decide_records(sources, AS_OF), settings={})
     indexer.build(ctx, tmp_path / "ix")
     site = json.loads((tmp_path / "ix" / SITE_FILE).read_text(encoding="utf-8"))
     places = sq.places_from_facets(site["facets"])
@@ -279,7 +279,7 @@ def test_a_failed_index_build_leaves_the_folder_to_the_next_build(tmp_path):
     is left behind, and the next build of the same folder succeeds (the write lock was released)."""
     import multiprocessing
 
-    from generator.domain.policy import decide
+    from generator.domain.policy import decide_records
     from generator.domain.records import Record, SourceRecord
     from generator.render.outputs import NewsItem, RenderContext
     from generator.staff import demo
@@ -287,9 +287,9 @@ def test_a_failed_index_build_leaves_the_folder_to_the_next_build(tmp_path):
 
     from .factory import AS_OF
 
-    sources = [SourceRecord(f"{i}.yaml", Record.model_validate(r), {}, str(i)) for i, r in
+    sources = [SourceRecord(f"{i}.yaml", Record.model_validate(r), {}) for i, r in
                enumerate(demo.make_records(300, as_of=AS_OF))]  # fmt: skip
-    view = decide(sources, AS_OF)
+    view = decide_records(sources, AS_OF)
     broken = NewsItem("x", "标题", "news/x/", AS_OF, "摘要", None, "")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         indexer.build(RenderContext(view=view, settings={"PORTAL_JOBS": 2}, news=[broken]), tmp_path / "ix")

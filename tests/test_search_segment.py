@@ -12,7 +12,7 @@ import pytest
 from whoosh import index
 from whoosh.codec.whoosh3 import W3Codec
 
-from generator.domain.policy import decide
+from generator.domain.policy import decide_records
 from generator.domain.records import Record, SourceRecord
 from generator.render.outputs import NewsItem, RenderContext
 from generator.speedups import whoosh_segment as segment
@@ -54,13 +54,13 @@ def _same(tmp_path: Path, docs: list[dict[str, Any]], codec: W3Codec | None = No
 
 
 def test_the_index_of_demo_records_and_news_is_whooshs_byte_for_byte(tmp_path):
-    sources = [SourceRecord(f"{i}.yaml", Record.model_validate(r), {}, str(i))
+    sources = [SourceRecord(f"{i}.yaml", Record.model_validate(r), {})
                for i, r in enumerate(demo.make_records(2000, as_of=AS_OF))]  # fmt: skip
     news = [
         NewsItem("a", "执行新闻", "news/a/", date(2026, 1, 5), "摘要", "东营市人民法院 执行 执行 失信 名单" * 3, ""),
         NewsItem("b", "Second", "news/b/", date(2026, 2, 5), "", "lorem ipsum 有限公司", ""),
     ]
-    ctx = RenderContext(view=decide(sources, AS_OF), settings={}, news=news)
+    ctx = RenderContext(view=decide_records(sources, AS_OF), settings={}, news=news)
     docs = list(indexer.documents(ctx))
     files = _same(tmp_path, docs)
     assert any(name.endswith(".pst") for name in files)  # the postings were compared

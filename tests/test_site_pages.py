@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 
 import pytest
 from lxml import etree
@@ -274,8 +275,6 @@ def test_fast_page_falls_back_when_the_chrome_depends_on_the_page():
 
 
 def test_site_with_no_public_record(tmp_path):
-    from datetime import date
-
     removed = record(status="removed", removed_on=date(2026, 11, 1), removal_reason="performed")
     s = make_site(tmp_path, {"a.yaml": removed}, news=False)
     result = s.build()
@@ -284,3 +283,102 @@ def test_site_with_no_public_record(tmp_path):
     assert "暂无新闻" in s.page("").text_content()
     assert [c.text_content() for c in s.page("removals/").cssselect("tbody th")] == ["（2024）鲁0502执1234号"]
     assert grep_tree(s.output, "张三丰") == []
+
+
+# -- the pages renderer alone (no build) -------------------------------------------------
+def _pages_ctx(folder, recs, **settings):
+    from generator.render import pages
+    from generator.render.outputs import NewsItem, RenderContext
+
+    from .renderctx import view_of
+
+    s = {"SITENAME": "测试", "SITEURL": "", "PORTAL_DEMO": True, "THEME": str(REPO / "theme"), "PORTAL_PER_PAGE": 2,
+         **settings}  # fmt: skip
+    env = pages.theme_env(s)
+    env.globals["site_pages"] = [{"title": "纠正申请", "url": "correction/"}]
+    news = [NewsItem("action", "行动", "news/action/", date(2026, 11, 1), "摘要", "正文", "<p>正文</p>")]
+    return RenderContext(view_of(folder, recs), s, news, env)
+
+
+def _unit_records():
+    from .sitefixture import standard_records
+
+    recs = list(standard_records().values())
+    recs += [record(case_number=f"（2025）鲁0502执{300 + i}号", debtor__name=f"测试{i}", listed_on=date(2026, 2, i + 1))
+             for i in range(5)]  # fmt: skip
+    return recs
+
+
+def test_every_page_is_a_lazy_of_its_template_inputs(tmp_path):
+    """Each page is named by exactly what its template is rendered with, and make() gives a
+    full render of the template with those values (FastPage changes no byte)."""
+    from generator.render import pages
+    from generator.render.outputs import Lazy, render_all
+
+    ctx = _pages_ctx(tmp_path / "r", _unit_records())
+    site = pages.RENDERER.site(ctx)
+    out = list(render_all(pages.RENDERER, ctx))
+    assert all(isinstance(f, Lazy) for f in out)
+    by_path = {f.path: f for f in out}
+    assert len(by_path) == len(out)
+    env = ctx.env
+    for r in ctx.view.public:
+        f = by_path.pop(f"debtors/{r.id}/index.html")
+        assert f.inputs == (r,)
+        assert f.make().decode() == env.get_template("record.html").render(r=r)
+    for spec in site.specs:
+        pages_n = max(1, -(-len(spec.rows) // 2))
+        for n in range(1, pages_n + 1):
+            pager = pages.Pager(spec.base, n, pages_n, len(spec.rows))
+            f = by_path.pop(pager.save_as)
+            rows = spec.rows[(n - 1) * 2 : n * 2]
+            fixed = {"heading": spec.heading, "nav_active": spec.nav, "feed": spec.feed, "crumb": spec.crumb,
+                     "ground": spec.ground}  # fmt: skip
+            assert f.inputs == (pager, rows, fixed)
+            assert f.make().decode() == env.get_template("list.html").render(
+                pager=pager, rows=rows, **fixed, row=site.row
+            )
+    home = by_path.pop("index.html")
+    counts, as_of, newest, news = home.inputs[1:]
+    assert (as_of, list(newest), news) == (ctx.view.as_of, list(ctx.view.public[:10]), ctx.news[:5])
+    assert counts["public"] == len(ctx.view.public)
+    assert by_path.pop("404.html").inputs == ()
+    removals = by_path.pop("removals/index.html")
+    assert removals.inputs[-2:] == (ctx.view.as_of, "removals")
+    assert sorted(by_path) == ["courts/index.html", "grounds/index.html", "regions/index.html"]
+
+
+def test_jobs_cover_every_page_once(tmp_path, monkeypatch):
+    from generator.render import pages
+    from generator.render.outputs import render_all
+
+    ctx = _pages_ctx(tmp_path / "r", _unit_records())
+    whole = [f.path for f in render_all(pages.RENDERER, ctx)]
+    monkeypatch.setattr(pages, "RECORDS_PER_JOB", 1)
+    monkeypatch.setattr(pages, "PAGES_PER_JOB", 1)
+    again = _pages_ctx(tmp_path / "r", _unit_records())
+    jobs = pages.RENDERER.jobs(again)
+    assert len(jobs) > len(again.view.public)
+    split = {f.path: f.make() for job in jobs for f in pages.RENDERER.run(again, job)}
+    assert sorted(split) == sorted(whole)
+    assert split == {f.path: f.make() for f in render_all(pages.RENDERER, ctx)}
+
+
+def test_an_edited_record_changes_the_inputs_of_the_pages_that_show_it(tmp_path):
+    """What a changed record touches: its page, the list pages that hold it, and home when it is
+    among the newest; every other page keeps its inputs (the sink keeps its bytes)."""
+    from generator.render import pages
+    from generator.render.outputs import render_all
+
+    def inputs(ctx):
+        return {f.path: ctx.digest(*f.inputs) for f in render_all(pages.RENDERER, ctx)}
+
+    recs = _unit_records()
+    before = inputs(_pages_ctx(tmp_path / "r", recs))
+    recs[0] = {**recs[0], "obligation": "已改"}  # 张三丰, lu0502/370502, the oldest listing
+    after = inputs(_pages_ctx(tmp_path / "r", recs))
+    changed = {p for p in after if after[p] != before.get(p)}
+    assert changed == {
+        "debtors/2024-lu0502-zhi-1234/index.html", "debtors/page/4/index.html", "courts/lu0502/page/4/index.html",
+        "regions/370502/page/4/index.html", "grounds/evades_by_fraud/page/4/index.html", "index.html",
+    }  # fmt: skip

@@ -9,7 +9,7 @@ from pelican import Pelican
 from pelican.settings import read_settings
 
 from generator.build import leakcheck
-from generator.domain.policy import decide
+from generator.domain.policy import decide_records
 from generator.domain.records import parse_file
 from generator.read import viewcache
 from generator.read.parsecache import FILE as PARSE_CACHE
@@ -86,7 +86,7 @@ def test_a_minor_that_slips_past_the_checker_is_still_withheld(tmp_path):
         src, errors = parse_file(str(path), path.read_bytes())  # the model only, no law rules
         assert src is not None and errors == []
         sources.append(src)
-    view = decide(sources, AS_OF)
+    view = decide_records(sources, AS_OF)
     assert [p.name for p in view.public] == ["张三丰"]
     assert "郑minor" in view.withheld_names
     # render the site from that view through Pelican, as the plugin does

@@ -14,7 +14,7 @@ import yaml
 
 from generator.cli import main, today_shanghai
 from generator.domain import ids
-from generator.domain.policy import decide
+from generator.domain.policy import decide_records
 from generator.read.checker import check_paths
 from generator.staff.editing import Document
 
@@ -230,7 +230,7 @@ def test_remove_finds_the_record_by_normalised_case_number(tmp_path, capsys):
     )
     result = check_paths([folder])
     assert result.errors == []
-    view = decide(result.records, date(2026, 11, 28))
+    view = decide_records(result.records, date(2026, 11, 28))
     assert view.public == () and [(n.reason, n.removed_on) for n in view.notices] == [("performed", date(2026, 11, 27))]
     # the same again: nothing to change; a different reason: refused
     assert (

@@ -8,10 +8,11 @@ from datetime import date
 import lxml.html
 
 from generator.render import stats
+from generator.render.outputs import render_all
 from generator.staff.demo import make_records
 
 from .factory import AS_OF, record
-from .renderctx import context, view_of
+from .renderctx import context, materialise, view_of
 
 
 def render_context(folder, records, **settings):
@@ -19,13 +20,13 @@ def render_context(folder, records, **settings):
 
 
 def files(outputs):
-    """The public files of a renderer's output, by path."""
-    return {f.path: f.data for f in outputs if not f.state}
+    """A renderer's files, made, by path."""
+    return materialise(outputs)
 
 
 def _page(tmp_path, records, **settings):
     ctx = render_context(tmp_path / "c", records, **settings)
-    out = list(stats.render(ctx))
+    out = list(render_all(stats.RENDERER, ctx))
     return ctx, out, lxml.html.fromstring(files(out)["stats/index.html"])
 
 
@@ -85,7 +86,9 @@ def test_only_public_records_are_counted(tmp_path):
 
 def test_deterministic(tmp_path):
     ctx, out, _doc = _page(tmp_path, make_records(40, seed=5, as_of=AS_OF))
-    assert list(stats.render(ctx)) == out
+    assert files(render_all(stats.RENDERER, ctx)) == files(out)
+    [page] = out
+    assert page.inputs[1:] == (len(ctx.view.public), len(ctx.view.notices), ctx.view.as_of)
 
 
 def test_empty_view(tmp_path):

@@ -1,64 +1,52 @@
-"""`build_site`: check, render into staging, leak gate, count-drop guard, atomic swap.
+"""`build_site`: check, render into a new generation, leak gate, count-drop guard, one switch.
 
-Layout beside the output folder (generator.state.paths):
+    records ─► read.view.load_view (check; parse memoised by content) ─► policy.decide ─► view
+    view ─► renderers (through the Sink: a file is made only when its inputs changed) + index
+    new generation ─► leak gate (needles from this build's decide) ─► drop guard
+    store: one transaction ─► switch of the output link (the commit point) ─► prune
 
-    <parent>/<output>/                       the live site
-    <parent>/.chenglai-state/<output>/
-        index/                               the live search index
-        build/                               the live build's state: manifest.json, build.json,
-                                             renderers' state files (RenderContext.state)
-        staging/{site,index,build}/          this build, until it is swapped in
-        previous/{site,index,build}/         the build before the live one (rollback)
-        lock                                 one build at a time
-
-A content error stops before anything is written. Staging is separate from the live site
-and swapped in by rename (Linux renameat2 RENAME_EXCHANGE: the live folder is never
-missing), so a crash or kill mid-build leaves the previous site as it was; the next build
-clears the leftover staging folder.
+A content error stops before anything is written. Nothing is written into the live generation:
+a crash or kill at any moment leaves the previous build whole and live (generator.build.
+generations). `full=True` reads no memo and links nothing: the reference build.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import errno
-import fcntl
-import gc
-import io
-import json
+import contextvars
+import hashlib
 import logging
 import os
 import resource
 import shutil
-import subprocess
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from generator.build import leakcheck
-from generator.build.incremental import JOURNAL, Session, apply
+from generator.build.forked import Forked
+from generator.build.generations import Generation, Generations, locked
+from generator.build.sink import MEMO, Sink
+from generator.build.workers import run_jobs
 from generator.domain.policy import PublicView
-from generator.errors import BuildError, UsageError
-from generator.read.plan import (
-    BUILD_INFO,
-    BUILD_STATE,
-    MANIFEST,
-    MANIFEST_DELTA,
-    MANIFEST_FAST,
-    PLAN_KEY,
-    BuildPlan,
-    ManifestDiff,
-    as_of_from,
-    load_view,
-    manifest_diff,
-    share_file,
-    write_manifest,
-)
+from generator.errors import BuildError, PortalError, UsageError
+from generator.read.checker import no_gc
+from generator.read.view import as_of_from, load_view
+from generator.render.outputs import RenderContext, renderers
 from generator.settings import portal_settings
 from generator.state import paths
+from generator.state.store import FILE, Store, digest_of, forget_digests, gen_key
+
+log = logging.getLogger(__name__)
+# From this many public records the index is written in a forked process while pages render.
+INDEX_PROCESS_MIN_RECORDS = 4000
+BUILD_ATTR = "chenglai_build"  # the Build, on the Pelican object (never inside the settings dict)
+# The Build a `chenglai build` is about to hand to Pelican: Pelican sends `initialized` from its
+# constructor, before the Build can be set on the new Pelican object (generator.build.plugin).
+PENDING: contextvars.ContextVar[Build | None] = contextvars.ContextVar("chenglai_pending_build", default=None)
+_PLAIN = (str, int, float, bool, type(None))
 
 
 @dataclass
@@ -69,16 +57,16 @@ class BuildResult:
     as_of: date
     public: int
     notices: int
-    files_written: int  # new or changed files
-    files_unchanged: int  # same bytes as the live site: mtime kept
-    files_removed: int  # in the live site, not in this build
+    files_written: int  # files made this build
+    files_unchanged: int  # files taken from the live build (hard links)
+    files_removed: int  # in the live build, not in this one
     seconds: float
     state: Path
-    phases: dict[str, float]  # wall seconds per step: check, render, leak_gate, swap
-    # (and the parts of render: pages — our site pages and sitemaps —, renderers, index)
-    cpu: dict[str, float]  # CPU seconds per step, this process and its (finished) workers
-    incremental: bool = False  # only what changed was rendered and applied (generator.build.incremental)
-    parsed: int = 0  # record files parsed (the others came from the parse cache)
+    phases: dict[str, float]  # wall seconds per step: check, render, leak_gate, commit (+ render.*)
+    cpu: dict[str, float]
+    incremental: bool = False  # something was taken from the live build
+    parsed: int = 0  # record files parsed (the others came from the store)
+    generation: str = ""
 
 
 # -- settings -----------------------------------------------------------------------
@@ -94,202 +82,30 @@ def read_settings(settings_path: str | os.PathLike[str], overrides: dict[str, An
     return settings
 
 
-# -- directory swaps ------------------------------------------------------------------
-_libc = ctypes.CDLL(None, use_errno=True)
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
+def fingerprint(settings: dict[str, Any], site_pages: list[dict[str, str]], version: str) -> str:
+    """What every output depends on besides its own inputs: code, theme files, plain settings
+    and the static pages' menu."""
+    h = hashlib.blake2b(version.encode(), digest_size=16)
+    theme = Path(settings["THEME"])
+    for path in sorted(p for p in theme.rglob("*") if p.is_file()):
+        h.update(path.relative_to(theme).as_posix().encode() + b"\0" + path.read_bytes())
+    plain = {k: v for k, v in settings.items() if k != "OUTPUT_PATH" and _is_plain(v)}
+    return digest_of(h.hexdigest(), sorted(plain.items()), site_pages)
 
 
-def exchange(a: Path, b: Path) -> None:
-    """Atomically swap two existing paths (renameat2 RENAME_EXCHANGE); falls back to two renames."""
-    renameat2 = getattr(_libc, "renameat2", None)
-    if renameat2 is not None:
-        if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
-            return
-        err = ctypes.get_errno()
-        if err not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
-            raise OSError(err, os.strerror(err), str(a))
-    # not atomic: b is missing for the time between the two renames
-    tmp = a.with_name(a.name + ".swap")
-    os.rename(b, tmp)
-    os.rename(a, b)
-    os.rename(tmp, a)
+def _is_plain(value: Any) -> bool:
+    if isinstance(value, _PLAIN):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
+    return isinstance(value, date)
 
 
-def install(new: Path, live: Path) -> None:
-    """Put `new` at `live`; the old `live` (if any) ends up at `new`'s path."""
-    try:
-        if live.exists():
-            exchange(new, live)
-        else:
-            live.parent.mkdir(parents=True, exist_ok=True)
-            os.rename(new, live)
-    except OSError as exc:
-        if exc.errno == errno.EXDEV:
-            raise BuildError(
-                f"状态目录与 {live} 不在同一文件系统，无法原子替换：请把 PORTAL_STATE_PATH 设在输出目录所在的磁盘上"
-            ) from None
-        raise
-
-
-@contextlib.contextmanager
-def locked(state: Path) -> Iterator[None]:
-    state.mkdir(parents=True, exist_ok=True)
-    with open(state / "lock", "w") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise BuildError(f"另一个构建正在进行（{state / 'lock'}）；请等待其结束") from None
-        yield
-
-
-# -- Pelican, quietly ---------------------------------------------------------------
-class _Errors(logging.Handler):
-    """Pelican logs (and skips) a news or page file it cannot read: for us that fails the build."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
-def run_pelican(settings: dict[str, Any]) -> None:
-    from pelican import Pelican
-    from pelican.writers import FileOverwriteFailedError
-
-    handler = _Errors()
-    logger = logging.getLogger("pelican")
-    logger.addHandler(handler)
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):  # Pelican's "Done: Processed …" line
-            Pelican(settings).run()
-    except FileOverwriteFailedError as exc:  # e.g. a static page with the slug "debtors"
-        raise BuildError(f"两个页面要写到同一个文件（请修改新闻或页面的 Slug）：{exc}") from None
-    finally:
-        logger.removeHandler(handler)
-    if handler.messages:
-        raise BuildError("Pelican 处理新闻或页面时出错：\n  " + "\n  ".join(handler.messages))
-
-
-# -- guards -------------------------------------------------------------------------
-def leak_gate(settings: dict[str, Any], plan: BuildPlan, index: Path | None) -> None:
-    """What the writer found while writing, plus Pelican's own files and the index."""
-    from generator.build.plugin import make_gate
-
-    assert plan.view is not None
-    writer = plan.writer
-    if writer is None or (writer.gate_factory is None and writer.gate is None):  # not ours: scan the whole tree
-        leakcheck.check(make_gate(settings, plan.view), plan.output, index, portal_settings(settings)["PORTAL_JOBS"])
-        return
-    leaks = list(writer.leaks)
-    if writer.unscanned:
-        leaks += writer.gate.scan_files(plan.output, writer.unscanned)
-    session = plan.session
-    if session is not None and session.incremental:
-        # the files kept from the live build, only for what became withheld since; new search
-        # documents were scanned as they were added (generator.build.incremental)
-        leaks += session.leaks
-        delta = session.delta_gate(settings, plan.view)
-        if delta is not None:
-            leaks += session.scan_claimed(delta, writer.kept, portal_settings(settings)["PORTAL_JOBS"])
-        if index is not None and not session.index_scanned:
-            leaks += leakcheck.scan_index(writer.gate, index)
-        elif index is not None and delta is not None:
-            leaks += leakcheck.scan_index(delta, index)
-    elif index is not None:
-        leaks += leakcheck.scan_index(writer.gate, index)
-    leakcheck.report(leaks)
-
-
-def drop_guard(settings: dict[str, Any], plan: BuildPlan, allow_drop: bool) -> None:
-    """Refuse a build whose public count fell by more than PORTAL_MAX_DROP, unless allowed."""
-    assert plan.view is not None
-    before = plan.previous_info().get("public")
-    now = len(plan.view.public)
-    max_drop = float(portal_settings(settings)["PORTAL_MAX_DROP"])
-    if allow_drop or not isinstance(before, int) or before <= 0:
-        return
-    if now < before * (1 - max_drop):
-        raise BuildError(
-            f"公开记录数从上次的 {before} 条降至 {now} 条（下降 {100 * (before - now) / before:.1f}%），"
-            f"超过 PORTAL_MAX_DROP={max_drop:g}；线上站点未改变。"
-            "若确属正常（如批量删除），请用 chenglai build --allow-drop 重新构建"
-        )
-
-
-def write_state(plan: BuildPlan, diff: ManifestDiff | None = None) -> None:
-    """The build state: manifest, the session's state, build.json. `diff`: manifest_diff of
-    plan.manifest and plan.previous_manifest(), when the caller has it."""
-    assert plan.view is not None
-    plan.state.mkdir(parents=True, exist_ok=True)
-    same = plan.manifest == plan.previous_manifest() if diff is None else not (diff.changed or diff.removed)
-    if plan.previous_state is not None and same:
-        # 160,000 entries, the same (links keep the files' mtimes: the fast copy stays the newer)
-        for name in (MANIFEST, MANIFEST_FAST, MANIFEST_DELTA):
-            if (plan.previous_state / name).is_file() and not (plan.state / name).exists():  # (kept: linked)
-                share_file(plan.previous_state / name, plan.state / name)
-    else:
-        previous = plan.previous_state / MANIFEST if plan.previous_state is not None else None
-        write_manifest(plan.state / MANIFEST, plan.manifest, previous, plan.previous_manifest(), diff)  # patched
-    if plan.session is not None:
-        plan.session.save(plan.state)
-    info = {"as_of": plan.view.as_of.isoformat(), "public": len(plan.view.public), "notices": len(plan.view.notices)}
-    (plan.state / BUILD_INFO).write_text(json.dumps(info, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-
-
-def discard(path: Path, state: Path) -> None:
-    """Remove a folder without waiting: renamed into <state>/trash/ at once, deleted there by a
-    background `rm -rf` (the rollback copy of a full build is 160,000 files at 100,000 records:
-    tens of seconds of disk work that no build needs to wait for)."""
-    if not path.exists():
-        return
-    trash = state / "trash"
-    trash.mkdir(exist_ok=True)
-    target = trash / f"{path.name}.{os.getpid()}.{time.monotonic_ns()}"
-    os.rename(path, target)
-    try:  # the shell returns at once; rm carries on, adopted by init (no zombie, nothing to wait for)
-        subprocess.run(
-            ["sh", "-c", 'rm -rf -- "$1" &', "sh", str(target)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, start_new_session=True, check=False,
-        )  # fmt: skip
-    except OSError:  # no shell: the folder stays in trash/ (never published, never read)
-        pass
-
-
-def _discard_or_remove(path: Path, state: Path) -> None:
-    try:
-        discard(path, state)
-    except OSError:
-        _rmtree(path)
-
-
-def _rmtree(path: Path) -> None:
-    if path.is_symlink() or path.is_file():
-        path.unlink()
-    elif path.exists():
-        shutil.rmtree(path)
-
-
-def commit_in_place(plan: BuildPlan, settings: dict[str, Any]) -> None:
-    """End of a plain `pelican content` run: leak gate, then the index and state go live."""
-    leak_gate(settings, plan, plan.index)
-    write_state(plan)
-    state = paths.state_dir(plan.output, settings.get("PORTAL_STATE_PATH"))
-    for new, live in ((plan.index, state / "index"), (plan.state, state / BUILD_STATE)):
-        install(new, live)
-        _rmtree(new)
-
-
-def release_memory() -> None:
-    """The parse cache and the parsed records are gone: give their memory back to the system
-    before a full build (its forked workers start smaller, and so does the peak of what follows).
-    Not before an incremental one (0.2 s of walking the heap at 100,000 records): it forks
-    little, and its peak is the check's."""
-    trim = getattr(_libc, "malloc_trim", None)
-    if trim is not None:
-        trim(0)
+def needles_digest(view: PublicView) -> str:
+    """What the leak gate searches for (policy.decide's withheld names and case numbers)."""
+    return digest_of(sorted(view.withheld_names), sorted(view.withheld_case_numbers))
 
 
 def _cpu_seconds() -> float:
@@ -297,148 +113,261 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-# -- the build ----------------------------------------------------------------------
-def build_site(
-    settings_path: str | os.PathLike[str] = "pelicanconf.py",
-    output: str | os.PathLike[str] | None = None,
-    as_of: date | None = None,
-    allow_drop: bool = False,
-    overrides: dict[str, Any] | None = None,
-    drafts_ok: bool = False,
-    incremental: bool = True,
-) -> BuildResult:
-    """Build the site and search index; the live output changes only if every check passes.
-
-    `incremental=False` renders everything even when the live build would allow less."""
-    started = time.perf_counter()
-    over = dict(overrides or {})
-    if output is not None:
-        over["OUTPUT_PATH"] = str(Path(output).resolve())
-    settings = read_settings(settings_path, over)
-    live = Path(settings["OUTPUT_PATH"]).resolve()
-    state = paths.state_dir(live, settings.get("PORTAL_STATE_PATH"))
-    day = as_of_from(settings, as_of)
-    phases: dict[str, float] = {}
-    cpu: dict[str, float] = {}
-    mark, cpu_mark = started, _cpu_seconds()
-
-    def lap(name: str) -> None:
-        nonlocal mark, cpu_mark
-        now, cpu_now = time.perf_counter(), _cpu_seconds()
-        phases[name], cpu[name] = now - mark, cpu_now - cpu_mark
-        mark, cpu_mark = now, cpu_now
-
-    counts: dict[str, int] = {}
-    collecting = gc.isenabled()
-    gc.disable()  # 100,000 records make millions of objects, none in cycles
-    try:
-        view = load_view(settings, day, drafts_ok, counts)  # content errors: raised here, nothing written
-        # the records and the view live as long as the build: out of the collector's sight (else
-        # re-enabling it scans every object made meanwhile: a second at 100,000 records)
-        gc.freeze()
-    finally:
-        if collecting:
-            gc.enable()
-    parsed = counts.get("parsed", 0)
-    lap("check")
-    try:
-        return _build(settings, live, state, day, view, parsed, allow_drop, drafts_ok, incremental, started, phases,
-                      cpu, lap)  # fmt: skip
-    finally:
-        gc.unfreeze()
+def make_gate(settings: dict[str, Any], view: PublicView) -> leakcheck.LeakGate:
+    """The leak gate of a view: its needles are decide's withheld strings; the theme's own words
+    are not a leak (news text is: a news article naming a removed debtor is one)."""
+    theme = [p.read_text(encoding="utf-8") for p in sorted(Path(settings["THEME"], "templates").rglob("*.html"))]
+    return leakcheck.LeakGate(view, [*theme, settings.get("SITENAME", "")])
 
 
-def _build(
-    settings: dict[str, Any], live: Path, state: Path, day: date, view: PublicView, parsed: int, allow_drop: bool,
-    drafts_ok: bool, incremental: bool, started: float, phases: dict[str, float], cpu: dict[str, float], lap: Any,
-) -> BuildResult:  # fmt: skip
+# -- one build ----------------------------------------------------------------------
+@dataclass
+class Build:
+    settings: dict[str, Any]
+    output: Path  # the output link
+    state: Path
+    as_of: date
+    view: PublicView
+    store: Store
+    gens: Generations
+    gen: Generation
+    live: Generation | None  # the live generation files may be taken from (None: a full build)
+    live_any: Generation | None  # the live generation, even on a full build (drop guard, history)
+    full: bool
+    allow_drop: bool
+    started: float
+    parsed: int
+    stack: contextlib.ExitStack
+    phases: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
+    sink: Sink | None = None
+    gate: leakcheck.LeakGate | None = None
+    index_docs: dict[str, str] = field(default_factory=dict)
+    index_leaks: list[Any] = field(default_factory=list)
+    recorded: dict[str, Any] = field(default_factory=dict)
+    finish_in_finalized: bool = False
+    _mark: tuple[float, float] = (0.0, 0.0)
 
-    with locked(state):
-        staging = state / "staging"
-        _rmtree(staging)  # a crashed build's leftovers
-        live_state = state / BUILD_STATE
-        live_index = paths.index_dir(live, settings.get("PORTAL_STATE_PATH"))
-        if incremental:
-            session = Session.open(state, live, live_state if live_state.is_dir() else None, live_index)
-        else:
-            session = Session(None, None, None)
-        if session.base is None:
-            release_memory()
-        plan = BuildPlan(
-            output=staging / "site",
-            index=staging / "index",
-            state=staging / BUILD_STATE,
-            previous_output=live if live.is_dir() else None,
-            previous_state=live_state if live_state.is_dir() else None,
-            view=view,
-            as_of=day,
-            drafts_ok=drafts_ok,
-            session=session,
-        )
-        for folder in (plan.output, plan.index, plan.state):
-            folder.mkdir(parents=True)
-        previous_manifest = plan.previous_manifest()
-        settings["OUTPUT_PATH"] = str(plan.output)
-        settings[PLAN_KEY] = plan
-        done = False
+    @classmethod
+    def start(
+        cls, settings: dict[str, Any], as_of: date | None = None, drafts_ok: bool = False, full: bool = False,
+        allow_drop: bool = False,
+    ) -> Build:  # fmt: skip
+        """Check the records and decide the view (ContentErrors: nothing written), then take the
+        lock and make the new generation folder."""
+        started = time.perf_counter()
+        mark = (started, _cpu_seconds())
+        output = Path(os.path.abspath(settings["OUTPUT_PATH"]))
+        state = paths.state_dir(output, settings.get("PORTAL_STATE_PATH"))
+        stack = contextlib.ExitStack()
         try:
-            run_pelican(settings)
-            lap("render")
-            leak_gate(settings, plan, plan.index)
-            lap("leak_gate")
-            drop_guard(settings, plan, allow_drop)
-            # what differs from the live build, once: for the manifest, the apply and the counts
-            diff = manifest_diff(plan.manifest, previous_manifest)
-            write_state(plan, diff)
-            previous = state / "previous"
-            discard(previous, state)
-            previous.mkdir()
-            journal = state / JOURNAL  # there while an apply runs: a crash then means a full build next
-            if session.incremental:
-                # the changed files replace the live ones in place; the replaced go to previous/delta
-                apply(plan.output, live, plan.manifest, previous_manifest, previous / "delta", journal, diff)
-                swaps = [("index", plan.index, live_index), (BUILD_STATE, plan.state, live_state)]
-            else:
-                _retain(settings, live, plan.output)
-                # swap: site first (what the public sees), then index and state
-                swaps = [
-                    ("site", plan.output, live),
-                    ("index", plan.index, live_index),
-                    (BUILD_STATE, plan.state, live_state),
-                ]
-            for name, new, target in swaps:
-                existed = target.exists()
-                install(new, target)
-                if existed:
-                    os.rename(new, previous / name)
-            journal.unlink(missing_ok=True)  # a full build replaced a half-applied site too
-            done = True
-        finally:
-            if done:  # what is left (an incremental build's emptied folders): removed in the background
-                _discard_or_remove(staging, state)
-            else:
-                _rmtree(staging)
-        lap("swap")
-    phases.update({f"render.{k}": v for k, v in plan.timings.items()})
+            stack.enter_context(locked(state))
+            store = Store(state / FILE, reading=not full)
+            stack.callback(store.close)
+            day = as_of_from(settings, as_of)
+            with no_gc():
+                view, stats = load_view(settings, day, drafts_ok, store)
+            gens = Generations(output, state)
+            live = gens.live()
+            gen = gens.new()
+        except BaseException:
+            stack.close()
+            raise
+        build = cls(
+            settings=settings, output=output, state=state, as_of=day, view=view, store=store, gens=gens, gen=gen,
+            live=None if full else live, live_any=live, full=full, allow_drop=allow_drop, started=started, parsed=stats.parsed,
+            stack=stack, _mark=mark,
+        )  # fmt: skip
+        build.lap("check")
+        return build
 
-    unchanged = len(plan.manifest) - len(diff.changed)
-    return BuildResult(
-        output=live,
-        index=paths.index_dir(live, settings.get("PORTAL_STATE_PATH")),
-        view=view,
-        as_of=day,
-        public=len(view.public),
-        notices=len(view.notices),
-        files_written=len(plan.manifest) - unchanged,
-        files_unchanged=unchanged,
-        files_removed=len(diff.removed),
-        seconds=time.perf_counter() - started,
-        state=state,
-        phases=phases,
-        cpu=cpu,
-        incremental=session.incremental,
-        parsed=parsed,
-    )
+    def lap(self, name: str) -> None:
+        now, cpu_now = time.perf_counter(), _cpu_seconds()
+        self.phases[name], self.cpu[name] = now - self._mark[0], cpu_now - self._mark[1]
+        self._mark = (now, cpu_now)
+
+    def attach(self, pelican: Any) -> None:
+        """Point a Pelican run at this build: its output goes into the new generation."""
+        self.settings["OUTPUT_PATH"] = str(self.gen.site)
+        pelican.output_path = str(self.gen.site)
+        setattr(pelican, BUILD_ATTR, self)
+
+    def _meta(self, gen: Generation | None, name: str, default: Any = None) -> Any:
+        return default if gen is None else self.store.meta(gen_key(gen.name, name), default)
+
+    # -- render --------------------------------------------------------------------
+    def render(self, env: Any, news: list[Any], site_pages: list[dict[str, str]]) -> None:
+        """Every renderer's files into the new generation, the index beside them."""
+        live_any = self.live_any
+        ctx = RenderContext(
+            view=self.view, settings=self.settings, news=news, env=env, store=self.store,
+            fingerprint=fingerprint(self.settings, site_pages, self.store.version),
+            previous=self._meta(live_any, "recorded", {}),
+        )  # fmt: skip
+        self.gate = make_gate(self.settings, self.view)
+        self.gate.compile()  # once here, not in every forked worker
+        live_files = self.store.files(self.live.name) if self.live is not None else {}
+        memo = self.store.ns(MEMO).load()
+
+        def make_sink() -> Sink:
+            live_root = self.live.site if self.live is not None else None
+            assert self.gate is not None
+            return Sink(self.gen.site, memo, ctx.digest, live_root, live_files, self.gate.scan)
+
+        sink = self.sink = make_sink()
+        procs = portal_settings(self.settings)["PORTAL_JOBS"]
+        index = self._start_index(ctx, procs)
+        started = time.perf_counter()
+        all_renderers = renderers()
+        parallel = [(r, job) for r in all_renderers if r.parallel for job in r.jobs(ctx)]
+        pool = run_jobs(ctx, parallel, sink, lambda: _fresh(make_sink()), len(self.view.public), procs)
+        try:
+            for r in all_renderers:
+                if not r.parallel:
+                    mark = time.perf_counter()
+                    for job in r.jobs(ctx):
+                        sink.put_all(r.run(ctx, job))
+                    self.phases[f"render.{r.name}"] = time.perf_counter() - mark
+            if pool is not None:
+                pool.finish(sink)
+            self.phases["render.pages"] = time.perf_counter() - started
+            mark = time.perf_counter()
+            self._finish_index(index)
+            self.phases["render.index"] = time.perf_counter() - mark
+        finally:
+            if pool is not None:
+                pool.stop()
+            if isinstance(index, Forked):
+                index.stop()
+        self.recorded = ctx.recorded
+
+    def _index_job(self, ctx: RenderContext, live_docs: dict[str, str] | None, rescan: bool) -> tuple[dict[str, str], list[Any]]:
+        """Write the index (a copy of the live one with the changed documents replaced, or whole)
+        and scan what is new in it with the leak gate (all of it when `rescan`). Runs in a forked
+        process on big sites: it reads nothing from the store (`live_docs` was read before)."""
+        from search import indexer
+
+        live_index = self.live.index if self.live is not None and live_docs is not None else None
+        result = indexer.build(ctx, self.gen.index, live_index, live_docs)
+        assert self.gate is not None
+        if live_index is None or rescan:
+            return result.docs, leakcheck.scan_index(self.gate, self.gen.index)
+        leaks = []
+        for doc in result.written:
+            text = "\n".join(str(v) for v in doc.values())
+            leaks += self.gate.scan(text.encode("utf-8"), f"index/（文档 {doc.get('id', '')}）")
+        return result.docs, leaks
+
+    def _start_index(self, ctx: RenderContext, procs: int | None) -> Forked | tuple[Any, ...]:
+        live_docs = self._meta(self.live, "search.docs") if self.live is not None else None
+        args = (ctx, live_docs, self._needles_changed())
+        procs = procs or os.cpu_count() or 1
+        if procs < 2 or len(self.view.public) < INDEX_PROCESS_MIN_RECORDS:
+            return args  # written at the end, in this process
+        return Forked(lambda: self._index_job(*args), "chenglai-index", died="搜索索引进程意外退出",
+                      failed="搜索索引构建失败")  # fmt: skip
+
+    def _finish_index(self, index: Forked | tuple[Any, ...]) -> None:
+        if not isinstance(index, Forked):
+            self.index_docs, self.index_leaks = self._index_job(*index)
+            return
+        ok, payload = index.result()
+        if not ok:
+            raise payload
+        self.index_docs, self.index_leaks = payload
+
+    def _needles_changed(self) -> bool:
+        return self.live is None or self._meta(self.live, "needles") != needles_digest(self.view)
+
+    # -- finish ----------------------------------------------------------------------
+    def finish(self) -> BuildResult:
+        """Leak gate, drop guard, one transaction, the switch; on any error the new generation
+        is removed and the live one stays."""
+        try:
+            return self._finish()
+        except BaseException:
+            self.abort()
+            raise
+
+    def _finish(self) -> BuildResult:
+        sink = self.sink
+        if sink is None:
+            raise BuildError("构建未生成任何文件（记录生成器未运行：请检查 pelicanconf.py 的 PLUGINS）")
+        self.lap("render")
+        self._adopt_pelican_files(sink)
+        leaks = list(sink.leaks) + list(self.index_leaks)
+        if sink.linked and self._needles_changed():
+            # what became withheld since the live build may sit in a file taken from it
+            assert self.gate is not None
+            leaks += leakcheck.scan_listed(self.gate, self.gen.site, sink.linked)
+        leakcheck.report(leaks)
+        self.lap("leak_gate")
+        live_any = self.live_any
+        self._drop_guard(self._meta(live_any, "info", {}))
+        _retain(self.settings, self.output, self.gen.site)
+        live_files = self.store.files(live_any.name) if live_any is not None else {}
+        info = {"as_of": self.as_of.isoformat(), "public": len(self.view.public), "notices": len(self.view.notices)}
+        self.store.set_files(self.gen.name, sink.entries)
+        self.store.set_meta(gen_key(self.gen.name, "info"), info)
+        self.store.set_meta(gen_key(self.gen.name, "needles"), needles_digest(self.view))
+        self.store.set_meta(gen_key(self.gen.name, "recorded"), self.recorded)
+        self.store.set_meta(gen_key(self.gen.name, "search.docs"), self.index_docs)
+        keep = [self.gen] + ([live_any] if live_any is not None else [])
+        self.store.commit(g.name for g in keep)
+        self.gens.switch(self.gen)  # the commit point
+        self.gens.prune(keep)
+        self.lap("commit")
+        self.stack.close()
+        forget_digests()
+        removed = len(live_files.keys() - sink.entries.keys())
+        return BuildResult(
+            output=self.output, index=self.gen.index, view=self.view, as_of=self.as_of, public=len(self.view.public),
+            notices=len(self.view.notices), files_written=len(sink.entries) - len(sink.linked),
+            files_unchanged=len(sink.linked), files_removed=removed, seconds=time.perf_counter() - self.started,
+            state=self.state, phases=self.phases, cpu=self.cpu, incremental=bool(sink.linked), parsed=self.parsed,
+            generation=self.gen.name,
+        )  # fmt: skip
+
+    def _adopt_pelican_files(self, sink: Sink) -> None:
+        """Pelican's own files (news, pages, theme): listed, digested and scanned. The record
+        folders under debtors/ (100,000 of them) are ours alone: a Pelican slug has no "/"."""
+        root = str(self.gen.site)
+        cut = len(root) + 1
+        records = f"{root}/debtors"
+        for dirpath, dirs, names in os.walk(root):
+            if dirpath == records:
+                dirs[:] = [d for d in dirs if f"debtors/{d}/index.html" not in sink.entries]
+            for name in names:
+                rel = f"{dirpath}/{name}"[cut:]
+                if rel not in sink.entries:
+                    sink.adopt(rel)
+
+    def _drop_guard(self, before_info: dict[str, Any]) -> None:
+        before = before_info.get("public")
+        now = len(self.view.public)
+        max_drop = float(portal_settings(self.settings)["PORTAL_MAX_DROP"])
+        if self.allow_drop or not isinstance(before, int) or before <= 0:
+            return
+        if now < before * (1 - max_drop):
+            raise BuildError(
+                f"公开记录数从上次的 {before} 条降至 {now} 条（下降 {100 * (before - now) / before:.1f}%），"
+                f"超过 PORTAL_MAX_DROP={max_drop:g}；线上站点未改变。"
+                "若确属正常（如批量删除），请用 chenglai build --allow-drop 重新构建"
+            )
+
+    def abort(self) -> None:
+        """The new generation is removed; the live one, the index and the store are untouched."""
+        try:
+            self.gens.remove_now(self.gen)
+        finally:
+            self.stack.close()
+            forget_digests()
+
+
+def _fresh(sink: Sink) -> Sink:
+    """A worker's sink: its memo rows are its own (the parent's are merged back)."""
+    sink.memo = sink.memo.fork()
+    return sink
 
 
 def _retain(settings: dict[str, Any], live: Path, staging: Path) -> None:
@@ -450,3 +379,91 @@ def _retain(settings: dict[str, Any], live: Path, staging: Path) -> None:
                 shutil.copytree(src, staging / name, symlinks=True, copy_function=shutil.copy2)
             else:
                 shutil.copy2(src, staging / name)
+
+
+def run_pelican(pelican: Any) -> None:
+    import io
+
+    from pelican.writers import FileOverwriteFailedError
+
+    handler = _Errors()
+    logger = logging.getLogger("pelican")
+    logger.addHandler(handler)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # Pelican's "Done: Processed …" line
+            pelican.run()
+    except FileOverwriteFailedError as exc:  # e.g. a static page with the slug "debtors"
+        raise BuildError(f"两个页面要写到同一个文件（请修改新闻或页面的 Slug）：{exc}") from None
+    finally:
+        logger.removeHandler(handler)
+    if handler.messages:
+        raise BuildError("Pelican 处理新闻或页面时出错：\n  " + "\n  ".join(handler.messages))
+
+
+class _Errors(logging.Handler):
+    """Pelican logs (and skips) a news or page file it cannot read: for us that fails the build."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def build_site(
+    settings_path: str | os.PathLike[str] = "pelicanconf.py",
+    output: str | os.PathLike[str] | None = None,
+    as_of: date | None = None,
+    allow_drop: bool = False,
+    overrides: dict[str, Any] | None = None,
+    drafts_ok: bool = False,
+    full: bool = False,
+    incremental: bool | None = None,
+) -> BuildResult:
+    """Build the site and search index; the live output changes only if every check passes.
+    `full` (or `incremental=False`): the reference build, no memo read, nothing linked."""
+    from pelican import Pelican
+
+    if incremental is not None:
+        full = not incremental
+    over = dict(overrides or {})
+    if output is not None:
+        over["OUTPUT_PATH"] = str(Path(output).absolute())
+    settings = read_settings(settings_path, over)
+    build = Build.start(settings, as_of, drafts_ok, full, allow_drop)
+    token = PENDING.set(build)
+    try:
+        pelican = Pelican(settings)  # its `initialized` signal attaches the build (plugin)
+        if getattr(pelican, BUILD_ATTR, None) is not build:
+            raise BuildError("设置文件未启用 chenglai 插件（PLUGINS 中应有 generator.build.plugin）")
+        run_pelican(pelican)
+    except BaseException:
+        build.abort()
+        raise
+    finally:
+        PENDING.reset(token)
+    return build.finish()
+
+
+def rollback(settings_path: str | os.PathLike[str] = "pelicanconf.py", output: str | os.PathLike[str] | None = None,
+             overrides: dict[str, Any] | None = None) -> tuple[Generation, dict[str, Any]]:  # fmt: skip
+    """Make the previous build live again (site and index together); returns it and its info."""
+    over = dict(overrides or {})
+    if output is not None:
+        over["OUTPUT_PATH"] = str(Path(output).absolute())
+    settings = read_settings(settings_path, over)
+    out = Path(os.path.abspath(settings["OUTPUT_PATH"]))
+    state = paths.state_dir(out, settings.get("PORTAL_STATE_PATH"))
+    with locked(state):
+        gens = Generations(out, state)
+        previous = gens.previous()
+        if previous is None:
+            raise PortalError(f"没有可恢复的上一次构建（{gens.root}）")
+        store = Store(state / FILE)
+        try:
+            info = store.meta(gen_key(previous.name, "info"), {})
+        finally:
+            store.close()
+        gens.switch(previous)
+        return previous, info

@@ -8,42 +8,17 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from collections.abc import Sequence
 
+from generator.cli.registry import COMMANDS, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, command, parse_date
 from generator.errors import BuildError, ContentErrors, PortalError, RecordError, SearchError, UsageError
+from generator.settings import today_shanghai
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+__all__ = ["COMMANDS", "EXIT_ERRORS", "EXIT_OK", "EXIT_USAGE", "command", "main", "parse_date", "today_shanghai"]
+
 # Commands that leave millions of objects behind (100,000 records): their process ends at once
 # when they are done (`end_process`), instead of freeing every object one by one (0.65 s).
 EXIT_AT_ONCE = frozenset({"build"})
-
-# Subcommands register here: name -> (configure parser, run). Each staff/site/search module
-# adds its own, so this file stays the thin edge.
-Command = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
-COMMANDS: dict[str, tuple[str, Command]] = {}
-
-
-def command(name: str, help: str) -> Callable[[Command], Command]:
-    def register(cmd: Command) -> Command:
-        COMMANDS[name] = (help, cmd)
-        return cmd
-
-    return register
-
-
-def today_shanghai() -> date:
-    """Today in Asia/Shanghai: the default build date (SPEC §2)."""
-    return datetime.now(SHANGHAI).date()
-
-
-def parse_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"日期应为 YYYY-MM-DD：{text!r}") from None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -56,7 +31,7 @@ class _Parser(argparse.ArgumentParser):
 # The module of each command (generator/commands/), for a run that needs only its own: `chenglai
 # build` does not import the staff tools' modules (tests/test_cli_check.py checks the list).
 COMMAND_MODULES = {"build": "build", "check": "check", "expiring": "expiring", "import": "import_", "mask": "mask",
-                   "remove": "remove", "search": "search", "serve": "serve", "vet": "vet"}  # fmt: skip
+                   "remove": "remove", "rollback": "rollback", "search": "search", "serve": "serve", "vet": "vet"}  # fmt: skip
 
 
 def _load_commands(name: str | None = None) -> None:

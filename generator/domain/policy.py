@@ -37,8 +37,8 @@ def term_end(listed_on: date, term_years: int | None, grounds: Iterable[str]) ->
 class PublicRecord(NamedTuple):
     """The published fields of one record (art. 6), ID masked; nothing staff-internal.
 
-    A tuple (not a dataclass): 100,000 of them are made from stored plain values at C speed
-    (generator.read.viewcache), a tenth of the time and memory of objects with a __dict__."""
+    A tuple (not a dataclass): 100,000 of them are kept in the state store between builds and
+    unpickled at C speed, a tenth of the time and memory of objects with a __dict__."""
 
     id: str
     case_number: str  # normalised
@@ -64,7 +64,6 @@ class PublicRecord(NamedTuple):
     listed_on: date
     term_years: int | None
     term_ends_on: date | None
-    digest: str  # content hash of the source file: changes when the record changes
 
     @property
     def url(self) -> str:
@@ -164,13 +163,13 @@ def _public_record(src: SourceRecord, case: casenumber.CaseNumber, end: date | N
         listed_on=r.listed_on,
         term_years=r.term_years,
         term_ends_on=end,
-        digest=src.digest,
     )
 
 
 class Facts(NamedTuple):
     """What `decide` needs of one record, whatever the date: a pure function of the file's
-    bytes, so the parse cache (generator.read.parsecache) keeps it by content hash."""
+    bytes (a build keeps it by content hash, generator.read.view), and plain values (a checker
+    process sends it back pickled)."""
 
     record: PublicRecord | None  # as it would be published; None: never public (not eligible)
     listed: bool  # status is listed
@@ -181,10 +180,7 @@ class Facts(NamedTuple):
 
 
 def facts(src: SourceRecord) -> Facts:
-    """The date-independent part of `decide` for one record (kept by the parse cache)."""
-    known = src.derived.get("policy")
-    if known is not None:
-        return known  # type: ignore[no-any-return]
+    """The date-independent part of `decide` for one record."""
     r = src.record
     case = casenumber.parse(r.case_number)
     eligible = (
@@ -216,8 +212,7 @@ def newest_removal_first(n: RemovalNotice) -> tuple[int, str]:
 
 def place(f: Facts, as_of: date, notice_from: date) -> tuple[PublicRecord | None, RemovalNotice | None]:
     """One record on `as_of`: (its PublicRecord when public, else None; its removal notice when
-    it was public and is no longer, within the notice period). Shared by `decide` and the
-    rebuild that re-decides only the changed records (generator.read.viewcache)."""
+    it was public and is no longer, within the notice period)."""
     p = f.record  # None: not eligible
     end = p.term_ends_on if p is not None else None
     if p is not None and f.listed and f.listed_on <= as_of and (end is None or as_of < end):
@@ -240,19 +235,18 @@ def place(f: Facts, as_of: date, notice_from: date) -> tuple[PublicRecord | None
     return None, None
 
 
-def decide(records: Iterable[SourceRecord], as_of: date, notice_days: int = DEFAULT_REMOVAL_NOTICE_DAYS) -> PublicView:
-    """Split valid records into public ones and removal notices for the date `as_of`.
+def decide(known: Iterable[Facts], as_of: date, notice_days: int = DEFAULT_REMOVAL_NOTICE_DAYS) -> PublicView:
+    """Split valid records (their Facts) into public ones and removal notices for `as_of`.
 
     Callers pass only records that passed `chenglai check`; the conditions that validity
-    already guarantees (vetting, age) are tested again here (in `facts`), because a leak
-    costs more than a comparison.
+    already guarantees (vetting, age) are tested again (in `facts`), because a leak costs
+    more than a comparison.
     """
     public: list[PublicRecord] = []
     notices: list[RemovalNotice] = []
     withheld: list[Facts] = []
     notice_from = as_of - timedelta(days=notice_days)
-    for src in records:
-        f = facts(src)
+    for f in known:
         shown, notice = place(f, as_of, notice_from)
         if shown is not None:
             public.append(shown)
@@ -272,3 +266,10 @@ def decide(records: Iterable[SourceRecord], as_of: date, notice_days: int = DEFA
     names = frozenset(f.name for f in withheld) - shown_names
     cases = frozenset(f.case_text for f in withheld if f.case_text is not None) - shown_cases
     return PublicView(as_of, tuple(public), tuple(notices), names, cases)
+
+
+def decide_records(
+    records: Iterable[SourceRecord], as_of: date, notice_days: int = DEFAULT_REMOVAL_NOTICE_DAYS
+) -> PublicView:
+    """`decide` of parsed records (staff tools and tests that hold SourceRecords)."""
+    return decide(map(facts, records), as_of, notice_days)

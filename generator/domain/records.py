@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import difflib
-import hashlib
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from dataclasses import field as _field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -145,9 +143,6 @@ class SourceRecord:
     path: str
     record: Record
     lines: yamlload.Lines
-    digest: str  # sha256 of the file bytes: the parse cache key
-    # what later steps computed from this record (policy.facts…): filled by the parse cache
-    derived: dict[str, Any] = _field(default_factory=dict, compare=False, repr=False)
 
     def line(self, *field: str | int) -> int:
         """Line of a field, or of its nearest present parent, or 1."""
@@ -208,7 +203,6 @@ def _code_for(loc: tuple[str | int, ...], code: str) -> str:
 
 def parse_file(path: str, data: bytes) -> tuple[SourceRecord | None, list[RecordError]]:
     """Parse and model-validate one record file; law rules are in rules.py."""
-    digest = hashlib.sha256(data).hexdigest()
     try:
         raw, lines, text = yamlload.load(path, data)
     except RecordError as failure:
@@ -226,7 +220,7 @@ def parse_file(path: str, data: bytes) -> tuple[SourceRecord | None, list[Record
             line = misspelt[loc] if err["type"] == "missing" and loc in misspelt else _line_of(lines, loc)
             errors.append(RecordError(path, line, _code_for(loc, code), field, message))
         return None, errors
-    return SourceRecord(path, record, lines, digest), errors
+    return SourceRecord(path, record, lines), errors
 
 
 def _misspelt(details: list[ErrorDetails], lines: yamlload.Lines) -> dict[tuple[str | int, ...], int]:

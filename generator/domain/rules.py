@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from itertools import compress, repeat
-from operator import eq
-from typing import Any
+from collections.abc import Iterable
+from typing import NamedTuple
 
 from generator.domain import casenumber, ids
 from generator.domain.records import NO_FIXED_TERM, SourceRecord
@@ -173,110 +170,80 @@ def _masked_id_rules(masked: str, gender: str | None, age: int | None, listed_ye
         err("E083", "debtor.gender", f"性别 {gender} 与身份证号码第 17 位（{masked[16]}，奇数为男、偶数为女）不符")
 
 
-def across_key(src: SourceRecord) -> tuple[casenumber.CaseNumber | None, int | None, str]:
-    """(parsed case number, debtor_seq, court): all that the rules across files compare."""
-    key = src.derived.get("across")
-    if key is None:
-        r = src.record
-        key = src.derived["across"] = (casenumber.parse(r.case_number), r.debtor_seq, r.court)
-    return key  # type: ignore[no-any-return]
-
-
-# what check_across compares, as plain strings: (case text, debtor_seq, record id, court code,
-# court); None when the case number does not parse
+# What the rules across files compare of one record, as plain strings: (case text,
+# debtor_seq, record id, court code, court); None when the case number does not parse
 AcrossIds = tuple[str, int | None, str, str, str] | None
 
 
-def across_ids(src: SourceRecord) -> AcrossIds:
-    """The key of the rules across files as strings made once (kept by the parse cache, so an
-    unchanged record needs neither its model nor the case number's properties)."""
-    derived = src.derived
-    if "ids" in derived:
-        return derived["ids"]  # type: ignore[no-any-return]
-    case, seq, court = across_key(src)
-    ids = None if case is None else (case.text, seq, casenumber.record_id(case, seq), case.court_code, court)
-    derived["ids"] = ids
-    return ids
+class AcrossEntry(NamedTuple):
+    """One record as the rules across files see it: small plain values, so a record kept by
+    content hash between builds (generator.read.view) is checked against the others without
+    being parsed again."""
+
+    path: str
+    ids: AcrossIds
+    case_line: int  # where its case number is written
+    court_line: int  # where its court is written
+    case_number: str  # the case number as written (named in the messages)
 
 
-def across_clean(columns: Sequence[list[Any]], positions: list[int], few: int = 16) -> bool:
-    """True when check_across would find nothing among records given as columns of their
-    `across_ids` (cases, seqs, rids, codes, courts: one item per record) of which only those at
-    `positions` changed since they last passed: no two share a case number and debtor_seq, or a
-    record id; one court name per court code. False also when in doubt (then check_across runs).
-    Up to `few` changed records, only what they touch is looked at (C-speed column scans)."""
-    cases, seqs, rids, codes, courts = columns
-    n = len(cases)
-    if len(positions) > few:
-        return (
-            len(set(zip(cases, seqs, strict=True))) == n
-            and len(set(rids)) == n
-            and len(set(zip(codes, courts, strict=True))) == len(set(codes))
-        )
-    for i in positions:
-        same_case = list(compress(range(n), map(eq, cases, repeat(cases[i]))))
-        if sum(seqs[j] == seqs[i] for j in same_case) != 1 or rids.count(rids[i]) != 1:
-            return False
-        if len(set(compress(courts, map(eq, codes, repeat(codes[i]))))) != 1:
-            return False
-    return True
+def across_entry(src: SourceRecord) -> AcrossEntry:
+    r = src.record
+    case = casenumber.parse(r.case_number)
+    ids = None
+    if case is not None:
+        ids = (case.text, r.debtor_seq, casenumber.record_id(case, r.debtor_seq), case.court_code, r.court)
+    return AcrossEntry(src.path, ids, src.line("case_number"), src.line("court"), r.case_number)
 
 
-def check_across(records: Iterable[SourceRecord]) -> list[RecordError]:
-    """Rules between records: duplicates, one page address per record, one name per court code."""
+def check_across(entries: Iterable[AcrossEntry]) -> list[RecordError]:
+    """Rules between records: duplicates, one page address per record, one name per court code.
+    The first record (in the order given) of a clash is the one the others are reported against."""
     out: list[RecordError] = []
-    seen: dict[tuple[str, int | None], SourceRecord] = {}
-    ids_seen: dict[str, SourceRecord] = {}
-    courts: dict[str, tuple[str, SourceRecord]] = {}
-    for src in records:
-        ids = across_ids(src)
-        if ids is None:
-            continue
-        text, debtor_seq, rid, court_code, court_name = ids
+    seen: dict[tuple[str, int | None], AcrossEntry] = {}
+    ids_seen: dict[str, AcrossEntry] = {}
+    courts: dict[str, tuple[str, AcrossEntry]] = {}
+    for entry in entries:
+        if entry.ids is None:
+            continue  # reported on its own (E020)
+        text, debtor_seq, rid, court_code, court_name = entry.ids
         key = (text, debtor_seq)
-        first = seen.setdefault(key, src)
-        if first is not src:
-            seq = "" if key[1] is None else f"（序号 {key[1]}）"
+        first = seen.setdefault(key, entry)
+        if first is not entry:
+            seq = "" if debtor_seq is None else f"（序号 {debtor_seq}）"
             out.append(
                 RecordError(
-                    src.path,
-                    src.line("case_number"),
+                    entry.path,
+                    entry.case_line,
                     "E021",
                     "case_number",
-                    f"与 {first.path}:{first.line('case_number')} 重复：同一执行案号 {text}{seq}"
+                    f"与 {first.path}:{first.case_line} 重复：同一执行案号 {text}{seq}"
                     "只能有一条记录；同案多名被执行人请填写 debtor_seq",
                 )
             )
         else:
             # different case numbers can still share a page address: 津 and 晋 are both "jin"
-            other = ids_seen.setdefault(rid, src)
-            if other is not src:
+            other = ids_seen.setdefault(rid, entry)
+            if other is not entry:
                 out.append(
                     RecordError(
-                        src.path,
-                        src.line("case_number"),
+                        entry.path,
+                        entry.case_line,
                         "E021",
                         "case_number",
-                        f"与 {other.path}:{other.line('case_number')}（{other.record.case_number}）"
+                        f"与 {other.path}:{other.case_line}（{other.case_number}）"
                         f"得出相同的记录编号 {rid}，网页地址会冲突",
                     )
                 )
-        court = courts.setdefault(court_code, (court_name, src))
+        court = courts.setdefault(court_code, (court_name, entry))
         if court[0] != court_name:
             out.append(
                 RecordError(
-                    src.path,
-                    src.line("court"),
+                    entry.path,
+                    entry.court_line,
                     "E022",
                     "court",
                     f"法院代码 {court_code} 在 {court[1].path} 中对应“{court[0]}”，此处为“{court_name}”",
                 )
             )
     return out
-
-
-def group_by_path(errors: Iterable[RecordError]) -> dict[str, list[RecordError]]:
-    grouped: dict[str, list[RecordError]] = defaultdict(list)
-    for e in errors:
-        grouped[e.path].append(e)
-    return grouped

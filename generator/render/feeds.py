@@ -11,17 +11,19 @@ name or ID field to leak. The Atom removals feed also carries RFC 6721 `at:delet
 tombstones whose `ref` is the id the listing entry had, so a reader can drop the entry it
 stored; so do the Atom listings feed and the court and region feeds the entry appeared in.
 A feed's updated is its newest entry or tombstone date.
+
+Each feed file is an outputs.Lazy named by what it is serialised from: its Feed (entries,
+tombstones, titles), its Channel (the settings it states) and its updated date. An edit no
+feed shows (e.g. of the obligation) leaves every feed's inputs as they were.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import heapq
 import html
-import operator
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -29,7 +31,7 @@ from typing import Any
 from generator.domain import ids
 from generator.domain.policy import PublicRecord, PublicView, RemovalNotice, newest_first, newest_removal_first
 from generator.errors import BuildError
-from generator.render.outputs import NewsItem, OutputFile, RenderContext
+from generator.render.outputs import Lazy, NewsItem, RenderContext, Single
 from generator.render.siteurls import day_start, setting, site_url, tag_uri
 
 TOMBSTONE_NS = "http://purl.org/atompub/tombstones/1.0"
@@ -117,14 +119,6 @@ def listing_id(settings: dict[str, Any], record_id: str) -> str:
     return tag_uri(settings, f"debtor/{record_id}")
 
 
-# What listing_entry reads of a record (tests/test_feeds.py checks that no other field changes
-# an entry): a feed is keyed by these, not by the record's digest, so an edit of a field no feed
-# shows (e.g. the obligation) leaves every feed as it is.
-LISTED = ("id", "name", "kind", "id_masked", "uscc", "legal_representative", "case_number", "court",
-          "region_name", "basis_document", "grounds", "performance", "outstanding", "listed_on", "term_ends_on")  # fmt: skip
-_listed = operator.attrgetter(*LISTED)
-
-
 def listing_entry(settings: dict[str, Any], r: PublicRecord) -> Entry:
     number = ("证件号码", r.id_masked) if r.kind == "person" else ("统一社会信用代码", r.uscc)
     summary = _lines([
@@ -186,23 +180,8 @@ def news_entry(settings: dict[str, Any], item: NewsItem) -> Entry:
     )
 
 
-def in_feed_order(records: Sequence[PublicRecord]) -> bool:
-    """Newest listing first, then by id: the order of PublicView.public (policy.decide) and of
-    the view's groups, checked in C (three maps over 100,000 records: a few milliseconds)."""
-    days = list(map(operator.attrgetter("listed_on"), records))
-    if not all(map(operator.ge, days, days[1:])):
-        return False
-    keys = list(map(operator.attrgetter("id"), records))
-    # a pair of neighbours is in order when its days differ (then newer first, as checked) or
-    # its ids ascend
-    return all(map(operator.or_, map(operator.ne, days, days[1:]), map(operator.lt, keys, keys[1:])))
-
-
-def _newest(records: Sequence[PublicRecord], limit: int, ordered: bool = False) -> list[PublicRecord]:
-    """= sorted(...)[:limit]; `ordered`: the records are in feed order already (in_feed_order)."""
-    if ordered:
-        return list(records[:limit])
-    # without sorting a court's whole list for its newest hundred
+def _newest(records: Sequence[PublicRecord], limit: int) -> list[PublicRecord]:
+    """= sorted(records, key=newest_first)[:limit], without sorting a court's whole list."""
     return heapq.nsmallest(limit, records, key=newest_first)
 
 
@@ -210,76 +189,44 @@ def _by_removal(notices: Iterable[RemovalNotice]) -> list[RemovalNotice]:
     return sorted(notices, key=newest_removal_first)
 
 
-@dataclass
-class Source:
-    """One feed before its entries are made: what they are made from. Its `key` names its
-    bytes (with the settings and date): a feed whose key the previous build serialised is not
-    made again (RenderContext.memo), and its entries are made only when it is serialised."""
-
-    path: str
-    title: str
-    subtitle: str
-    page: str
-    formats: tuple[str, ...] = ("atom",)
-    records: Sequence[PublicRecord] = ()  # listing entries
-    removals: Sequence[RemovalNotice] = ()  # removal entries
-    news: Sequence[NewsItem] = ()  # news entries
-    stones: Sequence[RemovalNotice] = ()  # tombstones (Atom)
-
-    @property
-    def count(self) -> int:
-        return len(self.records) + len(self.removals) + len(self.news)
-
-    def file(self, fmt: str) -> str:
-        return f"{self.path}.{fmt}"
-
-    def key(self, base: bytes, record_key: Callable[[PublicRecord], bytes]) -> bytes:
-        """What the feed's bytes are made from besides the code: `base` (settings, date, every
-        removal notice: a feed's removals and tombstones are the notices of its court, region
-        or site), its titles and its items — a record by what its listing entry shows."""
-        h = hashlib.blake2b(base, digest_size=16)
-        h.update(repr((self.path, self.title, self.subtitle, self.page, self.formats)).encode())
-        h.update(repr((len(self.removals), len(self.stones), tuple(self.news))).encode())
-        h.update(b"".join(map(record_key, self.records)))
-        return h.digest()
-
-    def feed(self, settings: dict[str, Any], listing: dict[str, Entry]) -> Feed:
-        """The Feed to serialise; `listing`: listing entries made so far, by record id (a record
-        is in the listings, its court's and its region's feeds)."""
-        entries = [_listing(settings, r, listing) for r in self.records]
-        entries += [removal_entry(settings, n) for n in self.removals]
-        entries += [news_entry(settings, n) for n in self.news]
-        stones = [tombstone(settings, n) for n in self.stones]
-        return Feed(self.path, self.title, self.subtitle, self.page, entries, self.formats, stones)
-
-
-def _listing(settings: dict[str, Any], r: PublicRecord, made: dict[str, Entry]) -> Entry:
-    entry = made.get(r.id)
-    if entry is None:
-        entry = made[r.id] = listing_entry(settings, r)
-    return entry
-
-
-def sources(
-    view: PublicView, news: list[NewsItem], settings: dict[str, Any], ordered: bool | None = None
-) -> Iterator[tuple[str, Source]]:
-    """Every feed of the site with its group (综合 / 法院 / 地区), in a stable order. `ordered`:
-    the view is in feed order (None: check, in_feed_order)."""
+def feeds(view: PublicView, news: list[NewsItem], settings: dict[str, Any]) -> Iterator[tuple[str, Feed]]:
+    """Every feed of the site with its group (综合 / 法院 / 地区) and entries, in a stable order."""
     limit = int(setting(settings, "PORTAL_FEED_LIMIT"))
-    # the view's groups keep its order: in feed order, a feed's newest records are its first
-    if ordered is None:
-        ordered = in_feed_order(view.public)
+    listing: dict[str, Entry] = {}  # a record is in three feeds (listings, court, region): made once
+
+    def listed(records: Sequence[PublicRecord]) -> list[Entry]:
+        out = []
+        for r in _newest(records, limit):
+            entry = listing.get(r.id)
+            if entry is None:
+                entry = listing[r.id] = listing_entry(settings, r)
+            out.append(entry)
+        return out
+
+    def stones(notices: Iterable[RemovalNotice]) -> list[Tombstone]:
+        return [tombstone(settings, n) for n in notices]
+
     notices = _by_removal(view.notices)
-    yield "综合", Source(
-        "feeds/listings", "新纳入失信被执行人名单", f"最新发布的 {limit} 条失信被执行人名单信息",
-        "debtors/", ("atom", "rss"), records=_newest(view.public, limit, ordered), stones=notices,
+    yield "综合", Feed(
+        "feeds/listings", "新纳入失信被执行人名单", f"最新发布的 {limit} 条失信被执行人名单信息", "debtors/",
+        listed(view.public), ("atom", "rss"), stones(notices),
     )  # fmt: skip
-    yield "综合", Source(
-        "feeds/removals", "失信名单删除公告", "已删除的失信信息：案号、执行法院、删除日期与原因",
-        "removals/", ("atom", "rss"), removals=notices, stones=notices,
+    yield "综合", Feed(
+        "feeds/removals", "失信名单删除公告", "已删除的失信信息：案号、执行法院、删除日期与原因", "removals/",
+        [removal_entry(settings, n) for n in notices], ("atom", "rss"), stones(notices),
     )  # fmt: skip
     items = sorted(news, key=lambda n: (-n.date.toordinal(), n.slug))[:limit]
-    yield "综合", Source("feeds/news", "执行新闻", "执行工作动态与新闻", "news/", ("atom", "rss"), news=items)
+    yield (
+        "综合",
+        Feed(
+            "feeds/news",
+            "执行新闻",
+            "执行工作动态与新闻",
+            "news/",
+            [news_entry(settings, n) for n in items],
+            ("atom", "rss"),
+        ),
+    )
 
     # a court's or region's feed: its newest records, and tombstones of its removals (in the
     # order of `notices`)
@@ -295,50 +242,70 @@ def sources(
     for slug, mine in court_notices.items():
         courts.setdefault(slug, mine[0].court)
     for slug, court in sorted(courts.items()):
-        yield "法院", Source(
+        yield "法院", Feed(
             f"feeds/courts/{slug}", f"{court}：失信被执行人名单", f"{court}最新发布的名单信息", f"courts/{slug}/",
-            records=_newest(by_court.get(slug, []), limit, ordered), stones=court_notices.get(slug, []),
+            listed(by_court.get(slug, [])), tombstones=stones(court_notices.get(slug, [])),
         )  # fmt: skip
     for code in sorted(set(by_region) | set(region_notices)):
         name = ids.region_name(code) or code
-        yield "地区", Source(
+        yield "地区", Feed(
             f"feeds/regions/{code}", f"{name}（{code}）：失信被执行人名单", f"{name}各法院最新发布的名单信息",
-            f"regions/{code}/", records=_newest(by_region.get(code, []), limit, ordered),
-            stones=region_notices.get(code, []),
+            f"regions/{code}/", listed(by_region.get(code, [])), tombstones=stones(region_notices.get(code, [])),
         )  # fmt: skip
 
 
-def feeds(view: PublicView, news: list[NewsItem], settings: dict[str, Any]) -> Iterator[tuple[str, Feed]]:
-    """Every feed of the site with its group and entries, in a stable order."""
-    listing: dict[str, Entry] = {}
-    for group, source in sources(view, news, settings):
-        yield group, source.feed(settings, listing)
+@dataclass(frozen=True)
+class Channel:
+    """What one feed file states of itself besides its Feed: from the settings and its format."""
+
+    fmt: str  # "atom" | "rss"
+    id: str
+    self_link: str
+    page_link: str  # the site page the feed mirrors (Atom alternate link, RSS channel link)
+    author: str
+    rights: str
 
 
-def serialise(feed: Feed, fmt: str, settings: dict[str, Any], as_of: date) -> bytes:
-    """One feed as Atom or RSS 2.0 bytes; the same input gives the same bytes."""
-    days = [e.day for e in feed.entries] + [t.day for t in feed.tombstones]
-    # an empty feed is as fresh as the build date, the only date the data offers
-    updated = day_start(max(days, default=as_of))
-    sitename = clean(str(settings.get("SITENAME") or "失信被执行人名单公示"))
+def channel(settings: dict[str, Any], feed: Feed, fmt: str) -> Channel:
+    sitename = str(settings.get("SITENAME") or "失信被执行人名单公示")
+    return Channel(
+        fmt=fmt,
+        id=tag_uri(settings, f"feed/{feed.path.removeprefix('feeds/')}"),
+        self_link=site_url(settings, feed.file(fmt)),
+        page_link=site_url(settings, feed.page),
+        author=clean(sitename),
+        rights=clean(f"{setting(settings, 'PORTAL_DATA_LICENSE')} {setting(settings, 'PORTAL_DATA_LICENSE_URL')}"),
+    )
+
+
+def updated(feed: Feed, as_of: date) -> date:
+    """A feed's newest entry or tombstone date; an empty feed is as fresh as the build date,
+    the only date the data offers."""
+    return max([e.day for e in feed.entries] + [t.day for t in feed.tombstones], default=as_of)
+
+
+def serialise(feed: Feed, ch: Channel, day: date) -> bytes:
+    """One feed file (Atom or RSS 2.0, ch.fmt) updated on `day`; the same input gives the same bytes."""
     from feedgen.feed import FeedGenerator
 
+    atom = ch.fmt == "atom"
+    when_updated = day_start(day)
     fg = FeedGenerator()
-    if fmt == "atom" and feed.tombstones:
+    if atom and feed.tombstones:
         fg.register_extension("tombstones", _tombstone_extension(), None, atom=True, rss=False)
         fg.tombstones.tombstones = feed.tombstones
-    fg.id(tag_uri(settings, f"feed/{feed.path.removeprefix('feeds/')}"))
+    fg.id(ch.id)
     fg.title(clean(feed.title))
     fg.subtitle(clean(feed.subtitle))  # also the RSS channel description
-    fg.author({"name": sitename})
+    fg.author({"name": ch.author})
     fg.language("zh-CN")
     fg.generator("chenglai")
-    fg.rights(clean(f"{setting(settings, 'PORTAL_DATA_LICENSE')} {setting(settings, 'PORTAL_DATA_LICENSE_URL')}"))
-    fg.link(href=site_url(settings, feed.file(fmt)), rel="self", type=ATOM_TYPE if fmt == "atom" else RSS_TYPE)
-    fg.link(href=site_url(settings, feed.page), rel="alternate", type="text/html")  # last: RSS channel link
-    fg.updated(updated)
-    fg.lastBuildDate(updated)
-    fg.pubDate(updated)
+    fg.rights(ch.rights)
+    fg.link(href=ch.self_link, rel="self", type=ATOM_TYPE if atom else RSS_TYPE)
+    fg.link(href=ch.page_link, rel="alternate", type="text/html")  # last: RSS channel link
+    fg.updated(when_updated)
+    fg.lastBuildDate(when_updated)
+    fg.pubDate(when_updated)
     for e in feed.entries:
         fe = fg.add_entry(order="append")
         fe.id(e.id)
@@ -352,36 +319,46 @@ def serialise(feed: Feed, fmt: str, settings: dict[str, Any], as_of: date) -> by
         fe.summary(clean(e.summary_html), type="html")
         for term, label in e.categories:
             fe.category(term=term, label=clean(label))
-    out: bytes = fg.atom_str(pretty=True) if fmt == "atom" else fg.rss_str(pretty=True)
+    out: bytes = fg.atom_str(pretty=True) if atom else fg.rss_str(pretty=True)
     return out
 
 
-def opml(groups: list[tuple[str, Source]], settings: dict[str, Any]) -> bytes:
+Outline = tuple[str, str, str, str]  # group, label, feed file URL, page URL
+
+
+def opml_outlines(groups: list[tuple[str, Feed]], settings: dict[str, Any]) -> tuple[str, list[Outline]]:
+    """The OPML's title and one outline per feed file."""
+    title = clean(f"{settings.get('SITENAME') or '失信被执行人名单公示'}：全部订阅")
+    outlines = [
+        (group, clean(f"{feed.title}（{'RSS' if fmt == 'rss' else 'Atom'}）"), site_url(settings, feed.file(fmt)),
+         site_url(settings, feed.page))
+        for group, feed in groups
+        for fmt in feed.formats
+    ]  # fmt: skip
+    return title, outlines
+
+
+def opml(title: str, outlines: list[Outline]) -> bytes:
     """OPML 2.0 list of every feed file, grouped, for one-click import into a reader."""
     from lxml import etree  # here: a build that keeps every feed does not import lxml
 
     root = etree.Element("opml", version="2.0")
     head = etree.SubElement(root, "head")
-    etree.SubElement(head, "title").text = clean(f"{settings.get('SITENAME') or '失信被执行人名单公示'}：全部订阅")
+    etree.SubElement(head, "title").text = title
     body = etree.SubElement(root, "body")
-    outlines: dict[str, Any] = {}
-    for group, feed in groups:
-        if group not in outlines:
-            outlines[group] = etree.SubElement(body, "outline", text=group, title=group)
-        for fmt in feed.formats:
-            label = clean(f"{feed.title}（{'RSS' if fmt == 'rss' else 'Atom'}）")
-            etree.SubElement(
-                outlines[group], "outline", type="rss", text=label, title=label,
-                xmlUrl=site_url(settings, feed.file(fmt)), htmlUrl=site_url(settings, feed.page),
-            )  # fmt: skip
+    parents: dict[str, Any] = {}
+    for group, label, xml_url, html_url in outlines:
+        if group not in parents:
+            parents[group] = etree.SubElement(body, "outline", text=group, title=group)
+        etree.SubElement(
+            parents[group], "outline", type="rss", text=label, title=label, xmlUrl=xml_url, htmlUrl=html_url
+        )
     return etree.tostring(root, pretty_print=True, encoding="UTF-8", xml_declaration=True)  # type: ignore[no-any-return]
 
 
-def page(ctx: RenderContext, groups: list[tuple[str, Source]]) -> bytes:
-    """The human /feeds/ page that explains each feed, from theme/templates/feeds.html."""
-    if ctx.env is None:
-        raise BuildError("订阅页需要主题模板环境（RenderContext.env 未设置）")
-    s = ctx.settings
+def page_values(settings: dict[str, Any], groups: list[tuple[str, Feed]]) -> dict[str, Any]:
+    """What the human /feeds/ page (theme/templates/feeds.html) is rendered with."""
+    s = settings
     rows: dict[str, list[dict[str, Any]]] = {}
     for group, feed in groups:
         rows.setdefault(group, []).append({
@@ -389,80 +366,38 @@ def page(ctx: RenderContext, groups: list[tuple[str, Source]]) -> bytes:
             "subtitle": feed.subtitle,
             "page": site_url(s, feed.page),
             "files": [(fmt, site_url(s, feed.file(fmt))) for fmt in feed.formats],
-            "count": feed.count,
+            "count": len(feed.entries),
         })  # fmt: skip
-    template = ctx.env.get_template("feeds.html")
-    text = template.render(
-        SITENAME=s.get("SITENAME", ""),
-        SITEURL=s.get("SITEURL", ""),
-        PORTAL_DEMO=setting(s, "PORTAL_DEMO"),
-        PORTAL_SEARCH_URL=setting(s, "PORTAL_SEARCH_URL"),
-        groups=rows,
-        opml_url=site_url(s, "feeds/feeds.opml"),
-        data_url=site_url(s, "data/"),
-        feed_limit=setting(s, "PORTAL_FEED_LIMIT"),
-        notice_days=setting(s, "PORTAL_REMOVAL_NOTICE_DAYS"),
-        license=setting(s, "PORTAL_DATA_LICENSE"),
-        license_url=setting(s, "PORTAL_DATA_LICENSE_URL"),
-    )
-    return text.encode("utf-8")
+    return {
+        "SITENAME": s.get("SITENAME", ""),
+        "SITEURL": s.get("SITEURL", ""),
+        "PORTAL_DEMO": setting(s, "PORTAL_DEMO"),
+        "PORTAL_SEARCH_URL": setting(s, "PORTAL_SEARCH_URL"),
+        "groups": rows,
+        "opml_url": site_url(s, "feeds/feeds.opml"),
+        "data_url": site_url(s, "data/"),
+        "feed_limit": setting(s, "PORTAL_FEED_LIMIT"),
+        "notice_days": setting(s, "PORTAL_REMOVAL_NOTICE_DAYS"),
+        "license": setting(s, "PORTAL_DATA_LICENSE"),
+        "license_url": setting(s, "PORTAL_DATA_LICENSE_URL"),
+    }
 
 
-MEMO = "feeds"  # RenderContext.memo: feed file (and the OPML, the page) → (key of its bytes, its bytes)
-NOTICES = "@notices"  # in MEMO: (digest of the view's removal notices, None)
-# what else than the feeds' items their bytes are made from
-KEY_SETTINGS = ("SITEURL", "SITENAME", "PORTAL_TAG_AUTHORITY", "PORTAL_DATA_LICENSE", "PORTAL_DATA_LICENSE_URL",
-                "PORTAL_FEED_LIMIT", "PORTAL_DEMO", "PORTAL_SEARCH_URL", "PORTAL_REMOVAL_NOTICE_DAYS")  # fmt: skip
-
-
-def render(ctx: RenderContext) -> Iterator[OutputFile]:
-    """Every feed file, /feeds/feeds.opml and /feeds/index.html. A file whose key (what it is
-    made from: Source.key) is the one the previous build wrote (ctx.memo) is not made again:
-    an incremental build serialises only the feeds an edited record sits in."""
+def render(ctx: RenderContext) -> Iterator[Lazy]:
+    """Every feed file, /feeds/feeds.opml and /feeds/index.html, each named by its inputs."""
+    if ctx.env is None:
+        raise BuildError("订阅页需要主题模板环境（RenderContext.env 未设置）")
     settings, as_of = ctx.settings, ctx.view.as_of
-    # an incremental build's view is policy.decide's, in feed order: not checked again (a pass
-    # over 100,000 records); any other may be a view made by hand
-    groups = list(sources(ctx.view, ctx.news, settings, True if ctx.delta is not None else None))
-    known = ctx.memo.get(MEMO, {})
-    memo: dict[str, tuple[str, Any]] = {}
-    # the removal notices, by the digest the live build had when they are its (Delta)
-    kept = known.get(NOTICES) if ctx.delta is not None and ctx.delta.same_notices else None
-    notices = kept[0] if kept is not None else hashlib.blake2b(repr(ctx.view.notices).encode()).hexdigest()
-    memo[NOTICES] = (notices, None)
-    base = repr(([settings.get(k) for k in KEY_SETTINGS], as_of, notices)).encode()
-    record_keys: dict[int, bytes] = {}  # a record is in three feeds: its key made once
+    groups = list(feeds(ctx.view, ctx.news, settings))
+    for _group, feed in groups:
+        for fmt in feed.formats:
+            ch, day = channel(settings, feed, fmt), updated(feed, as_of)
+            yield Lazy(feed.file(fmt), (feed, ch, day), functools.partial(serialise, feed, ch, day))
+    title, outlines = opml_outlines(groups, settings)
+    yield Lazy("feeds/feeds.opml", (title, outlines), functools.partial(opml, title, outlines))
+    values = page_values(settings, groups)
+    template = ctx.env.get_template("feeds.html")
+    yield Lazy("feeds/index.html", (values,), lambda: template.render(**values).encode("utf-8"))
 
-    def record_key(r: PublicRecord) -> bytes:
-        k = record_keys.get(id(r))
-        if k is None:
-            k = record_keys[id(r)] = repr(_listed(r)).encode() + b"\n"
-        return k
 
-    listing: dict[str, Entry] = {}  # listing entries made this build, by record id
-    for _group, source in groups:
-        key = source.key(base, record_key)
-        feed: Feed | None = None
-        for fmt in source.formats:
-            path = source.file(fmt)
-            fkey = hashlib.blake2b(key + fmt.encode(), digest_size=16).hexdigest()
-            hit = known.get(path)
-            if hit is not None and hit[0] == fkey:
-                data = hit[1]
-            else:
-                feed = feed or source.feed(settings, listing)
-                data = serialise(feed, fmt, settings, as_of)
-            memo[path] = (fkey, data)
-            yield OutputFile(path, data)
-    # the OPML and the page: from the feeds' titles, pages, formats and counts
-    text = repr(([settings.get(k) for k in KEY_SETTINGS],
-                 [(g, s.path, s.title, s.subtitle, s.page, s.formats, s.count) for g, s in groups])).encode()  # fmt: skip
-    for path, make in (
-        ("feeds/feeds.opml", lambda: opml(groups, settings)),
-        ("feeds/index.html", lambda: page(ctx, groups)),
-    ):
-        fkey = hashlib.blake2b(text + path.encode(), digest_size=16).hexdigest()
-        hit = known.get(path)
-        data = hit[1] if hit is not None and hit[0] == fkey else make()
-        memo[path] = (fkey, data)
-        yield OutputFile(path, data)
-    ctx.memo[MEMO] = memo
+RENDERER = Single("feeds", render)

@@ -8,17 +8,17 @@ page needs no JavaScript and no image request.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import Markup, escape
 
 from generator.domain.policy import PublicRecord
-from generator.render.outputs import OutputFile, RenderContext
-from generator.render.pagecontext import page_context
-from generator.render.pages import fast_or_full, records_of
+from generator.render.outputs import Lazy, RenderContext
+from generator.render.pagecontext import settings_context
+from generator.render.pages import fast_or_full
 from generator.speedups import qrfast
 
 # Level M survives a crease or a smudge on a notice board; the version follows from the URL length.
@@ -62,8 +62,8 @@ def svg_path(matrix: Matrix) -> str:
     return "".join(parts)
 
 
-# Below this many codes they are made one by one (generator.speedups.qrfast): an incremental build
-# does not pay numpy's import for its few pages.
+# Below this many codes they are made one by one (generator.speedups.qrfast): a small site does
+# not pay numpy's import for its few pages.
 BATCH_MIN = 32
 
 
@@ -94,27 +94,12 @@ def qr_svg(width: int, path: str, label: str) -> Markup:
     )
 
 
-RECORD_PAGES = "{url}notice/index.html"  # one page per public record (incremental builds)
-
-
-@dataclass
-class Prepared:
-    """What the pages of one build share."""
-
-    base: dict[str, Any]
-    wanted: list[PublicRecord]  # the records whose page this build renders
-    render: Any = None  # the notice template's render (a FastPage when it splits cleanly)
-
-
-def prepare(ctx: RenderContext) -> Prepared:
-    wanted = list(ctx.view.public) if ctx.changed is None else records_of(ctx.view.public, ctx.changed)
-    if len(wanted) >= BATCH_MIN:
-        from generator.speedups import qrbatch  # noqa: F401 - imported once here, not in every forked worker
-    return Prepared(page_context(ctx), wanted)
+RECORD_PAGES = "{url}notice/index.html"  # one page per public record
+RECORDS_PER_JOB = 2000  # the records of one job: one batch of QR codes
 
 
 def _values(record: PublicRecord, link: str, qr: tuple[int, str]) -> dict[str, Any]:
-    """A page's own template variables (on top of prep.base)."""
+    """A page's own template variables (on top of the settings' page_context)."""
     return {
         "record": record,
         "record_link": link,
@@ -123,29 +108,39 @@ def _values(record: PublicRecord, link: str, qr: tuple[int, str]) -> dict[str, A
     }
 
 
-def pages(ctx: RenderContext, prep: Prepared, records: Sequence[PublicRecord]) -> Iterator[OutputFile]:
-    """The notice pages of `records` (all in prep.wanted); their QR codes are made together."""
-    if not records:
-        return
-    links = [record_link(prep.base, r) for r in records]
-    codes = qr_paths(links)
-    if prep.render is None:
-        template = ctx.env.get_template("notice.html")
-        first, last = ({**prep.base, **_values(records[k], links[k], codes[k])} for k in (0, -1))
-        prep.render = fast_or_full(template, first, last, fixed=prep.base)
-    for record, link, qr in zip(records, links, codes, strict=True):
-        html = prep.render(**_values(record, link, qr))
-        yield OutputFile(RECORD_PAGES.format(url=record.url), html.encode("utf-8"))
+class NoticesRenderer:
+    """outputs.Renderer of the printable notices: the public records in chunks (jobs), on
+    every core. Each page is named by its record and the link its QR code holds; the codes of a
+    chunk are made together, once, by the first of its pages that is made — a build that changed
+    one record makes one chunk's codes, not every record's."""
+
+    name = "notices"
+    parallel = True
+
+    def jobs(self, ctx: RenderContext) -> Sequence[tuple[int, int]]:
+        n = len(ctx.view.public)
+        if n >= BATCH_MIN:
+            from generator.speedups import qrbatch  # noqa: F401 - imported once here, not in every forked worker
+        return [(a, min(a + RECORDS_PER_JOB, n)) for a in range(0, n, RECORDS_PER_JOB)]
+
+    def run(self, ctx: RenderContext, job: tuple[int, int]) -> Iterator[Lazy]:
+        records = ctx.view.public[job[0] : job[1]]
+        # the settings only: a notice does not show the build date, and is not named by it
+        base = settings_context(ctx.settings)
+        links = [record_link(base, r) for r in records]
+        made: dict[str, Any] = {}  # this chunk's QR codes and the template's render, once made
+
+        def make(k: int) -> bytes:
+            if not made:
+                codes = qr_paths(links)
+                template = ctx.env.get_template("notice.html")
+                first, last = ({**base, **_values(records[i], links[i], codes[i])} for i in (0, -1))
+                made.update(codes=codes, render=fast_or_full(template, first, last, fixed=base))
+            html = made["render"](**_values(records[k], links[k], made["codes"][k]))
+            return html.encode("utf-8")  # type: ignore[no-any-return]
+
+        for k, (record, link) in enumerate(zip(records, links, strict=True)):
+            yield Lazy(RECORD_PAGES.format(url=record.url), (record, link), functools.partial(make, k))
 
 
-def finish(ctx: RenderContext, prep: Prepared) -> Iterator[OutputFile]:
-    """Nothing beyond the pages (the QR codes are made anew each build: cheaper than a cache)."""
-    return iter(())
-
-
-def render(ctx: RenderContext) -> Iterator[OutputFile]:
-    """`debtors/<id>/notice/index.html` for every public record (or for those in ctx.changed).
-    (The site build runs `prepare`, then `pages` on all cores, then `finish`.)"""
-    prep = prepare(ctx)
-    yield from pages(ctx, prep, prep.wanted)
-    yield from finish(ctx, prep)
+RENDERER = NoticesRenderer()

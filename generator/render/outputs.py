@@ -1,20 +1,22 @@
 """What every renderer receives and returns: the seam between the build and its outputs.
 
-The build computes one RenderContext (from the PublicView) and hands it to each renderer
-listed here; renderers return files, the build writes them into the staging folder, runs
-the leak gate over everything, and swaps. A renderer never reads content itself.
+The build computes one RenderContext (from the PublicView) and hands it to each renderer in
+RENDERERS; a renderer yields files. A file is either made at once (`OutputFile`) or named with
+the inputs it is made from (`Lazy`): the build's sink (generator.build.sink) then calls `make`
+only when no kept build holds the bytes made from the same inputs — the one fast path
+(ARCHITECTURE.md, "the rule for fast paths"). A renderer never reads content or state itself.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-from generator.domain.policy import PublicView
+from generator.domain.policy import PublicRecord, PublicView, RemovalNotice
+from generator.state.store import DIGEST_ONCE, Namespace, Store, digest_of
 
 
 @dataclass(frozen=True)
@@ -23,8 +25,21 @@ class OutputFile:
 
     path: str
     data: bytes
-    # True: written under the state folder (manifests a later build reads), never public
-    state: bool = False
+
+
+@dataclass(frozen=True)
+class Lazy:
+    """A file named by what it is made from: `make()` gives its bytes, and is a pure function
+    of `inputs` (and of the theme, settings and code: RenderContext.fingerprint)."""
+
+    path: str
+    inputs: tuple[Any, ...]
+    make: Callable[[], bytes]
+
+
+Output = OutputFile | Lazy
+# records and notices sit in many outputs' inputs: each digested once per build (store.DIGEST_ONCE)
+DIGEST_ONCE.update({PublicRecord, RemovalNotice})
 
 
 @dataclass(frozen=True)
@@ -40,78 +55,83 @@ class NewsItem:
     html: str  # sanitised body HTML
 
 
-@dataclass(frozen=True)
-class Delta:
-    """What changed since the live build, for a renderer that updates its outputs from what it
-    kept (its `memo`) instead of recomputing them over every record: the public records by id.
-    Set on incremental builds only (generator.build.incremental.Session.begin): the live build had
-    the same code, theme and settings, and left its output in `live`."""
-
-    added: frozenset[str]  # public now, not in the live build
-    removed: frozenset[str]  # public in the live build, not now
-    changed: frozenset[str]  # public in both, with a different digest
-    same_as_of: bool  # the live build's as_of was this build's
-    same_news: bool  # the news items are the live build's
-    same_withheld: bool  # the withheld names and case numbers are the live build's
-    same_notices: bool  # the removal notices are the live build's
-    live: Path  # the live output folder (its files are the live build's, read-only)
-
-    @property
-    def records_only(self) -> bool:
-        """Only public records changed, in place: none added or removed, the same date, news,
-        withheld strings and notices."""
-        return (not self.added and not self.removed and self.same_as_of and self.same_news
-                and self.same_withheld and self.same_notices)  # fmt: skip
-
-
 @dataclass
 class RenderContext:
     view: PublicView
     settings: dict[str, Any]  # Pelican settings (SITEURL, SITENAME, PORTAL_*…)
     news: list[NewsItem] = field(default_factory=list)
     env: Any = None  # the theme's jinja2.Environment (autoescape on)
-    state: Path | None = None  # the previous build's state folder (manifests…); read-only
-    # incremental builds (generator.build.incremental): a renderer that writes one page per public
-    # record and names its path pattern in RECORD_PAGES (e.g. "{url}notice/index.html") renders
-    # only the records whose id is in `changed` (None: every record); the others keep the page
-    # the live build has
-    changed: frozenset[str] | None = None
-    # per-record results of a renderer kept from the previous build, keyed by record id, each
-    # (record digest, value); what a renderer puts here is kept for the next build
-    memo: dict[str, dict[str, tuple[str, Any]]] = field(default_factory=dict)
-    # incremental builds: what changed since the live build (None: a full build, or unknown)
-    delta: Delta | None = None
+    # the store of this build (memos of smaller pure functions, e.g. one record's CSV row); a
+    # store that reads nothing on `--full` builds and outside a build
+    store: Store = field(default_factory=lambda: Store(None, reading=False, version="-"))
+    # digest of the theme, the settings and the code: part of every memo's digest
+    fingerprint: str = ""
+    # what renderers recorded in the live build for the next one (by renderer name; e.g. the
+    # open data's daily change history), read-only; and what they record in this one
+    previous: dict[str, Any] = field(default_factory=dict)
+    recorded: dict[str, Any] = field(default_factory=dict)
+
+    def digest(self, *values: Any) -> str:
+        """The digest of a producing function's inputs, for this theme, settings and code."""
+        return digest_of(self.fingerprint, *values)
+
+    def memo(self, name: str) -> Namespace:
+        """A memo namespace of the build's store (rule 3: a smaller pure function memoised)."""
+        return self.store.ns(name)
 
 
-Renderer = Callable[[RenderContext], Iterable[OutputFile]]
-# A renderer of one page per record may also offer, in its module, `prepare(ctx) -> prep` (with
-# `prep.wanted`: the records whose pages it renders), `pages(ctx, prep, records)` and
-# `finish(ctx, prep)` (everything else, state files included): the site build then renders the
-# pages on every core (render(ctx) stays prepare + pages of prep.wanted + finish).
-SPLIT_RENDERER = ("RECORD_PAGES", "prepare", "pages", "finish")
-Indexer = Callable[[RenderContext, Path], None]
+@runtime_checkable
+class Renderer(Protocol):
+    """One family of outputs. `jobs(ctx)` splits the work into units (one or many); `run(ctx,
+    job)` yields the files of one unit. With `parallel` True the units may run in forked
+    workers (they then must not set ctx.recorded); otherwise all run in the build's process."""
 
-# "module:function" names; each issue's module adds itself here.
+    name: str
+    parallel: bool
+
+    def jobs(self, ctx: RenderContext) -> Sequence[Any]: ...
+
+    def run(self, ctx: RenderContext, job: Any) -> Iterable[Output]: ...
+
+
+class Single:
+    """A Renderer of one unit from a function `render(ctx) -> files` (run in the build's process)."""
+
+    parallel = False
+
+    def __init__(self, name: str, render: Callable[[RenderContext], Iterable[Output]]):
+        self.name = name
+        self._render = render
+
+    def jobs(self, ctx: RenderContext) -> Sequence[Any]:
+        return [None]
+
+    def run(self, ctx: RenderContext, job: Any) -> Iterable[Output]:
+        return self._render(ctx)
+
+
+def render_all(renderer: Renderer, ctx: RenderContext) -> Iterable[Output]:
+    """Every file of one renderer, in this process (tests, small sites)."""
+    for job in renderer.jobs(ctx):
+        yield from renderer.run(ctx, job)
+
+
+# "module:attribute" names of Renderer objects, in the order they run.
 RENDERERS: list[str] = [
-    "generator.render.feeds:render",
-    "generator.render.exports:render",
-    "generator.render.notices:render",
-    "generator.render.stats:render",
-    "search.pages:render",
-]
-INDEXERS: list[str] = [
-    "search.indexer:build",
+    "generator.render.pages:RENDERER",
+    "generator.render.sitemap:RENDERER",
+    "generator.render.feeds:RENDERER",
+    "generator.render.exports:RENDERER",
+    "generator.render.notices:RENDERER",
+    "generator.render.stats:RENDERER",
+    "search.pages:RENDERER",
 ]
 
 
-def _resolve(name: str) -> Callable[..., Any]:
-    module, func = name.split(":")
-    return getattr(importlib.import_module(module), func)  # type: ignore[no-any-return]
+def _resolve(name: str) -> Any:
+    module, attr = name.split(":")
+    return getattr(importlib.import_module(module), attr)
 
 
 def renderers() -> list[Renderer]:
     return [_resolve(n) for n in RENDERERS]
-
-
-def indexers() -> list[Indexer]:
-    return [_resolve(n) for n in INDEXERS]

@@ -1,21 +1,22 @@
-"""The site's own pages, rendered from the PublicView (SPEC §3).
+"""The site's own pages, rendered from the PublicView (SPEC §3): record pages, the paginated
+lists (/debtors/, /courts/<slug>/, /regions/<code>/, /grounds/<code>/), the browse indexes,
+home, /removals/ and 404.
 
-Record pages depend only on their record and the settings (never on the build date or on
-counts), so an unchanged record keeps a byte-identical page from build to build. What a
-changed record touches, for incremental builds (issue 7): its page `debtors/<id>/`, the
-pages of /debtors/, /courts/<slug>/, /regions/<code>/ and /grounds/<code>/ lists that hold
-it (a new or removed record shifts every later page of those lists: they are newest first),
-the three browse indexes (counts), the home page (counts, newest ten), /removals/ and the
-sitemaps. `lists_of(record)` names the list bases.
+Every page is an outputs.Lazy named by exactly the values its template is rendered with: a
+record page by its record alone (never the build date or counts, so an unchanged record keeps
+its page), a list page by its pager, its rows and its heading, the home page by its counts,
+date, newest records and news. The build's sink renders a page only when no kept build holds
+the bytes of the same inputs (ARCHITECTURE.md, "the rule for fast paths"); nothing here knows
+what changed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+import functools
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from itertools import compress
 from math import ceil
 from operator import attrgetter
 from pathlib import Path
@@ -25,7 +26,8 @@ from markupsafe import Markup
 
 from generator.domain.policy import PublicRecord, PublicView
 from generator.domain.records import GROUNDS
-from generator.render.outputs import OutputFile, RenderContext
+from generator.render.markup import plain, sanitize
+from generator.render.outputs import Lazy, RenderContext
 from generator.settings import portal_settings
 
 # 《最高人民法院关于公布失信被执行人名单信息的若干规定》 art. 1: the item of each ground
@@ -95,53 +97,6 @@ def paginate(base: str, items: Sequence[Any], per_page: int) -> Iterator[tuple[P
         yield Pager(base, n, pages, len(items)), items[(n - 1) * per_page : n * per_page]
 
 
-# public ids in view order, of the last view asked (records_of): (view.public, its ids)
-_IDS: tuple[Sequence[PublicRecord], list[str]] | None = None
-
-
-def public_ids(public: Sequence[PublicRecord]) -> list[str]:
-    """The ids of `public`, in order (listed once per view: each pass over 100,000 records
-    costs tens of milliseconds in memory reads)."""
-    global _IDS
-    if _IDS is None or _IDS[0] is not public:
-        _IDS = (public, list(map(attrgetter("id"), public)))
-    return _IDS[1]
-
-
-def records_of(public: Sequence[PublicRecord], wanted: Collection[str]) -> list[PublicRecord]:
-    """The records of `public` whose id is in `wanted`, in order. A few (an incremental build's
-    changed records) are found by scanning the ids in C; more, by one lookup each, in C too."""
-    if len(wanted) > 50:
-        return list(compress(public, map(wanted.__contains__, public_ids(public))))
-    ids = public_ids(public)
-    found = []
-    for rid in wanted:
-        try:
-            found.append(ids.index(rid))
-        except ValueError:
-            continue  # not public
-    return [public[i] for i in sorted(found)]
-
-
-def lists_of(record: PublicRecord) -> list[str]:
-    """The list bases a record appears in (see the module docstring)."""
-    return [
-        "debtors/",
-        f"courts/{record.court_slug}/",
-        f"regions/{record.region_code}/",
-        *(f"grounds/{g}/" for g in record.grounds),
-    ]
-
-
-def placement(record: PublicRecord) -> tuple[Any, ...]:
-    """What decides which lists a record is in, where in them, and how the lists are headed
-    (`SitePages._specs`: a list's heading is its first row's court or region name; rows are
-    newest first, then by id) and what the home page counts (`kind`). A record edited without
-    changing it sits on the same list pages as before (generator.build.incremental)."""
-    return (record.listed_on, record.court_slug, record.court, record.region_code, record.region_name,
-            record.grounds, record.kind)  # fmt: skip
-
-
 def install(env: Any, settings: dict[str, Any]) -> None:
     """Filters and globals every template of the theme may use (Pelican's and ours)."""
     portal = portal_settings(settings)
@@ -163,8 +118,6 @@ def theme_env(settings: dict[str, Any]) -> Any:
     """The theme's Jinja environment outside a Pelican run (e.g. the search service's
     results page): same templates, autoescape, filters and globals as in the build."""
     import jinja2
-
-    from generator.build.plugin import plain, sanitize
 
     options = dict(settings.get("JINJA_ENVIRONMENT") or {})
     options.update(autoescape=True)
@@ -274,11 +227,10 @@ class ListSpec:
 
 
 # A unit of rendering work, small enough to balance across processes:
-# ("records", first, last) | ("list", spec index, first page, last page) | ("single", name)
+# ("records", first, last) | ("list", spec index, first page, last page) | ("singles",)
 Job = tuple[Any, ...]
 RECORDS_PER_JOB = 2000
 PAGES_PER_JOB = 100
-SINGLES = ("home", "browse", "removals", "404")  # the ("single", name) jobs
 BROWSE = (
     ("courts/", "按执行法院浏览", "执行法院", ""),
     ("regions/", "按地区浏览", "地区", "行政区划代码"),
@@ -287,7 +239,7 @@ BROWSE = (
 
 
 class SitePages:
-    """Renders the record pages, lists, browse indexes, home, removals and 404."""
+    """The record pages, lists, browse indexes, home, removals and 404 of one RenderContext."""
 
     def __init__(self, ctx: RenderContext):
         self.ctx = ctx
@@ -302,9 +254,11 @@ class SitePages:
         self._row_render: Any = None
         self._rows: dict[str, Markup] = {}
 
-    def _page(self, path: str, template: str, **values: Any) -> OutputFile:
-        html = self.env.get_template(template).render(**values)
-        return OutputFile(path, html.encode("utf-8"))
+    def _page(self, path: str, template: str, **values: Any) -> Lazy:
+        """A page of `template` named by the values it is rendered with (and `row`, the rows'
+        markup: a function of the records among those values and of the theme)."""
+        tpl = self.env.get_template(template)
+        return Lazy(path, tuple(values.values()), lambda: tpl.render(**values, row=self.row).encode("utf-8"))
 
     def row(self, r: PublicRecord) -> Markup:
         """A record's row in every list (_row.html), rendered once per process: each
@@ -318,46 +272,44 @@ class SitePages:
 
     # -- the work, in jobs ---------------------------------------------------------
     def jobs(self) -> list[Job]:
-        """Every page of the site as jobs; `run(job)` renders one. Biggest first."""
+        """Every page of the site as jobs; `run(job)` yields their files. Biggest first."""
         n = len(self.view.public)
         out: list[Job] = [("records", a, min(a + RECORDS_PER_JOB, n)) for a in range(0, n, RECORDS_PER_JOB)]
         for i, spec in enumerate(self.specs):
             pages = max(1, ceil(len(spec.rows) / self.per_page))
             out += [("list", i, a, min(a + PAGES_PER_JOB - 1, pages)) for a in range(1, pages + 1, PAGES_PER_JOB)]
-        out += [("single", name) for name in SINGLES]
+        out.append(("singles",))
         return out
 
-    def run(self, job: Job) -> Iterator[OutputFile]:
+    def run(self, job: Job) -> Iterator[Lazy]:
         kind = job[0]
         if kind == "records":
             yield from self.records(self.view.public[job[1] : job[2]])
         elif kind == "list":
             yield from self.list_pages(self.specs[job[1]], job[2], job[3])
-        elif job[1] == "home":
-            yield self.home()
-        elif job[1] == "browse":
-            yield from self.browse_indexes()
-        elif job[1] == "removals":
-            yield from self.removals()
         else:
+            yield self.home()
+            yield from self.browse_indexes()
+            yield from self.removals()
             yield self.not_found()
 
-    def all(self) -> Iterator[OutputFile]:
+    def all(self) -> Iterator[Lazy]:
         for job in self.jobs():
             yield from self.run(job)
 
     # -- record pages --------------------------------------------------------------
-    def record(self, r: PublicRecord) -> OutputFile:
-        return OutputFile(f"debtors/{r.id}/index.html", self._record.render(r=r).encode("utf-8"))
+    def records(self, records: Sequence[PublicRecord]) -> Iterator[Lazy]:
+        """The record pages of `records`: each named by its record alone."""
 
-    def records(self, records: Sequence[PublicRecord]) -> Iterator[OutputFile]:
-        if not records:
-            return
-        if self._fast_record is None:
-            self._fast_record = fast_or_full(self._record, {"r": records[0]}, {"r": records[-1]})
-        render = self._fast_record
+        def make(r: PublicRecord) -> bytes:
+            # the template split around its blocks once per process, from the first chunk
+            # whose page is made (pages unchanged since a kept build cost nothing)
+            if self._fast_record is None:
+                self._fast_record = fast_or_full(self._record, {"r": records[0]}, {"r": records[-1]})
+            return self._fast_record(r=r).encode("utf-8")  # type: ignore[no-any-return]
+
         for r in records:
-            yield OutputFile(f"debtors/{r.id}/index.html", render(r=r).encode("utf-8"))
+            yield Lazy(f"debtors/{r.id}/index.html", (r,), functools.partial(make, r))
 
     # -- lists ---------------------------------------------------------------------
     def _specs(self) -> list[ListSpec]:
@@ -385,26 +337,30 @@ class SitePages:
             ))  # fmt: skip
         return specs
 
-    def list_pages(self, spec: ListSpec, first: int = 1, last: int | None = None) -> Iterator[OutputFile]:
-        fixed = {
-            "heading": spec.heading, "nav_active": spec.nav, "feed": spec.feed, "crumb": spec.crumb,
-            "ground": spec.ground, "row": self.row,
-        }  # fmt: skip
+    def list_pages(self, spec: ListSpec, first: int = 1, last: int | None = None) -> Iterator[Lazy]:
+        """Pages `first`..`last` of a list, each named by its pager, its rows and the list's
+        own values (heading, nav, feed, crumb, ground)."""
+        fixed = {"heading": spec.heading, "nav_active": spec.nav, "feed": spec.feed, "crumb": spec.crumb,
+                 "ground": spec.ground}  # fmt: skip
         pages = max(1, ceil(len(spec.rows) / self.per_page))
-        render = None
+        made: list[Any] = []  # the list's render, split once per job (FastPage) at its first page made
+
+        def make(pager: Pager, rows: Sequence[PublicRecord]) -> bytes:
+            if not made:
+                other = Pager(spec.base, pages, pages, len(spec.rows))  # the last page: other rows, pager
+                rest = spec.rows[(pages - 1) * self.per_page :]
+                shared = {**fixed, "row": self.row}
+                made.append(fast_or_full(
+                    self._list, {"pager": pager, "rows": rows, **shared}, {"pager": other, "rows": rest, **shared},
+                ))  # fmt: skip
+            return made[0](pager=pager, rows=rows, **fixed, row=self.row).encode("utf-8")  # type: ignore[no-any-return]
+
         for n in range(first, min(pages, last or pages) + 1):
             pager = Pager(spec.base, n, pages, len(spec.rows))
             rows = spec.rows[(n - 1) * self.per_page : n * self.per_page]
-            if render is None:
-                other = Pager(spec.base, pages, pages, len(spec.rows))  # the last page: other rows, pager
-                rest = spec.rows[(pages - 1) * self.per_page :]
-                render = fast_or_full(
-                    self._list, {"pager": pager, "rows": rows, **fixed}, {"pager": other, "rows": rest, **fixed}
-                )
-            html = render(pager=pager, rows=rows, **fixed)
-            yield OutputFile(pager.save_as, html.encode("utf-8"))
+            yield Lazy(pager.save_as, (pager, rows, fixed), functools.partial(make, pager, rows))
 
-    def browse_indexes(self) -> Iterator[OutputFile]:
+    def browse_indexes(self) -> Iterator[Lazy]:
         for prefix, heading, column, note_column in BROWSE:
             entries = [
                 {"href": s.base, "name": s.name, "count": len(s.rows), "note": s.note}
@@ -428,43 +384,45 @@ class SitePages:
             "notices": len(self.view.notices),
         }
 
-    def home(self) -> OutputFile:
+    def home(self) -> Lazy:
         return self._page(
             "index.html", "index.html", nav_active="home", counts=self._counts(), as_of=self.view.as_of,
-            newest=self.view.public[:HOME_NEWEST], news=self.ctx.news[:HOME_NEWS], row=self.row,
+            newest=self.view.public[:HOME_NEWEST], news=self.ctx.news[:HOME_NEWS],
         )  # fmt: skip
 
-    def single_inputs(self, name: str, notices: str | None = None) -> str:
-        """What the single page(s) `name` (SINGLES) are rendered from besides the theme and the
-        settings: two builds with the same inputs render the same bytes (generator.build.incremental
-        keeps the live files then). `notices`: a digest of repr(view.notices), when known."""
-        view = self.view
-        if name == "home":
-            newest = [(r.id, r.digest) for r in view.public[:HOME_NEWEST]]
-            return repr((self._counts(), view.as_of, newest, self.ctx.news[:HOME_NEWS]))
-        if name == "browse":
-            return repr([(s.base, s.name, len(s.rows), s.note) for s in self.specs])
-        if name == "removals":
-            return repr((view.as_of, view.notices if notices is None else notices, self.per_page))
-        return ""  # 404: the theme's alone
-
-    def single_paths(self, name: str) -> list[str]:
-        """The files `run(("single", name))` writes."""
-        if name == "home":
-            return ["index.html"]
-        if name == "browse":
-            return [prefix + "index.html" for prefix, *_ in BROWSE]
-        if name == "removals":
-            pages = max(1, ceil(len(self.view.notices) / self.per_page))
-            return [Pager("removals/", n, pages, len(self.view.notices)).save_as for n in range(1, pages + 1)]
-        return ["404.html"]
-
-    def removals(self) -> Iterator[OutputFile]:
+    def removals(self) -> Iterator[Lazy]:
         days = portal_settings(self.ctx.settings)["PORTAL_REMOVAL_NOTICE_DAYS"]
-        tpl = self.env.get_template("removals.html")
         for pager, rows in paginate("removals/", self.view.notices, self.per_page):
-            html = tpl.render(pager=pager, rows=rows, days=days, as_of=self.view.as_of, nav_active="removals")
-            yield OutputFile(pager.save_as, html.encode("utf-8"))
+            yield self._page(
+                pager.save_as, "removals.html", pager=pager, rows=rows, days=days, as_of=self.view.as_of,
+                nav_active="removals",
+            )  # fmt: skip
 
-    def not_found(self) -> OutputFile:
+    def not_found(self) -> Lazy:
         return self._page("404.html", "404.html")
+
+
+class PagesRenderer:
+    """outputs.Renderer of the site pages: record pages and list pages in chunks (jobs), on
+    every core. The SitePages of the last context is kept: the jobs of one build share its
+    lists and its rendered rows (a forked worker inherits them)."""
+
+    name = "pages"
+    parallel = True
+
+    def __init__(self) -> None:
+        self._site: SitePages | None = None
+
+    def site(self, ctx: RenderContext) -> SitePages:
+        if self._site is None or self._site.ctx is not ctx:
+            self._site = SitePages(ctx)
+        return self._site
+
+    def jobs(self, ctx: RenderContext) -> Sequence[Job]:
+        return self.site(ctx).jobs()
+
+    def run(self, ctx: RenderContext, job: Job) -> Iterator[Lazy]:
+        return self.site(ctx).run(job)
+
+
+RENDERER = PagesRenderer()

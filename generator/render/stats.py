@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 
 from generator.domain.policy import PublicView
 from generator.domain.records import GROUNDS
-from generator.render.outputs import OutputFile, RenderContext
+from generator.render.outputs import Lazy, RenderContext, Single
 from generator.render.pagecontext import page_context
 
 
@@ -166,16 +166,26 @@ def bar_chart(series: Series) -> Markup:
     return Markup("".join(parts))
 
 
-def render(ctx: RenderContext) -> Iterator[OutputFile]:
-    """stats/index.html."""
+def render(ctx: RenderContext) -> Iterator[Lazy]:
+    """stats/index.html, named by its series, counts and date."""
     base = page_context(ctx)
     series = compute(ctx.view, int(base["PORTAL_REMOVAL_NOTICE_DAYS"]))
-    html = ctx.env.get_template("stats.html").render(
-        base,
-        series=[(s, bar_chart(s)) for s in series],
-        public_count=len(ctx.view.public),
-        notice_count=len(ctx.view.notices),
-        page_url="stats/",
-        nav_active="stats",
-    )
-    yield OutputFile("stats/index.html", html.encode("utf-8"))
+    public_count, notice_count = len(ctx.view.public), len(ctx.view.notices)
+    template = ctx.env.get_template("stats.html")
+
+    def make() -> bytes:
+        html = template.render(
+            base,
+            series=[(s, bar_chart(s)) for s in series],
+            public_count=public_count,
+            notice_count=notice_count,
+            page_url="stats/",
+            nav_active="stats",
+        )
+        return html.encode("utf-8")  # type: ignore[no-any-return]
+
+    # the settings in `base` are in ctx.fingerprint; its date is not
+    yield Lazy("stats/index.html", (series, public_count, notice_count, ctx.view.as_of), make)
+
+
+RENDERER = Single("stats", render)

@@ -94,7 +94,7 @@ class _Existing:
             return []
         others = [self.by_court.get(case.court_code), self.by_key.get((case.text, src.record.debtor_seq))]
         context = list({o.path: o for o in others if o is not None and o.path != src.path}.values())
-        return [e for e in rules.check_across([*context, src]) if e.path == src.path]
+        return [e for e in rules.check_across(map(rules.across_entry, [*context, src])) if e.path == src.path]
 
 
 def import_file(source: Path, out_dir: Path, entered_by: str | None = None, update: bool = False) -> ImportResult:

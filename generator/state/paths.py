@@ -1,21 +1,44 @@
 """Where build state lives: one folder beside the output, never inside it.
 
-<parent>/.chenglai-state/<output name>/  holds the parse cache, the output manifest, the last
-public count (drop guard) and the search index (`index/`), which the search service reads.
+    <parent>/.chenglai-state/<output name>/        the state of the site built into <output>
+        state.sqlite3                               the store (generator.state.store)
+        generations/<gen>/site/   generations/<gen>/index/     one build each
+    <output>  →  <state>/generations/<gen>/site    (a symbolic link: the live build)
+
+The live search index is the `index/` beside the site the output link points at, so the site
+and its index switch together (generator.build.generations). Before the first build of this
+layout the index lived in `<state>/index`; `index_dir` still finds it there.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+GENERATIONS = "generations"
 
 
 def state_dir(output: Path, configured: str | Path | None = None) -> Path:
     if configured:
         return Path(configured)
-    output = Path(output).resolve()
-    return output.parent / ".chenglai-state" / output.name
+    # the output's own name is never followed: it is a link into the state folder itself
+    out = Path(os.path.abspath(output))
+    return out.parent.resolve() / ".chenglai-state" / out.name
+
+
+def generations_dir(state: Path) -> Path:
+    """The folder of the build generations under a state folder."""
+    return Path(state) / GENERATIONS
 
 
 def index_dir(output: Path, configured: str | Path | None = None) -> Path:
-    """The live search index of the site built into `output`."""
-    return state_dir(output, configured) / "index"
+    """The live search index of the site built into `output`: beside the site the output link
+    points at; else (an output folder of the old layout, or nothing built yet) `<state>/index`.
+    A few system calls, no file read: the search service asks once per request."""
+    out = Path(os.path.abspath(output))
+    state = state_dir(out, configured)
+    if out.is_symlink():
+        site = Path(os.path.realpath(out))
+        if site.name == "site" and site.parent.parent == Path(os.path.realpath(generations_dir(state))):
+            return site.parent / "index"
+    return state / "index"

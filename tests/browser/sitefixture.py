@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from wsgiref.simple_server import make_server
 
-from generator.domain.policy import PublicRecord, PublicView, decide
+from generator.domain.policy import PublicRecord, PublicView, decide_records
 from generator.read.checker import check_paths
 from generator.staff import demo
 from generator.state.paths import index_dir
@@ -132,7 +132,7 @@ def build_fixture_site(root: Path) -> FixtureSite:
     build_site(ROOT / "pelicanconf.py", output, AS_OF, overrides=overrides)
     checked = check_paths([content / "debtors"])
     assert not checked.errors, checked.errors[:3]
-    view = decide(checked.records, AS_OF, NOTICE_DAYS)
+    view = decide_records(checked.records, AS_OF, NOTICE_DAYS)
     return FixtureSite(root=root, output=output, view=view, port=port)
 
 

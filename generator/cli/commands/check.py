@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from generator.cli import EXIT_ERRORS, EXIT_OK, command
+from generator.cli.registry import EXIT_ERRORS, EXIT_OK, command
 from generator.errors import UsageError
 from generator.read.checker import check_paths
 
@@ -26,11 +26,9 @@ def run(args: argparse.Namespace) -> int:
         print(err)
     if result.errors:
         files = len({e.path for e in result.errors})
-        print(
-            f"共 {len(result.errors)} 个问题，涉及 {files} 个文件；{len(result.records)} 条记录通过。", file=sys.stderr
-        )
+        print(f"共 {len(result.errors)} 个问题，涉及 {files} 个文件；{result.passed} 条记录通过。", file=sys.stderr)
         return EXIT_ERRORS
-    print(f"{len(result.records)} 条记录全部通过检查。", file=sys.stderr)
+    print(f"{result.passed} 条记录全部通过检查。", file=sys.stderr)
     return EXIT_OK
 
 

@@ -13,11 +13,12 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from generator.cli import EXIT_OK, command, parse_date, today_shanghai
+from generator.cli.registry import EXIT_OK, command, parse_date
 from generator.domain import casenumber
 from generator.domain.policy import term_end
 from generator.errors import UsageError
 from generator.read.checker import check_paths
+from generator.settings import today_shanghai
 
 
 def configure(p: argparse.ArgumentParser) -> None:

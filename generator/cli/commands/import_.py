@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from generator.cli import EXIT_ERRORS, EXIT_OK, command
+from generator.cli.registry import EXIT_ERRORS, EXIT_OK, command
 from generator.errors import ContentErrors, UsageError
 from generator.staff.importer import ImportFileError, import_file
 

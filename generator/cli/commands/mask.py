@@ -12,7 +12,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from generator.cli import EXIT_ERRORS, EXIT_OK, command
+from generator.cli.registry import EXIT_ERRORS, EXIT_OK, command
 from generator.domain import ids
 from generator.domain.records import iter_record_files
 from generator.domain.yamlload import decode

@@ -12,11 +12,12 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from generator.cli import EXIT_ERRORS, EXIT_OK, command, parse_date, today_shanghai
+from generator.cli.registry import EXIT_ERRORS, EXIT_OK, command, parse_date
 from generator.domain import casenumber
 from generator.domain.records import REMOVAL_REASONS, iter_record_files
 from generator.domain.yamlload import decode, load
 from generator.errors import RecordError, UsageError
+from generator.settings import today_shanghai
 from generator.staff.editing import Document, EditError, save_checked
 
 COMPUTED = "term_expired"

@@ -1,4 +1,4 @@
-"""`chenglai search QUERY [--json] [--index DIR] [--court …]`: query the built index, for staff."""
+"""`chenglai search QUERY [--json] [-o DIR | --index DIR] [--court …]`: query the live index, for staff."""
 
 from __future__ import annotations
 
@@ -6,15 +6,17 @@ import argparse
 import json
 from pathlib import Path
 
-from generator.cli import EXIT_OK, command
+from generator.cli.registry import EXIT_OK, command
 from generator.errors import SearchError, UsageError
-from generator.state.paths import index_dir
 
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("query", metavar="QUERY", help="姓名、名称、拼音、案号、证件号码或其后 4 位")
     p.add_argument("--json", action="store_true", help="输出与 /api/search 相同的 JSON")
-    p.add_argument("--index", metavar="DIR", help="索引目录（默认为 output 的索引：.chenglai-state/output/index）")
+    p.add_argument(
+        "-o", "--output", default="output", metavar="DIR", help="查询此输出目录当前构建的索引（默认 output）"
+    )
+    p.add_argument("--index", metavar="DIR", help="改为查询此索引目录")
     p.add_argument("--court", metavar="SLUG", help="只查某法院，如 lu0502")
     p.add_argument("--region", metavar="CODE", help="只查某地区（6 位地区代码）")
     p.add_argument("--ground", metavar="CODE", help="只查某失信情形，如 evades_by_fraud")
@@ -26,8 +28,8 @@ def run(args: argparse.Namespace) -> int:
     from search import query as sq
     from search.service import KIND_LABELS, SearchApp
 
-    folder = Path(args.index) if args.index else index_dir(Path("output"))
-    app = SearchApp(folder)
+    app = SearchApp(Path(args.index)) if args.index else SearchApp(output=Path(args.output))
+    folder = app.live_index()
     try:
         filters = sq.parse_filters(args.court, args.region, args.ground, args.kind)
         page = app.search(args.query, filters, sq.parse_page(args.page))

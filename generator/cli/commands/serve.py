@@ -1,14 +1,17 @@
 """`chenglai serve [--port N] [--as-of DATE] [--no-build] [-o DIR]`: local preview of site + search.
 
 One port on 127.0.0.1: /api/ and /search/?q= go to the search service, everything else is a
-static file of the output folder (as a web server would serve it). For preview only; in
-production a web server serves the files and gunicorn runs `search.service:create_app()`.
+static file of the output folder (as a web server would serve it). Both follow the output
+link: a build while this runs switches the site and the search index together, and the next
+request sees the new build. For preview only; in production a web server serves the files and
+gunicorn runs `search.service:create_app()`.
 """
 
 from __future__ import annotations
 
 import argparse
 import mimetypes
+import os
 import signal
 import sys
 from collections.abc import Callable, Iterable
@@ -19,9 +22,8 @@ from urllib.parse import quote
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from wsgiref.util import FileWrapper
 
-from generator.cli import EXIT_OK, command, parse_date
+from generator.cli.registry import EXIT_OK, command, parse_date
 from generator.errors import UsageError
-from generator.state.paths import index_dir
 
 StartResponse = Callable[..., Any]
 
@@ -58,14 +60,15 @@ def content_type(path: Path) -> str:
 
 
 class StaticFiles:
-    """The output folder as a web server serves it: folder → index.html, missing → /404.html."""
+    """The output folder as a web server serves it: folder → index.html, missing → /404.html.
+    `root` is the output path itself, resolved per request: a link a build switches."""
 
     def __init__(self, root: Path):
-        self.root = root.resolve()
+        self.root = Path(os.path.abspath(root))
 
-    def _file(self, url_path: str) -> Path | None:
-        target = (self.root / url_path.lstrip("/")).resolve()
-        if target != self.root and self.root not in target.parents:
+    def _file(self, root: Path, url_path: str) -> Path | None:
+        target = (root / url_path.lstrip("/")).resolve()
+        if target != root and root not in target.parents:
             return None  # ../ out of the output folder
         if target.is_dir():
             target = target / "index.html"
@@ -82,15 +85,16 @@ class StaticFiles:
         if method not in ("GET", "HEAD"):
             start_response("405 Method Not Allowed", [("Allow", "GET, HEAD"), *STATIC_HEADERS])
             return [b""]
-        folder = (self.root / path.lstrip("/")).resolve()
-        if not path.endswith("/") and folder.is_dir() and (folder == self.root or self.root in folder.parents):
+        root = Path(os.path.realpath(self.root))  # once per request: one build's files throughout
+        folder = (root / path.lstrip("/")).resolve()
+        if not path.endswith("/") and folder.is_dir() and (folder == root or root in folder.parents):
             location = quote(path + "/") + (f"?{environ['QUERY_STRING']}" if environ.get("QUERY_STRING") else "")
             start_response("301 Moved Permanently", [("Location", location), *STATIC_HEADERS])
             return [b""]
-        found = self._file(path)
+        found = self._file(root, path)
         status = "200 OK"
         if found is None:
-            status, found = "404 Not Found", self._file("/404.html")
+            status, found = "404 Not Found", self._file(root, "/404.html")
         if found is None:
             body = "<!doctype html><meta charset=utf-8><title>404</title><p>页面不存在</p>".encode()
             start_response(status, [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body))),
@@ -155,30 +159,28 @@ def configure(p: argparse.ArgumentParser) -> None:
         "-o", "--output", metavar="DIR", help="输出目录（默认：设置文件中的 OUTPUT_PATH，--no-build 时为 output）"
     )
     p.add_argument("-s", "--settings", default="pelicanconf.py", metavar="FILE", help="设置文件（默认 pelicanconf.py）")
-    p.add_argument(
-        "--index", metavar="DIR", help="搜索索引目录（默认为输出目录旁的 .chenglai-state/<输出目录名>/index）"
-    )
+    p.add_argument("--index", metavar="DIR", help="固定使用此搜索索引目录（默认：输出目录所指的当前构建的索引）")
 
 
 def run(args: argparse.Namespace) -> int:
+    state = None
     if args.no_build:
         output = Path(args.output or "output")
-        index = index_dir(output)
     else:
         from generator.build.pipeline import build_site  # lazily: the build pulls in Pelican
 
         built = build_site(args.settings, output=args.output, as_of=args.as_of)
-        output, index = built.output, built.index
+        output, state = built.output, built.state
         print(f"构建完成（发布日期 {built.as_of.isoformat()}）：公开记录 {built.public} 条。", flush=True)
-    if args.index:
-        index = Path(args.index)
     if not (output / "index.html").is_file():
         raise UsageError(f"输出目录 {output} 中没有已构建的网站：请先运行 chenglai build，或去掉 --no-build")
     if not 0 <= args.port <= 65535:
         raise UsageError("端口应在 0 到 65535 之间")
     from search.service import make_app
 
-    app = dispatcher(StaticFiles(output), make_app(index))
+    # the output path itself, not where it points now: a later build switches it
+    search = make_app(Path(args.index)) if args.index else make_app(output=output, state=state)
+    app = dispatcher(StaticFiles(output), search)
     try:
         server = make_server("127.0.0.1", args.port, app, server_class=ThreadingServer, handler_class=QuietHandler)
     except OSError as exc:

@@ -13,9 +13,10 @@ import re
 from datetime import date
 from pathlib import Path
 
-from generator.cli import EXIT_ERRORS, EXIT_OK, command, parse_date, today_shanghai
+from generator.cli.registry import EXIT_ERRORS, EXIT_OK, command, parse_date
 from generator.domain.records import iter_record_files
 from generator.errors import RecordError, UsageError
+from generator.settings import today_shanghai
 from generator.staff.editing import Document, EditError, save_checked
 
 _ROLE = re.compile(r"\s*[（(][^（）()]*[)）]\s*$")
