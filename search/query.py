@@ -341,8 +341,7 @@ class LiveBM25F(BM25F):
     def scorer(self, searcher: Searcher, fieldname: str, text: Any, qf: int = 1) -> Any:
         if not searcher.schema[fieldname].scorable:
             return WeightScorer.for_(searcher, fieldname, text)
-        B = self._field_B.get(fieldname, self.B)
-        return ExactBM25FScorer(searcher, fieldname, text, B, self.K1, qf, self.stats.avg_length(fieldname))
+        return ExactBM25FScorer(searcher, fieldname, text, self.B, self.K1, qf, self.stats.avg_length(fieldname))
 
 
 def open_searcher(ix: Any, stats: IndexStats | None = None) -> Searcher:

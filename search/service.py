@@ -13,7 +13,8 @@ flight keeps the searcher it started with (open files outlive a removed generati
 
 Run by gunicorn in production: `gunicorn 'search.service:create_app()'`, configured by
     CHENGLAI_OUTPUT  the site's output path (default `output`): the live index is found from it
-    CHENGLAI_STATE   the build's state folder, when PORTAL_STATE_PATH sets one
+    CHENGLAI_STATE   the build's state folder (PORTAL_STATE_PATH): only for an output folder of
+                     the layout before generations (a link is followed wherever it points)
     CHENGLAI_INDEX   an index folder to read instead (fixed: no build switches it)
 and by `chenglai serve` locally. Bad queries answer 400, never 500. Nothing here logs a query:
 it may hold a name or an ID number.

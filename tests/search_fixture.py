@@ -7,6 +7,7 @@ Every name and number here is fictitious.
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from generator.domain.ids import check_digit
 from generator.domain.policy import PublicView, decide_records
 from generator.read.checker import check_paths
 from generator.render.outputs import NewsItem, RenderContext
+from generator.state import paths
 from search import indexer
 
 from .factory import AS_OF, ORG_DEBTOR, record, write
@@ -135,3 +137,24 @@ def build_index(tmp: Path, as_of: date = AS_OF) -> Path:
     out = tmp / "index"
     indexer.build(ctx, out)
     return out
+
+
+# ---------------------------------------------------------------- build generations
+
+
+def build_generation(output: Path, n: int, ctx, live: tuple[Path, dict[str, str]] | None = None):
+    """Generation n of the site built into `output`: its site folder and its index (the live
+    one updated when given), as generator.build lays them out; returns (index, docs)."""
+    gen = paths.generations_dir(paths.state_dir(output)) / f"g{n:06d}"
+    (gen / "site").mkdir(parents=True)
+    (gen / "site" / "index.html").write_text(f"<!doctype html><title>第 {n} 次构建</title>", encoding="utf-8")
+    result = indexer.build(ctx, gen / "index", *(live or (None, None)))
+    return gen / "index", result.docs
+
+
+def switch_link(output: Path, n: int) -> None:
+    """The commit point of generator.build: a new link renamed over the output link."""
+    site = paths.generations_dir(paths.state_dir(output)) / f"g{n:06d}" / "site"
+    tmp = output.with_name(".link")
+    os.symlink(os.path.relpath(site, output.parent), tmp)
+    os.replace(tmp, output)

@@ -21,8 +21,7 @@ import pytest
 from generator.cli import main
 from search.pages import render
 
-from .search_fixture import build_index, context
-from .test_search_service import _generation, _switch
+from .search_fixture import build_generation, build_index, context, switch_link
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -191,10 +190,10 @@ def test_serve_without_a_built_site_is_a_usage_error(tmp_path, capsys):
 
 def test_search_reads_the_live_index_of_an_output_link(tmp_path, capsys):
     output = tmp_path / "output"
-    _generation(output, 1, context(tmp_path / "a"))
+    build_generation(output, 1, context(tmp_path / "a"))
     assert main(["search", "zsf", "-o", str(output)]) == 2  # nothing is live yet
     assert "chenglai build" in capsys.readouterr().err
-    _switch(output, 1)
+    switch_link(output, 1)
     assert main(["search", "zsf", "-o", str(output)]) == 0
     assert "共 1 条" in capsys.readouterr().out
 
@@ -203,8 +202,8 @@ def test_serve_follows_a_build_switched_in_while_it_runs(tmp_path):
     """`chenglai serve --no-build` on an output link: a build switching the link is seen by the
     static files and by the search at the next request."""
     output = tmp_path / "output"
-    first = _generation(output, 1, context(tmp_path / "a"))
-    _switch(output, 1)
+    first = build_generation(output, 1, context(tmp_path / "a"))
+    switch_link(output, 1)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "generator", "serve", "--no-build", "--port", "0", "-o", str(output)],
@@ -215,8 +214,8 @@ def test_serve_follows_a_build_switched_in_while_it_runs(tmp_path):
         assert "第 1 次构建".encode() in _get(f"{base}/")[2]
         assert json.loads(_get(f"{base}/api/search?q=zsf")[2])["total"] == 1
         # the next build: a later date, on which 张三丰's term has ended
-        _generation(output, 2, context(tmp_path / "b", as_of=date(2027, 6, 2)), first)
-        _switch(output, 2)
+        build_generation(output, 2, context(tmp_path / "b", as_of=date(2027, 6, 2)), first)
+        switch_link(output, 2)
         assert "第 2 次构建".encode() in _get(f"{base}/")[2]
         assert json.loads(_get(f"{base}/api/search?q=zsf")[2])["total"] == 0
         assert json.loads(_get(f"{base}/api/health")[2])["generation"] == "g000002"

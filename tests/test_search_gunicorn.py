@@ -16,8 +16,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from .search_fixture import build_index, context
-from .test_search_service import _generation, _switch
+from .search_fixture import build_generation, build_index, context, switch_link
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -107,13 +106,13 @@ def test_gunicorn_follows_the_output_link(tmp_path):
     """CHENGLAI_OUTPUT: every worker answers from the build the output link points at, and from
     the next one once a build switches the link."""
     output = tmp_path / "output"
-    first = _generation(output, 1, context(tmp_path / "a"))
-    _switch(output, 1)
+    first = build_generation(output, 1, context(tmp_path / "a"))
+    switch_link(output, 1)
     proc, base = _start({"CHENGLAI_OUTPUT": str(output)})
     try:
         assert {json.loads(_get(f"{base}/api/search?q=zsf")[2])["total"] for _ in range(8)} == {1}
-        _generation(output, 2, context(tmp_path / "b", as_of=date(2027, 6, 2)), first)  # 张三丰's term ended
-        _switch(output, 2)
+        build_generation(output, 2, context(tmp_path / "b", as_of=date(2027, 6, 2)), first)  # 张三丰's term ended
+        switch_link(output, 2)
         assert {json.loads(_get(f"{base}/api/search?q=zsf")[2])["total"] for _ in range(8)} == {0}
         health = [json.loads(_get(f"{base}/api/health")[2]) for _ in range(4)]
         assert all(h["ok"] and h["generation"] == "g000002" for h in health)

@@ -9,7 +9,6 @@ import os
 import shutil
 import threading
 from datetime import date
-from pathlib import Path
 from urllib.parse import urlencode
 
 import lxml.html
@@ -22,7 +21,7 @@ from search import query as sq
 from search.pages import render
 from search.service import app_from_env, make_app
 
-from .search_fixture import PUBLIC, build_index, context, full_id
+from .search_fixture import PUBLIC, build_generation, build_index, context, full_id, switch_link
 
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options")
 
@@ -304,24 +303,6 @@ def test_a_broken_theme_answers_500_and_logs_no_query(tmp_path, caplog):
 # ---------------------------------------------------------------- the live build's index
 
 
-def _generation(output: Path, n: int, ctx, live: tuple[Path, dict[str, str]] | None = None):
-    """Generation n of the site built into `output`: its site folder and its index (the live
-    one updated when given), as generator.build lays them out; returns (index, docs)."""
-    gen = paths.generations_dir(paths.state_dir(output)) / f"g{n:06d}"
-    (gen / "site").mkdir(parents=True)
-    (gen / "site" / "index.html").write_text(f"<!doctype html><title>第 {n} 次构建</title>", encoding="utf-8")
-    result = indexer.build(ctx, gen / "index", *(live or (None, None)))
-    return gen / "index", result.docs
-
-
-def _switch(output: Path, n: int) -> None:
-    """The commit point of generator.build: a new link renamed over the output link."""
-    site = paths.generations_dir(paths.state_dir(output)) / f"g{n:06d}" / "site"
-    tmp = output.with_name(".link")
-    os.symlink(os.path.relpath(site, output.parent), tmp)
-    os.replace(tmp, output)
-
-
 def _total(app, text="张三丰"):
     return json.loads(call(app, "/api/search", {"q": text})[2])["total"]
 
@@ -338,20 +319,26 @@ def test_index_dir_finds_the_index_beside_the_live_site(tmp_path):
     output.symlink_to(os.path.relpath(site, tmp_path))
     assert paths.state_dir(output) == state  # the link is not followed to find the state
     assert paths.index_dir(output) == paths.generations_dir(state) / "g000007" / "index"
-    assert paths.index_dir(output, tmp_path / "elsewhere") == tmp_path / "elsewhere" / "index"
+    # a state folder of its own (PORTAL_STATE_PATH): found from the link, known or not
+    elsewhere = paths.generations_dir(tmp_path / "elsewhere") / "g000002"
+    (elsewhere / "site").mkdir(parents=True)
+    output.unlink()
+    output.symlink_to(elsewhere / "site")
+    assert paths.index_dir(output) == paths.index_dir(output, tmp_path / "elsewhere") == elsewhere / "index"
     other = tmp_path / "other"
     other.mkdir()
     output.unlink()
     output.symlink_to(other)  # a link somewhere else: not a generation
     assert paths.index_dir(output) == state / "index"
+    assert paths.index_dir(output, tmp_path / "elsewhere") == tmp_path / "elsewhere" / "index"
 
 
 def test_the_service_follows_the_output_link(tmp_path):
     output = tmp_path / "output"
-    first = _generation(output, 1, context(tmp_path / "a"))
+    first = build_generation(output, 1, context(tmp_path / "a"))
     app = make_app(output=output)
     assert call(app, "/api/health")[0] == 503  # no build is live yet
-    _switch(output, 1)
+    switch_link(output, 1)
     assert _total(app) == 1
     status, _headers, body = call(app, "/api/health")
     assert status == 200 and json.loads(body)["ok"] is True and json.loads(body)["generation"] == "g000001"
@@ -359,18 +346,18 @@ def test_the_service_follows_the_output_link(tmp_path):
     gen = app.generation()
     searcher = app.searcher(gen)
     # a later build date (张三丰's term has ended), written as an update of the live index
-    _generation(output, 2, context(tmp_path / "b", as_of=date(2027, 6, 2)), first)
-    _switch(output, 2)
+    build_generation(output, 2, context(tmp_path / "b", as_of=date(2027, 6, 2)), first)
+    switch_link(output, 2)
     shutil.rmtree(first[0].parent)  # the build prunes older generations
     assert sq.run(searcher, sq.parse("张三丰", gen.places)).total == 1  # open files outlive the folder
     assert _total(app) == 0
     assert json.loads(call(app, "/api/health")[2])["generation"] == "g000002"
 
 
-def test_no_request_fails_while_builds_switch(tmp_path):
+def test_no_request_fails_while_buildsswitch_link(tmp_path):
     output = tmp_path / "output"
-    live = _generation(output, 1, context(tmp_path / "a"))
-    _switch(output, 1)
+    live = build_generation(output, 1, context(tmp_path / "a"))
+    switch_link(output, 1)
     app = make_app(output=output)
     statuses: list[int] = []
     stop = threading.Event()
@@ -386,8 +373,8 @@ def test_no_request_fails_while_builds_switch(tmp_path):
         for n in range(2, 7):
             # every other build: a later date, on which 张三丰's term has ended
             as_of = date(2027, 6, 2) if n % 2 == 0 else date(2026, 11, 25)
-            live = _generation(output, n, context(tmp_path / f"c{n}", as_of=as_of), live)
-            _switch(output, n)
+            live = build_generation(output, n, context(tmp_path / f"c{n}", as_of=as_of), live)
+            switch_link(output, n)
             shutil.rmtree(live[0].parent.parent / f"g{n - 2:06d}", ignore_errors=True)  # keep live and previous
     finally:
         stop.set()
@@ -399,8 +386,8 @@ def test_no_request_fails_while_builds_switch(tmp_path):
 
 def test_app_from_env(tmp_path):
     output = tmp_path / "site"
-    _generation(output, 1, context(tmp_path / "a"))
-    _switch(output, 1)
+    build_generation(output, 1, context(tmp_path / "a"))
+    switch_link(output, 1)
     assert _total(app_from_env({"CHENGLAI_OUTPUT": str(output)})) == 1
     moved = tmp_path / "state"
     shutil.move(str(paths.state_dir(output)), moved)

@@ -15,10 +15,12 @@ import pytest
 from pelican import Pelican
 from pelican.settings import read_settings
 
+from generator.build.generations import Generations
 from generator.cli import main
 from generator.errors import BuildError, ContentErrors
 from generator.render import outputs
 from generator.state import paths
+from generator.state.store import FILE, Store, gen_key
 
 from .factory import write
 from .sitefixture import REPO, SETTINGS, make_site, record, tree
@@ -37,8 +39,9 @@ def test_two_builds_are_byte_identical(tmp_path):
     s.build(output=tmp_path / "b")
     a, b = tree(tmp_path / "a"), tree(tmp_path / "b")
     assert a == b and len(a) > 20
-    info = [(paths.state_dir(tmp_path / o) / "build" / "build.json").read_bytes() for o in "ab"]
-    assert info[0] == info[1]  # (the manifests differ: they hold each file's mtime)
+    stores = [Store(paths.state_dir(tmp_path / o) / FILE) for o in "ab"]
+    assert stores[0].meta(gen_key("g000001", "info")) == stores[1].meta(gen_key("g000001", "info"))
+    assert stores[0].files("g000001") == stores[1].files("g000001")
 
 
 def test_pelican_api_builds_the_same_files(tmp_path):
@@ -47,8 +50,9 @@ def test_pelican_api_builds_the_same_files(tmp_path):
     settings = read_settings(str(SETTINGS), override=s.overrides(OUTPUT_PATH=str(tmp_path / "pelican")))
     Pelican(settings).run()
     assert tree(tmp_path / "pelican") == tree(tmp_path / "chenglai")
-    # the plain pelican run also committed its state and ran the gate
-    assert (paths.state_dir(tmp_path / "pelican") / "build" / "manifest.json").is_file()
+    # the plain pelican run also committed its state and switched the output link
+    assert (tmp_path / "pelican").is_symlink()
+    assert Store(paths.state_dir(tmp_path / "pelican") / FILE).files("g000001")
 
 
 def test_pelican_cli_runs_from_the_repository_root(tmp_path):
@@ -161,24 +165,43 @@ def test_failing_renderer_keeps_previous_site_and_rollback_copy(tmp_path, monkey
     s.build()
     first = tree(s.output)
     write(s.records, "lu0502/person.yaml", record(obligation="支付货款99元"))
-    s.build()  # incremental: the changed files replaced in place
+    s.build()
     live = _live(s)
-    # for rollback: the files it replaced or removed are in previous/delta, the files it added
-    # in previous/delta/added.txt; together with the live output they give the build before
-    previous = paths.state_dir(s.output) / "previous" / "delta"
-    added = (previous / "added.txt").read_text(encoding="utf-8").split()
-    kept = {k: v for k, v in live[0].items() if k not in added}
-    back = {k: v for k, v in tree(previous).items() if k != "added.txt"}
-    assert back and {**kept, **back} == first
-    monkeypatch.setattr(outputs, "RENDERERS", [*outputs.RENDERERS, "tests.test_site_build:_failing_renderer"])
+    # for rollback: the build before is kept whole beside the live one
+    gens = Generations(s.output, paths.state_dir(s.output))
+    assert tree(gens.previous().site) == first
+    monkeypatch.setattr(outputs, "RENDERERS", [*outputs.RENDERERS, "tests.test_site_build:FAILING"])
     with pytest.raises(RuntimeError, match="renderer broke"):
         s.build()
     assert _live(s) == live
+    assert len(gens.all()) == 2  # the failed build's folder is gone
 
 
 def _failing_renderer(ctx):
     yield outputs.OutputFile("half.txt", b"x")
     raise RuntimeError("renderer broke")
+
+
+FAILING = outputs.Single("failing", _failing_renderer)
+
+
+def test_rollback_restores_site_and_index_together(tmp_path, capsys, monkeypatch):
+    s = make_site(tmp_path)
+    s.build()
+    first = _live(s)
+    write(s.records, "lu0502/person.yaml", record(status="removed", removed_on=date(2026, 11, 20),
+                                                 removal_reason="performed"))  # fmt: skip
+    s.build(allow_drop=True)
+    assert _live(s) != first
+    settings = tmp_path / "conf.py"
+    settings.write_text(f"from pelicanconf import *\nPATH = {str(s.content)!r}\n", encoding="utf-8")
+    monkeypatch.chdir(REPO)
+    assert main(["rollback", "-s", str(settings), "-o", str(s.output)]) == 0
+    out = capsys.readouterr().out
+    assert "g000001" in out and "2026-11-25" in out and "公开记录 3 条" in out
+    assert _live(s) == first
+    assert main(["rollback", "-s", str(settings), "-o", str(s.output)]) == 1  # nothing older kept
+    assert "没有可恢复的上一次构建" in capsys.readouterr().err
 
 
 KILL_SCRIPT = """
@@ -191,7 +214,8 @@ def killer(ctx):
     yield outputs.OutputFile("partial.txt", b"half written")
     os.kill(os.getpid(), signal.SIGKILL)
 
-outputs.RENDERERS.append("__main__:killer")
+KILLER = outputs.Single("killer", killer)
+outputs.RENDERERS.append("__main__:KILLER")
 build_site({settings!r}, output={output!r}, overrides={overrides!r})
 """
 
@@ -209,10 +233,11 @@ def test_killed_build_leaves_previous_site_untouched(tmp_path):
     )
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
-    assert (paths.state_dir(s.output) / "staging").exists()  # killed mid-build: leftovers
+    gens = Generations(s.output, paths.state_dir(s.output))
+    assert len(gens.all()) == 2 and gens.live().name == "g000001"  # killed mid-build: a leftover folder
     assert _live(s) == live
-    s.build()  # the next build clears them and succeeds
-    assert not (paths.state_dir(s.output) / "staging").exists()
+    s.build()  # the next build removes it and succeeds
+    assert [g.name for g in gens.all()] == ["g000001", "g000003"]
     assert _live(s)[0] == live[0]
 
 
@@ -229,17 +254,17 @@ def test_golden_record_page(tmp_path):
 
 def test_parallel_workers_write_the_same_site(tmp_path, monkeypatch):
     """The forked fast path (used from PARALLEL_MIN_RECORDS up) and the serial path agree."""
-    from generator.build import plugin as pelican_plugin
+    from generator.build import workers
 
     s = make_site(tmp_path)
     s.build(output=tmp_path / "serial", settings={"PORTAL_JOBS": 1, "PORTAL_PER_PAGE": 1})
-    monkeypatch.setattr(pelican_plugin, "PARALLEL_MIN_RECORDS", 0)
+    monkeypatch.setattr(workers, "PARALLEL_MIN_RECORDS", 0)
     monkeypatch.setattr("generator.render.pages.RECORDS_PER_JOB", 1)
     monkeypatch.setattr("generator.render.pages.PAGES_PER_JOB", 1)
     result = s.build(output=tmp_path / "parallel", settings={"PORTAL_JOBS": 2, "PORTAL_PER_PAGE": 1})
     assert tree(tmp_path / "parallel") == tree(tmp_path / "serial")
-    manifest = (paths.state_dir(tmp_path / "parallel") / "build" / "manifest.json").read_text(encoding="utf-8")
-    assert manifest.count("index.html") == sum(1 for f in tree(tmp_path / "parallel") if f.endswith("index.html"))
+    files = Store(paths.state_dir(tmp_path / "parallel") / FILE).files(result.generation)
+    assert files.keys() == tree(tmp_path / "parallel").keys()
     assert result.files_written == len(tree(tmp_path / "parallel"))
 
 
@@ -254,8 +279,8 @@ def test_fast_pages_equal_full_template_renders(tmp_path):
     site = pages.SitePages(outputs.RenderContext(view=result.view, settings=env.globals, env=env))
     full = env.get_template("record.html")
     for f, r in zip(site.records(result.view.public), result.view.public, strict=True):
-        assert f.data.decode() == full.render(r=r)
-        assert f.data == (s.output / f.path).read_bytes()
+        assert f.make().decode() == full.render(r=r)
+        assert f.make() == (s.output / f.path).read_bytes()
     spec = site.specs[0]
     listing = env.get_template("list.html")
     for f in site.list_pages(spec):
@@ -265,8 +290,8 @@ def test_fast_pages_equal_full_template_renders(tmp_path):
             pager=pager, rows=spec.rows[n - 1 : n], heading=spec.heading, nav_active=spec.nav, feed=None,
             crumb=None, ground=None, row=site.row,
         )  # fmt: skip
-        assert f.data.decode() == expected
-        assert f.data == (s.output / f.path).read_bytes()
+        assert f.make().decode() == expected
+        assert f.make() == (s.output / f.path).read_bytes()
 
 
 def test_as_of_decides_what_is_public(tmp_path):
@@ -289,28 +314,39 @@ def test_build_refuses_drafts(tmp_path):
     assert not s.output.exists()
 
 
-def _leaky_renderer(ctx):
+def _leaky_files(ctx):
     yield outputs.OutputFile("data/leak.csv", "姓名\n孙expired\n".encode())
 
 
-def _leaky_indexer(ctx, index_dir):
-    from whoosh import fields, index
+LEAKY = outputs.Single("leaky", _leaky_files)
 
-    ix = index.create_in(str(index_dir), fields.Schema(name=fields.STORED, text=fields.TEXT))
+
+def _leaky_indexer(ctx, index_dir, live_index=None, live_docs=None):
+    """The real index, plus a document that names a withheld case number."""
+    from whoosh import index
+
+    from search import indexer
+
+    result = indexer.build(ctx, index_dir, live_index, live_docs)
+    ix = index.open_dir(str(index_dir))
     with ix.writer() as w:
-        w.add_document(name="（2026）鲁0502执2003号", text="x")
+        w.add_document(id="leak", kind="news", title="（2026）鲁0502执2003号")
+    ix.close()
+    return result
 
 
 @pytest.mark.parametrize(
     "hook, where",
-    [("RENDERERS", "data/leak.csv: 姓名/名称「孙expired」"), ("INDEXERS", "执行案号「（2026）鲁0502执2003号」")],
+    [("RENDERERS", "data/leak.csv: 姓名/名称「孙expired」"), ("INDEXER", "执行案号「（2026）鲁0502执2003号」")],
 )
 def test_leak_gate_scans_renderer_files_and_index(tmp_path, monkeypatch, hook, where):
     s = make_site(tmp_path)
     s.build()
     live = _live(s)
-    name = "_leaky_renderer" if hook == "RENDERERS" else "_leaky_indexer"
-    monkeypatch.setattr(outputs, hook, [*getattr(outputs, hook), f"tests.test_site_build:{name}"])
+    if hook == "RENDERERS":
+        monkeypatch.setattr(outputs, hook, [*outputs.RENDERERS, "tests.test_site_build:LEAKY"])
+    else:
+        monkeypatch.setattr(outputs, hook, "tests.test_site_build:_leaky_indexer")
     with pytest.raises(BuildError) as exc:
         s.build()
     assert where in str(exc.value)
@@ -327,13 +363,13 @@ def _index_documents(folder):
 def test_index_in_its_own_process_equals_the_index_written_in_process(tmp_path, monkeypatch):
     """A full build from INDEX_PROCESS_MIN_RECORDS up writes the index in a forked process while
     the pages render: the same documents, site.json and search hits; the leak gate still scans it."""
-    from generator.build import plugin as pelican_plugin
+    from generator.build import pipeline
     from search import indexer
 
     s = make_site(tmp_path)
     inline = s.build(output=tmp_path / "inline", settings={"PORTAL_JOBS": 2})
     assert "render.index.own" not in inline.phases
-    monkeypatch.setattr(pelican_plugin, "INDEX_PROCESS_MIN_RECORDS", 0)
+    monkeypatch.setattr(pipeline, "INDEX_PROCESS_MIN_RECORDS", 0)
     forked = s.build(output=tmp_path / "forked", settings={"PORTAL_JOBS": 2})
     assert forked.phases["render.index.own"] > 0
     assert _index_documents(forked.index) == _index_documents(inline.index)
@@ -341,34 +377,34 @@ def test_index_in_its_own_process_equals_the_index_written_in_process(tmp_path, 
     assert site == (inline.index / indexer.SITE_FILE).read_bytes()
     assert tree(tmp_path / "forked") == tree(tmp_path / "inline")
     live = tree(tmp_path / "forked"), tree(forked.index)
-    monkeypatch.setattr(outputs, "INDEXERS", [*outputs.INDEXERS, "tests.test_site_build:_leaky_indexer"])
+    monkeypatch.setattr(outputs, "INDEXER", "tests.test_site_build:_leaky_indexer")
     with pytest.raises(BuildError, match="（2026）鲁0502执2003号"):
         s.build(output=tmp_path / "forked", settings={"PORTAL_JOBS": 2}, incremental=False)
     assert (tree(tmp_path / "forked"), tree(forked.index)) == live
 
 
-def _failing_indexer(ctx, index_dir):
+def _failing_indexer(ctx, index_dir, live_index=None, live_docs=None):
     raise RuntimeError("indexer broke")
 
 
 def test_failing_index_process_fails_the_build_and_leaves_nothing_running(tmp_path, monkeypatch):
     import multiprocessing
 
-    from generator.build import plugin as pelican_plugin
+    from generator.build import pipeline, workers
 
     s = make_site(tmp_path)
     s.build()
     live = _live(s)
-    monkeypatch.setattr(pelican_plugin, "INDEX_PROCESS_MIN_RECORDS", 0)
-    monkeypatch.setattr(outputs, "INDEXERS", [*outputs.INDEXERS, "tests.test_site_build:_failing_indexer"])
+    monkeypatch.setattr(pipeline, "INDEX_PROCESS_MIN_RECORDS", 0)
+    monkeypatch.setattr(outputs, "INDEXER", "tests.test_site_build:_failing_indexer")
     with pytest.raises(RuntimeError, match="indexer broke"):
         s.build(settings={"PORTAL_JOBS": 2}, incremental=False)
     assert multiprocessing.active_children() == []
     assert _live(s) == live
     # a renderer failing while the index process and the page workers run: all are stopped
-    monkeypatch.setattr(pelican_plugin, "PARALLEL_MIN_RECORDS", 0)
-    monkeypatch.setattr(outputs, "INDEXERS", ["tests.test_site_build:_slow_indexer"])
-    monkeypatch.setattr(outputs, "RENDERERS", [*outputs.RENDERERS, "tests.test_site_build:_failing_renderer"])
+    monkeypatch.setattr(workers, "PARALLEL_MIN_RECORDS", 0)
+    monkeypatch.setattr(outputs, "INDEXER", "tests.test_site_build:_slow_indexer")
+    monkeypatch.setattr(outputs, "RENDERERS", [*outputs.RENDERERS, "tests.test_site_build:FAILING"])
     started = time.monotonic()
     with pytest.raises(RuntimeError, match="renderer broke"):
         s.build(settings={"PORTAL_JOBS": 2}, incremental=False)
@@ -377,7 +413,7 @@ def test_failing_index_process_fails_the_build_and_leaves_nothing_running(tmp_pa
     assert _live(s) == live
 
 
-def _slow_indexer(ctx, index_dir):
+def _slow_indexer(ctx, index_dir, live_index=None, live_docs=None):
     time.sleep(60)
 
 
@@ -430,7 +466,8 @@ def test_plain_pelican_run_refuses_a_leak(tmp_path):
     settings = read_settings(str(SETTINGS), override=s.overrides(OUTPUT_PATH=str(tmp_path / "pelican")))
     with pytest.raises(BuildError, match="钱removed"):
         Pelican(settings).run()
-    assert not (paths.state_dir(tmp_path / "pelican") / "build").exists()  # state not committed
+    assert not os.path.lexists(tmp_path / "pelican")  # nothing switched
+    assert Store(paths.state_dir(tmp_path / "pelican") / FILE).files("g000001") == {}  # nothing committed
 
 
 def test_missing_settings_file_is_a_usage_error(tmp_path, capsys, monkeypatch):

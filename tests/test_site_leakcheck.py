@@ -21,7 +21,7 @@ def _public(name: str, case: str = "（2024）鲁0502执1号", **kw) -> PublicRe
         basis_document="（2023）鲁0502民初1号", kind="person", name=name, id_masked="3705021985****1234",
         gender="男", age=40, uscc=None, legal_representative=None, debtor_seq=None, obligation="支付货款",
         performance="全部未履行", outstanding=None, grounds=("evades_by_fraud",), listed_on=date(2025, 1, 1),
-        term_years=2, term_ends_on=date(2027, 1, 1), digest="d",
+        term_years=2, term_ends_on=date(2027, 1, 1),
     )  # fmt: skip
     base.update(kw)
     return PublicRecord(**base)  # type: ignore[arg-type]

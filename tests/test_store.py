@@ -54,15 +54,25 @@ def test_full_build_reads_no_memo_but_stores_what_it_makes(tmp_path):
     assert Store(tmp_path / FILE, version="v1").ns("rows").get("a", "d") == "new"
 
 
-def test_other_code_version_starts_empty(tmp_path):
+def test_other_code_version_reads_no_memo_but_keeps_history(tmp_path):
     store = Store(tmp_path / FILE, version="v1")
     store.ns("rows").put("a", "d", 1)
-    store.set_meta("m", 2)
+    store.set_meta(gen_key("g000001", "recorded"), {"exports": "yesterday"})
+    store.set_files("g000001", {"index.html": "x"})
     store.commit()
     store.close()
     other = Store(tmp_path / FILE, version="v2")
-    assert other.ns("rows").get("a", "d", None) is None
-    assert other.meta("m") is None
+    assert other.ns("rows").get("a", "d", None) is None  # another program's results
+    # the generations' facts are history: the change files must not forget yesterday's removals
+    assert other.meta(gen_key("g000001", "recorded")) == {"exports": "yesterday"}
+    assert other.files("g000001") == {"index.html": "x"}
+
+
+def test_digest_does_not_depend_on_shared_objects():
+    day = date(2026, 1, 1)
+    shared = [(1, day), (2, day)]
+    apart = [(1, date(2026, 1, 1)), (2, date(2026, 1, 1))]
+    assert digest_of(shared) == digest_of(apart)
 
 
 @pytest.mark.parametrize("damage", [b"", b"not a database at all" * 100, b"SQLite format 3\x00" + b"\xff" * 5000])

@@ -169,7 +169,7 @@ def _fsync_dir(path: Path) -> None:
 def locked(state: Path) -> Iterator[None]:
     """One build (or rollback) at a time per output."""
     state.mkdir(parents=True, exist_ok=True)
-    with open(state / "lock", "w") as fh:
+    with open(state / "lock", "a") as fh:  # (appending changes nothing: a failed build leaves no trace)
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -287,21 +287,41 @@ def scan_listed(gate: LeakGate, root: Path, files: list[str], jobs: int | None =
     return sorted(leak for part in parts for leak in part)
 
 
-def scan_index(gate: LeakGate, index: Path) -> list[Leak]:
-    """The stored fields of a Whoosh index (its files are binary: read through Whoosh)."""
+def segment_ids(index: Path) -> set[str]:
+    """The segments of a Whoosh index (empty when there is none)."""
+    from whoosh import index as whoosh_index
+
+    if not index.is_dir() or not whoosh_index.exists_in(str(index)):
+        return set()
+    ix = whoosh_index.open_dir(str(index))
     try:
-        from whoosh import index as whoosh_index
-    except ImportError:  # pragma: no cover
-        return []
+        with ix.reader() as reader:
+            return {leaf.segment().segment_id() for leaf, _base in reader.leaf_readers()}
+    finally:
+        ix.close()
+
+
+def scan_index(gate: LeakGate, index: Path, skip: set[str] | frozenset[str] = frozenset()) -> list[Leak]:
+    """The stored fields of a Whoosh index (its files are binary: read through Whoosh). `skip`:
+    segments scanned before with the same needles (an updated index's segments kept from the live
+    one: whatever else was written, by whichever code, is scanned)."""
+    from whoosh import index as whoosh_index
+
     if not index.is_dir() or not whoosh_index.exists_in(str(index)):
         return []
     leaks: list[Leak] = []
     ix = whoosh_index.open_dir(str(index))
     try:
-        with ix.searcher() as searcher:
-            for n, fields in enumerate(searcher.all_stored_fields()):
-                text = "\n".join(str(v) for v in fields.values())
-                leaks += gate.scan(text.encode("utf-8"), f"{index.name}/（索引第 {n} 条）")
+        with ix.reader() as reader:
+            for leaf, _base in reader.leaf_readers():
+                if leaf.segment().segment_id() in skip:
+                    continue
+                for n in range(leaf.doc_count_all()):
+                    if leaf.is_deleted(n):
+                        continue
+                    fields = leaf.stored_fields(n)
+                    text = "\n".join(str(v) for v in fields.values())
+                    leaks += gate.scan(text.encode("utf-8"), f"{index.name}/（索引第 {n} 条）")
     finally:
         ix.close()
     return leaks

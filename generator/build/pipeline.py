@@ -34,7 +34,7 @@ from generator.domain.policy import PublicView
 from generator.errors import BuildError, PortalError, UsageError
 from generator.read.checker import no_gc
 from generator.read.view import as_of_from, load_view
-from generator.render.outputs import RenderContext, renderers
+from generator.render.outputs import RenderContext, indexer, renderers
 from generator.settings import portal_settings
 from generator.state import paths
 from generator.state.store import FILE, Store, digest_of, forget_digests, gen_key
@@ -64,7 +64,8 @@ class BuildResult:
     state: Path
     phases: dict[str, float]  # wall seconds per step: check, render, leak_gate, commit (+ render.*)
     cpu: dict[str, float]
-    incremental: bool = False  # something was taken from the live build
+    incremental: bool = False  # a file's inputs were found unchanged: taken from the live build
+    rendered: int = 0  # files our renderers made (the others were taken from the live build)
     parsed: int = 0  # record files parsed (the others came from the store)
     generation: str = ""
 
@@ -245,18 +246,12 @@ class Build:
         """Write the index (a copy of the live one with the changed documents replaced, or whole)
         and scan what is new in it with the leak gate (all of it when `rescan`). Runs in a forked
         process on big sites: it reads nothing from the store (`live_docs` was read before)."""
-        from search import indexer
-
         live_index = self.live.index if self.live is not None and live_docs is not None else None
-        result = indexer.build(ctx, self.gen.index, live_index, live_docs)
+        result = indexer()(ctx, self.gen.index, live_index, live_docs)
         assert self.gate is not None
-        if live_index is None or rescan:
-            return result.docs, leakcheck.scan_index(self.gate, self.gen.index)
-        leaks = []
-        for doc in result.written:
-            text = "\n".join(str(v) for v in doc.values())
-            leaks += self.gate.scan(text.encode("utf-8"), f"index/（文档 {doc.get('id', '')}）")
-        return result.docs, leaks
+        # the segments kept from the live index were scanned for the same needles, unless they changed
+        skip = leakcheck.segment_ids(live_index) if live_index is not None and not rescan else set()
+        return result.docs, leakcheck.scan_index(self.gate, self.gen.index, skip)
 
     def _start_index(self, ctx: RenderContext, procs: int | None) -> Forked | tuple[Any, ...]:
         live_docs = self._meta(self.live, "search.docs") if self.live is not None else None
@@ -264,7 +259,7 @@ class Build:
         procs = procs or os.cpu_count() or 1
         if procs < 2 or len(self.view.public) < INDEX_PROCESS_MIN_RECORDS:
             return args  # written at the end, in this process
-        return Forked(lambda: self._index_job(*args), "chenglai-index", died="搜索索引进程意外退出",
+        return Forked(lambda: _timed(self._index_job, *args), "chenglai-index", died="搜索索引进程意外退出",
                       failed="搜索索引构建失败")  # fmt: skip
 
     def _finish_index(self, index: Forked | tuple[Any, ...]) -> None:
@@ -274,7 +269,7 @@ class Build:
         ok, payload = index.result()
         if not ok:
             raise payload
-        self.index_docs, self.index_leaks = payload
+        (self.index_docs, self.index_leaks), self.phases["render.index.own"] = payload
 
     def _needles_changed(self) -> bool:
         return self.live is None or self._meta(self.live, "needles") != needles_digest(self.view)
@@ -324,7 +319,8 @@ class Build:
             output=self.output, index=self.gen.index, view=self.view, as_of=self.as_of, public=len(self.view.public),
             notices=len(self.view.notices), files_written=len(sink.entries) - len(sink.linked),
             files_unchanged=len(sink.linked), files_removed=removed, seconds=time.perf_counter() - self.started,
-            state=self.state, phases=self.phases, cpu=self.cpu, incremental=bool(sink.linked), parsed=self.parsed,
+            state=self.state, phases=self.phases, cpu=self.cpu, incremental=sink.skipped > 0, parsed=self.parsed,
+            rendered=sink.made,
             generation=self.gen.name,
         )  # fmt: skip
 
@@ -362,6 +358,11 @@ class Build:
         finally:
             self.stack.close()
             forget_digests()
+
+
+def _timed(fn: Any, *args: Any) -> tuple[Any, float]:
+    started = time.perf_counter()
+    return fn(*args), time.perf_counter() - started
 
 
 def _fresh(sink: Sink) -> Sink:

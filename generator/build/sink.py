@@ -52,7 +52,8 @@ class Sink:
         self.entries: dict[str, str] = {}
         self.linked: list[str] = []
         self.leaks: list[Any] = []
-        self.made = 0
+        self.made = 0  # Lazy files made (their inputs changed, or no kept build had them)
+        self.skipped = 0  # Lazy files taken from the live build without calling make
         self._dirs: set[str] = set()
 
     # -- the one fast path ---------------------------------------------------------
@@ -74,8 +75,10 @@ class Sink:
         made = self.memo.get(out.path, key, None)
         if made is not None and self.live_root is not None and self.live_files.get(out.path) == made:
             self._link(out.path, made)
+            self.skipped += 1
             return
         data = out.make()
+        self.made += 1
         self.memo.put(out.path, key, self._write(out.path, data))
 
     # -- files ---------------------------------------------------------------------
@@ -92,6 +95,12 @@ class Sink:
         return full
 
     def _write(self, rel: str, data: bytes) -> str:
+        """Write `data` at `rel`, scanned; the live file itself when it holds the same bytes (its
+        mtime kept, for rsync and caches)."""
+        dg = file_digest(data)
+        if self.live_root is not None and self.live_files.get(rel) == dg:
+            self._link(rel, dg)
+            return dg
         full = self._full(rel)
         if self.scan is not None:
             self.leaks += self.scan(data, rel)
@@ -105,8 +114,7 @@ class Sink:
                 view = view[os.write(fd, view) :]
         finally:
             os.close(fd)
-        dg = self.entries[rel] = file_digest(data)
-        self.made += 1
+        self.entries[rel] = dg
         return dg
 
     def _link(self, rel: str, dg: str) -> None:
@@ -120,14 +128,22 @@ class Sink:
         self.linked.append(rel)
 
     def adopt(self, rel: str) -> None:
-        """A file written under `root` by someone else (Pelican's news, pages, theme files)."""
-        with open(self.root + "/" + rel, "rb") as fh:
+        """A file written under `root` by someone else (Pelican's news, pages, theme files); the
+        live file in its place when it holds the same bytes (its mtime kept)."""
+        full = self.root + "/" + rel
+        with open(full, "rb") as fh:
             data = fh.read()
-        if self.scan is not None:
+        dg = file_digest(data)
+        if self.live_root is not None and self.live_files.get(rel) == dg:
+            tmp = full + ".chenglai-link"
+            os.link(self.live_root + "/" + rel, tmp)
+            os.replace(tmp, full)
+            self.linked.append(rel)
+        elif self.scan is not None:
             self.leaks += self.scan(data, rel)
-        self.entries[rel] = file_digest(data)
+        self.entries[rel] = dg
 
-    def merge(self, entries: dict[str, str], linked: list[str], leaks: list[Any], made: int) -> None:
+    def merge(self, entries: dict[str, str], linked: list[str], leaks: list[Any], made: int, skipped: int) -> None:
         """What a forked worker's sink wrote."""
         clash = self.entries.keys() & entries.keys()
         if clash:
@@ -136,3 +152,4 @@ class Sink:
         self.linked += linked
         self.leaks += leaks
         self.made += made
+        self.skipped += skipped

@@ -128,6 +128,10 @@ RENDERERS: list[str] = [
 ]
 
 
+# "module:function" of the search index writer: (ctx, index_dir, live_index, live_docs) -> IndexResult
+INDEXER = "search.indexer:build"
+
+
 def _resolve(name: str) -> Any:
     module, attr = name.split(":")
     return getattr(importlib.import_module(module), attr)
@@ -135,3 +139,7 @@ def _resolve(name: str) -> Any:
 
 def renderers() -> list[Renderer]:
     return [_resolve(n) for n in RENDERERS]
+
+
+def indexer() -> Any:
+    return _resolve(INDEXER)

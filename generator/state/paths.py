@@ -34,11 +34,13 @@ def generations_dir(state: Path) -> Path:
 def index_dir(output: Path, configured: str | Path | None = None) -> Path:
     """The live search index of the site built into `output`: beside the site the output link
     points at; else (an output folder of the old layout, or nothing built yet) `<state>/index`.
-    A few system calls, no file read: the search service asks once per request."""
+    A link is recognised by its target's shape (…/generations/<gen>/site), not by the state
+    folder: a reader that does not know PORTAL_STATE_PATH (`chenglai serve --no-build`, the
+    service) finds the live index all the same. A few system calls, no file read: the search
+    service asks once per request."""
     out = Path(os.path.abspath(output))
-    state = state_dir(out, configured)
     if out.is_symlink():
         site = Path(os.path.realpath(out))
-        if site.name == "site" and site.parent.parent == Path(os.path.realpath(generations_dir(state))):
+        if site.name == "site" and site.parent.parent.name == GENERATIONS:
             return site.parent / "index"
-    return state / "index"
+    return state_dir(out, configured) / "index"

@@ -51,12 +51,23 @@ _ONCE: dict[int, tuple[Any, bytes]] = {}  # id → (the object, kept alive so th
 
 
 class _Pickler(pickle.Pickler):
+    """Pickles without its memo (`fast`): the bytes then depend on the values only, not on which
+    of them happen to be the same object (a date shared by two records parsed together, apart
+    when read back from the store)."""
+
+    def __init__(self, file: Any, top: Any = None) -> None:
+        super().__init__(file, protocol=5)
+        self.fast = True
+        self.top = top  # the object whose own digest is being made: pickled itself
+
     def persistent_id(self, obj: Any) -> Any:
-        if type(obj) not in DIGEST_ONCE:
+        if type(obj) not in DIGEST_ONCE or obj is self.top:
             return None
         known = _ONCE.get(id(obj))
         if known is None or known[0] is not obj:
-            known = _ONCE[id(obj)] = (obj, hashlib.blake2b(pickle.dumps(obj, protocol=5), digest_size=16).digest())
+            inner = io.BytesIO()
+            _Pickler(inner, top=obj).dump(obj)
+            known = _ONCE[id(obj)] = (obj, hashlib.blake2b(inner.getbuffer(), digest_size=16).digest())
         return known[1]
 
 
@@ -64,7 +75,7 @@ def digest_of(*values: Any) -> str:
     """The one digest helper: of the very values handed to a producing function (pickled: the
     same values give the same bytes; values that merely look alike never collide)."""
     buf = io.BytesIO()
-    _Pickler(buf, protocol=5).dump(values)
+    _Pickler(buf).dump(values)
     return hashlib.blake2b(buf.getbuffer(), digest_size=16).hexdigest()
 
 
@@ -173,14 +184,16 @@ class Store:
         try:
             conn.execute("PRAGMA journal_mode=DELETE")
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.executescript(SCHEMA)
+            if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] < 3:
+                conn.executescript(SCHEMA)  # (only when missing: an open that writes nothing leaves no trace)
             row = conn.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
             if row is not None and bytes(row[0]).decode() != self.version:
                 # another program's results: no memo of it is used. The generations' facts stay
                 # (what files they hold, the open data's change history): they are history, not
                 # results of this code, and a new version must not forget yesterday's removals
                 conn.execute("DELETE FROM memo")
-            conn.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (self.version.encode(),))
+            if row is None or bytes(row[0]).decode() != self.version:
+                conn.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (self.version.encode(),))
         except sqlite3.DatabaseError:
             conn.close()
             raise
