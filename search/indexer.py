@@ -364,7 +364,7 @@ def _full(ctx: RenderContext, index_dir: Path) -> IndexResult:
     return IndexResult(docs, written, full=True)
 
 
-def _update(ctx: RenderContext, index_dir: Path, live: Path, live_docs: dict[str, str]) -> IndexResult | None:
+def _update(ctx: RenderContext, index_dir: Path, live: Path, live_docs: dict[str, str]) -> IndexResult:
     """The live index with the changed documents replaced; _Unusable when it cannot be."""
     deleted_before, total_before = _check_live(live, live_docs)
     memo = ctx.memo(MEMO)

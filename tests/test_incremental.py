@@ -158,7 +158,8 @@ def test_no_change_rebuild_keeps_every_file_and_mtime(tmp_path):
     assert result.incremental and result.parsed == 0 and result.rendered == 0
     assert result.files_written == 0 and result.files_removed == 0
     assert tree(s.output, mtimes=True) == before
-    assert tree(paths.index_dir(s.output)).keys() == index_before.keys()
+    # the same index files (but Whoosh's lock file, which only a writer makes)
+    assert tree(paths.index_dir(s.output)).keys() - {"MAIN_WRITELOCK"} == index_before.keys() - {"MAIN_WRITELOCK"}
     assert hits(s.output)["张三丰"][0] == 1
 
 

@@ -9,12 +9,11 @@ from pelican import Pelican
 from pelican.settings import read_settings
 
 from generator.build import leakcheck
+from generator.build.pipeline import PENDING, Build
 from generator.domain.policy import decide_records
 from generator.domain.records import parse_file
-from generator.read import viewcache
-from generator.read.parsecache import FILE as PARSE_CACHE
-from generator.read.plan import PLAN_KEY, BuildPlan
 from generator.state import paths
+from generator.state.store import FILE as STORE
 
 from .factory import AS_OF, write
 from .sitefixture import NON_PUBLIC, SETTINGS, draft_record, grep_tree, make_site, record, tree
@@ -32,11 +31,9 @@ def test_each_non_public_kind_leaves_no_trace(tmp_path):
     state = paths.state_dir(s.output)
 
     def in_state(*needles: str) -> list[tuple[str, str]]:
-        # the parse cache holds the content as it is (like content/ itself), never published, and
-        # so does the view cache's index (each file's debtor name; the withheld sets the leak gate
-        # looks for); everything else there (index, manifests, renderers' state, the view cache's
-        # public records) must hold no trace
-        content = {PARSE_CACHE, viewcache.FILE, viewcache.DELTA}
+        # the store holds the content as read (like content/ itself: each file's facts), never
+        # published; everything else there (every generation's site and index) must hold no trace
+        content = {STORE}
         return [hit for hit in grep_tree(state, *needles) if hit[0] not in content]
 
     for kind, (name, case) in NON_PUBLIC.items():
@@ -82,21 +79,25 @@ def test_a_minor_that_slips_past_the_checker_is_still_withheld(tmp_path):
     )  # fmt: skip
     sources = []
     for name in ("ok.yaml", "minor.yaml"):
-        path = write(s.records, name, minor) if name == "minor.yaml" else s.records / name
+        path = write(tmp_path / "aside", name, minor) if name == "minor.yaml" else s.records / name
         src, errors = parse_file(str(path), path.read_bytes())  # the model only, no law rules
         assert src is not None and errors == []
         sources.append(src)
     view = decide_records(sources, AS_OF)
     assert [p.name for p in view.public] == ["张三丰"]
     assert "郑minor" in view.withheld_names
-    # render the site from that view through Pelican, as the plugin does
+    # render the site from that view through Pelican, as `chenglai build` does (the build checks
+    # the records folder, which holds only ok.yaml; the view with the minor is handed over)
     out = tmp_path / "out"
     settings = read_settings(str(SETTINGS), override=s.overrides(OUTPUT_PATH=str(out)))
-    settings[PLAN_KEY] = BuildPlan(
-        output=out, index=tmp_path / "index", state=tmp_path / "state", previous_output=None,
-        previous_state=None, view=view, as_of=AS_OF,
-    )  # fmt: skip
-    Pelican(settings).run()
+    build = Build.start(settings)
+    build.view = view
+    token = PENDING.set(build)
+    try:
+        Pelican(settings).run()
+    finally:
+        PENDING.reset(token)
+    build.finish()
     assert (out / "debtors/2024-lu0502-zhi-1234/index.html").is_file()
     assert grep_tree(out, "郑minor", *_bracket_variants("（2025）鲁0502执4001号")) == []
     leakcheck.check(leakcheck.LeakGate(view), out)  # and the gate agrees: nothing to find
@@ -115,6 +116,7 @@ def test_withheld_record_pages_from_an_earlier_build_do_not_survive(tmp_path):
     s.build(allow_drop=True)
     assert not (s.output / "debtors/2024-lu0502-zhi-5001").exists()
     assert grep_tree(s.output, "冯later") == []
-    # the rollback copy still has it: it is outside the public output
-    assert any("冯later" in n for _, n in grep_tree(paths.state_dir(s.output) / "previous", "冯later"))
-    assert "previous" not in {Path(f).parts[0] for f in tree(s.output)}
+    # the previous build, kept for rollback, still has it: it is outside the public output
+    generations = paths.state_dir(s.output) / "generations"
+    assert any("冯later" in n for _, n in grep_tree(generations, "冯later"))
+    assert "generations" not in {Path(f).parts[0] for f in tree(s.output)}

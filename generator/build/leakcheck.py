@@ -296,7 +296,8 @@ def segment_ids(index: Path) -> set[str]:
     ix = whoosh_index.open_dir(str(index))
     try:
         with ix.reader() as reader:
-            return {leaf.segment().segment_id() for leaf, _base in reader.leaf_readers()}
+            segments = (leaf.segment() for leaf, _base in reader.leaf_readers())
+            return {s.segment_id() for s in segments if s is not None}
     finally:
         ix.close()
 
@@ -314,7 +315,8 @@ def scan_index(gate: LeakGate, index: Path, skip: set[str] | frozenset[str] = fr
     try:
         with ix.reader() as reader:
             for leaf, _base in reader.leaf_readers():
-                if leaf.segment().segment_id() in skip:
+                segment = leaf.segment()  # None: an empty index
+                if segment is not None and segment.segment_id() in skip:
                     continue
                 for n in range(leaf.doc_count_all()):
                     if leaf.is_deleted(n):
