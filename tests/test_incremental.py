@@ -264,6 +264,9 @@ def test_cli_full_flag(tmp_path, monkeypatch, capsys):
     args = ["build", "-o", str(s.output), "--as-of", AS_OF.isoformat()]
     assert main([*args, "-s", str(_settings_file(tmp_path, s))]) == 0  # other settings: a full build
     assert "完整构建" in capsys.readouterr().out
+    assert main([*args, "-s", str(_settings_file(tmp_path, s))]) == 0  # the same inputs: nothing to do
+    assert "无需重新生成" in capsys.readouterr().out
+    _edit(s)
     assert main([*args, "-s", str(_settings_file(tmp_path, s))]) == 0
     assert "增量构建" in capsys.readouterr().out
     assert main([*args, "-s", str(_settings_file(tmp_path, s)), "--full"]) == 0

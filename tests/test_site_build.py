@@ -236,9 +236,11 @@ def test_killed_build_leaves_previous_site_untouched(tmp_path):
     gens = Generations(s.output, paths.state_dir(s.output))
     assert len(gens.all()) == 2 and gens.live().name == "g000001"  # killed mid-build: a leftover folder
     assert _live(s) == live
-    s.build()  # the next build removes it and succeeds
-    assert [g.name for g in gens.all()] == ["g000001", "g000003"]
-    assert _live(s)[0] == live[0]
+    assert s.build().unchanged  # the next build removes it (nothing else to do: the same inputs)
+    assert [g.name for g in gens.all()] == ["g000001"]
+    write(s.records, "lu0502/person.yaml", record(obligation="支付货款99元"))
+    assert s.build().generation == "g000002"
+    assert [g.name for g in gens.all()] == ["g000001", "g000002"]
 
 
 def test_golden_record_page(tmp_path):

@@ -33,7 +33,7 @@ from generator.build.workers import run_jobs
 from generator.domain.policy import PublicView
 from generator.errors import BuildError, PortalError, UsageError
 from generator.read.checker import no_gc
-from generator.read.view import as_of_from, load_view
+from generator.read.view import as_of_from, content_digest, library_versions, load_view
 from generator.render.outputs import RenderContext, indexer, renderers
 from generator.settings import portal_settings
 from generator.state import paths
@@ -69,6 +69,7 @@ class BuildResult:
     rendered: int = 0  # files our renderers made (the others were taken from the live build)
     parsed: int = 0  # record files parsed (the others came from the store)
     generation: str = ""
+    unchanged: bool = False  # made from the same inputs as the live build: nothing was done
 
 
 # -- settings -----------------------------------------------------------------------
@@ -103,6 +104,16 @@ def _is_plain(value: Any) -> bool:
     if isinstance(value, dict):
         return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
     return isinstance(value, date)
+
+
+def build_inputs(settings: dict[str, Any], as_of: date, drafts_ok: bool, store: Store) -> str:
+    """A digest of everything a build is made from: every content file, the date, the settings,
+    the theme and the code (the build is deterministic: the same inputs give the same bytes)."""
+    from generator.render import outputs  # (its lists name the code that renders: part of the code)
+
+    content = Path(settings["PATH"])
+    return digest_of(content_digest(content, store), as_of, drafts_ok, fingerprint(settings, [], store.version),
+                     library_versions(), outputs.RENDERERS, outputs.INDEXER)  # fmt: skip
 
 
 def needles_digest(view: PublicView) -> str:
@@ -148,15 +159,18 @@ class Build:
     index_leaks: list[Any] = field(default_factory=list)
     recorded: dict[str, Any] = field(default_factory=dict)
     finish_in_finalized: bool = False
+    inputs: str = ""  # digest of everything the build is made from (`build_inputs`)
+    unchanged: bool = False  # the live build was made from the same inputs: nothing to do
     _mark: tuple[float, float] = (0.0, 0.0)
 
     @classmethod
     def start(
         cls, settings: dict[str, Any], as_of: date | None = None, drafts_ok: bool = False, full: bool = False,
-        allow_drop: bool = False,
+        allow_drop: bool = False, may_skip: bool = False,
     ) -> Build:  # fmt: skip
-        """Check the records and decide the view (ContentErrors: nothing written), then take the
-        lock and make the new generation folder."""
+        """Take the lock; when `may_skip` and the live build was made from the same inputs, a
+        Build with `unchanged` set and nothing else done. Else check the records and decide the
+        view (ContentErrors: nothing written), then make the new generation folder."""
         started = time.perf_counter()
         mark = (started, _cpu_seconds())
         output = Path(os.path.abspath(settings["OUTPUT_PATH"]))
@@ -167,21 +181,45 @@ class Build:
             store = Store(state / FILE, reading=not full)
             stack.callback(store.close)
             day = as_of_from(settings, as_of)
-            with no_gc():
-                view, stats = load_view(settings, day, drafts_ok, store)
             gens = Generations(output, state)
             live = gens.live()
+            inputs = "" if full else build_inputs(settings, day, drafts_ok, store)
+            if may_skip and live is not None and inputs and store.meta(gen_key(live.name, "inputs")) == inputs:
+                build = cls(
+                    settings=settings, output=output, state=state, as_of=day, view=PublicView(day, (), ()),
+                    store=store, gens=gens, gen=live, live=live, live_any=live, full=full, allow_drop=allow_drop,
+                    started=started, parsed=0, stack=stack, inputs=inputs, unchanged=True, _mark=mark,
+                )  # fmt: skip
+                build.lap("check")
+                return build
+            with no_gc():
+                view, stats = load_view(settings, day, drafts_ok, store)
             gen = gens.new()
         except BaseException:
             stack.close()
             raise
         build = cls(
             settings=settings, output=output, state=state, as_of=day, view=view, store=store, gens=gens, gen=gen,
-            live=None if full else live, live_any=live, full=full, allow_drop=allow_drop, started=started, parsed=stats.parsed,
-            stack=stack, _mark=mark,
+            live=None if full else live, live_any=live, full=full, allow_drop=allow_drop, started=started,
+            parsed=stats.parsed, stack=stack, inputs=inputs, _mark=mark,
         )  # fmt: skip
         build.lap("check")
         return build
+
+    def result_unchanged(self) -> BuildResult:
+        """The live build is this build's result (the same inputs give the same bytes)."""
+        info = self._meta(self.live, "info", {})
+        files = len(self.store.files(self.gen.name))
+        previous = self.gens.previous()
+        self.gens.prune([self.gen] + ([previous] if previous is not None else []))  # a killed build's folder
+        self.stack.close()
+        return BuildResult(
+            output=self.output, index=self.gen.index, view=self.view, as_of=self.as_of,
+            public=int(info.get("public", 0)), notices=int(info.get("notices", 0)), files_written=0,
+            files_unchanged=files, files_removed=0, seconds=time.perf_counter() - self.started, state=self.state,
+            phases=self.phases, cpu=self.cpu, incremental=True, rendered=0, parsed=0, generation=self.gen.name,
+            unchanged=True,
+        )  # fmt: skip
 
     def lap(self, name: str) -> None:
         now, cpu_now = time.perf_counter(), _cpu_seconds()
@@ -312,6 +350,8 @@ class Build:
         self.store.set_meta(gen_key(self.gen.name, "needles"), needles_digest(self.view))
         self.store.set_meta(gen_key(self.gen.name, "recorded"), self.recorded)
         self.store.set_meta(gen_key(self.gen.name, "search.docs"), self.index_docs)
+        if self.inputs:
+            self.store.set_meta(gen_key(self.gen.name, "inputs"), self.inputs)
         keep = [self.gen] + ([live_any] if live_any is not None else [])
         self.store.commit(g.name for g in keep)
         self.gens.switch(self.gen)  # the commit point
@@ -437,7 +477,9 @@ def build_site(
     if output is not None:
         over["OUTPUT_PATH"] = str(Path(output).absolute())
     settings = read_settings(settings_path, over)
-    build = Build.start(settings, as_of, drafts_ok, full, allow_drop)
+    build = Build.start(settings, as_of, drafts_ok, full, allow_drop, may_skip=True)
+    if build.unchanged:
+        return build.result_unchanged()
     token = PENDING.set(build)
     try:
         pelican = Pelican(settings)  # its `initialized` signal attaches the build (plugin)

@@ -90,6 +90,36 @@ def load_view(settings: dict[str, Any], as_of: date, drafts_ok: bool, store: Sto
         return decide(facts, as_of, portal["PORTAL_REMOVAL_NOTICE_DAYS"]), stats
 
 
+def content_digest(content: Path, store: Store) -> str:
+    """A digest of every file under the content folder (records, news, pages, static files): its
+    path and the sha256 of its bytes, each read through the FILES memo (not read again while its
+    stat is unchanged). What a whole build is made from, with the settings, theme, code and date."""
+    file_memo, file_ns = _Memo(store.ns(FILES)), store.ns(FILES)
+    scan_ns = time.time_ns()
+    listing: list[tuple[str, str]] = []
+    for dirpath, dirs, names in os.walk(content):
+        dirs.sort()
+        for name in sorted(names):
+            path = os.path.join(dirpath, name)
+            try:
+                st = os.stat(path)
+            except OSError:
+                listing.append((path, "?"))  # gone meanwhile: the build proper reports it
+                continue
+            signature = digest_of(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+            sha = file_memo.get(path, signature)
+            if sha is None:
+                try:
+                    with open(path, "rb") as fh:
+                        sha = hashlib.sha256(fh.read()).hexdigest()
+                except OSError:
+                    sha = "?"
+                if sha != "?" and max(st.st_mtime_ns, st.st_ctime_ns) < scan_ns - RACY_NS:
+                    file_ns.put(path, signature, sha)  # (kept only if the build commits)
+            listing.append((os.path.relpath(path, content), sha))
+    return digest_of(listing)
+
+
 def library_versions() -> tuple[str, ...]:
     """Part of a record memo's digest: an upgraded parser or region table makes it a miss."""
     out = []

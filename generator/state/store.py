@@ -50,25 +50,31 @@ DIGEST_ONCE: set[type] = set()
 _ONCE: dict[int, tuple[Any, bytes]] = {}  # id → (the object, kept alive so the id stays its own; digest)
 
 
+def _digested(digest: bytes) -> bytes:
+    """What a DIGEST_ONCE object stands for in a digest's pickle (never unpickled)."""
+    return digest
+
+
 class _Pickler(pickle.Pickler):
     """Pickles without its memo (`fast`): the bytes then depend on the values only, not on which
     of them happen to be the same object (a date shared by two records parsed together, apart
-    when read back from the store)."""
+    when read back from the store). A DIGEST_ONCE object is pickled as its digest, made once
+    (`reducer_override`: called for objects other than plain str, int, list, tuple, dict…)."""
 
     def __init__(self, file: Any, top: Any = None) -> None:
         super().__init__(file, protocol=5)
         self.fast = True
         self.top = top  # the object whose own digest is being made: pickled itself
 
-    def persistent_id(self, obj: Any) -> Any:
+    def reducer_override(self, obj: Any) -> Any:
         if type(obj) not in DIGEST_ONCE or obj is self.top:
-            return None
+            return NotImplemented
         known = _ONCE.get(id(obj))
         if known is None or known[0] is not obj:
             inner = io.BytesIO()
             _Pickler(inner, top=obj).dump(obj)
             known = _ONCE[id(obj)] = (obj, hashlib.blake2b(inner.getbuffer(), digest_size=16).digest())
-        return known[1]
+        return _digested, (known[1],)
 
 
 def digest_of(*values: Any) -> str:

@@ -23,6 +23,12 @@ def run(args: argparse.Namespace) -> int:
     r = build_site(
         args.settings, output=args.output, as_of=args.as_of, allow_drop=args.allow_drop, full=args.full
     )
+    if r.unchanged:
+        print(
+            f"内容、设置与发布日期（{r.as_of.isoformat()}）均与线上构建相同，无需重新生成："
+            f"公开记录 {r.public} 条，删除公告 {r.notices} 条；用时 {r.seconds:.1f} 秒。\n输出：{r.output}（第 {r.generation} 代）"
+        )
+        return EXIT_OK
     how = "增量构建：只生成输入有变化的文件" if r.incremental else "完整构建"
     print(
         f"构建完成（发布日期 {r.as_of.isoformat()}）：公开记录 {r.public} 条，删除公告 {r.notices} 条；"
