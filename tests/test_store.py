@@ -110,9 +110,9 @@ def test_digest_of_tells_values_apart():
 def test_store_file_is_private(tmp_path):
     Store(tmp_path / FILE, version="v1").close()
     assert (tmp_path / FILE).stat().st_mode & 0o077 == 0
-    # one schema: the three tables
+    # one schema: the two tables
     names = {r[0] for r in sqlite3.connect(tmp_path / FILE).execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert names == {"meta", "memo", "files"}
+    assert names == {"meta", "memo"}
 
 
 def test_damaged_pages_found_while_reading_give_an_empty_store(tmp_path):

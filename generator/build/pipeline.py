@@ -245,7 +245,8 @@ class Build:
             previous=self._meta(live_any, "recorded", {}),
         )  # fmt: skip
         self.gate = make_gate(self.settings, self.view)
-        self.gate.compile()  # once here, not in every forked worker
+        if self.live is None:  # a full build scans everything: the automaton made once here, not per worker
+            self.gate.compile()  # (an incremental build scans little: the gate's prefilter first)
         live_files = self.store.files(self.live.name) if self.live is not None else {}
         memo = self.store.ns(MEMO).load()
 

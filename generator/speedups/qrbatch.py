@@ -23,7 +23,7 @@ from itertools import zip_longest
 import numpy as np
 from segno import consts, encoder
 
-from generator.speedups.qrfast import _layout, matrix
+from generator.speedups.qrfast import layout, matrix
 
 QUIET_ZONE = 4  # modules of white around a symbol in its SVG path (generator.render.notices)
 
@@ -61,7 +61,7 @@ class _Plan:
     """What every symbol of one version and error level shares, as arrays."""
 
     def __init__(self, version: int, err: int):
-        lay = _layout(version)
+        lay = layout(version)
         w = self.width = lay.width
         stride = lay.stride
         order = np.array([(p // stride) * w + p % stride for p in lay.order], np.intp)

@@ -129,7 +129,7 @@ class _Grid:
 
 
 @lru_cache(maxsize=64)
-def _layout(version: int) -> _Layout:
+def layout(version: int) -> _Layout:
     return _Layout(version)
 
 
@@ -199,7 +199,7 @@ def matrix(text: str, error: str = "m") -> list[bytes]:
         if encoded is None:
             raise ValueError("micro")
         bits, version, err = encoded
-        lay = _layout(version)
+        lay = layout(version)
         data = bytes(bits.getbits())
         if len(data) != lay.count:
             raise ValueError("length")

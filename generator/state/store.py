@@ -5,8 +5,9 @@ value)`, read through `Namespace.get_or_make(key, digest, make)`, as Hugo's file
 Pelican's cache.py do: a hit is a stored result of `make` for the same input digest; a miss
 calls `make` and stores what it returns. Nothing ever edits a stored value.
 
-The generation table lists each kept build's files (path → digest of its bytes) and the meta
-table holds per-generation facts (its date, counts, the open data's history). Rows of a build
+The meta table holds per-generation facts: its files (path → digest of the bytes), its date and
+counts, the open data's history (one value each: 160,000 rows for a file list would cost
+seconds to write at every build). Rows of a build
 are written in one transaction, committed just before the build's single commit point (the
 switch of the live link, generator.build.generations); rows of a generation that never went
 live are harmless and pruned by the next build.
@@ -34,10 +35,6 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITH
 CREATE TABLE IF NOT EXISTS memo (
     namespace TEXT NOT NULL, key TEXT NOT NULL, digest TEXT NOT NULL, value BLOB NOT NULL,
     PRIMARY KEY (namespace, key)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS files (
-    generation TEXT NOT NULL, path TEXT NOT NULL, digest TEXT NOT NULL,
-    PRIMARY KEY (generation, path)
 ) WITHOUT ROWID;
 """
 _MISSING: Any = object()
@@ -155,7 +152,7 @@ class Namespace:
         self.new.update(rows)
 
     def rows_written(self) -> Iterator[tuple[str, str, str, bytes]]:
-        for key, (digest, value) in self.new.items():
+        for key, (digest, value) in sorted(self.new.items()):  # in key order: B-tree appends, not splits
             yield self.name, key, digest, value
 
 
@@ -170,7 +167,6 @@ class Store:
         self.spaces: dict[str, Namespace] = {}
         self.conn = self._open() if path is not None else None
         self._meta: dict[str, Any] = {}
-        self._files: dict[str, dict[str, str]] = {}
 
     # -- opening -------------------------------------------------------------------
     def _open(self) -> sqlite3.Connection | None:
@@ -189,8 +185,10 @@ class Store:
         conn = sqlite3.connect(self.path, isolation_level=None)
         try:
             conn.execute("PRAGMA journal_mode=DELETE")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] < 3:
+            # a kill never loses the journal (the system has every write); a power cut may damage
+            # the store, and a damaged store is an empty store: a full build, never wrong output
+            conn.execute("PRAGMA synchronous=OFF")
+            if conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0] < 2:
                 conn.executescript(SCHEMA)  # (only when missing: an open that writes nothing leaves no trace)
             row = conn.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
             if row is not None and bytes(row[0]).decode() != self.version:
@@ -250,12 +248,10 @@ class Store:
     # -- generation files ----------------------------------------------------------
     def files(self, generation: str) -> dict[str, str]:
         """path → digest of the files of a kept build (empty: unknown)."""
-        if generation in self._files:
-            return self._files[generation]
-        return dict(self._query("SELECT path, digest FROM files WHERE generation = ?", (generation,)))
+        return self.meta(gen_key(generation, "files"), {})  # type: ignore[no-any-return]
 
     def set_files(self, generation: str, files: dict[str, str]) -> None:
-        self._files[generation] = files
+        self.set_meta(gen_key(generation, "files"), files)
 
     # -- the one transaction ---------------------------------------------------------
     def commit(self, keep_generations: Iterable[str] = ()) -> None:
@@ -271,7 +267,6 @@ class Store:
             self._reset()
             self._write(keep)
         self._meta.clear()
-        self._files.clear()
 
     def _write(self, keep: list[str]) -> None:
         conn = self.conn
@@ -284,14 +279,8 @@ class Store:
                 "INSERT OR REPLACE INTO meta VALUES (?, ?)",
                 ((k, pickle.dumps(v, protocol=5)) for k, v in self._meta.items()),
             )
-            for generation, files in self._files.items():
-                conn.execute("DELETE FROM files WHERE generation = ?", (generation,))
-                conn.executemany(
-                    "INSERT INTO files VALUES (?, ?, ?)", ((generation, p, d) for p, d in files.items())
-                )
             if keep:
                 marks = ",".join("?" * len(keep))
-                conn.execute(f"DELETE FROM files WHERE generation NOT IN ({marks})", keep)
                 conn.execute(
                     f"DELETE FROM meta WHERE key LIKE 'gen:%' AND substr(key, 5, instr(substr(key, 5), ':') - 1) "
                     f"NOT IN ({marks})",
