@@ -115,8 +115,9 @@ def child_build(content: str, output: str) -> None:
         overrides={"PATH": content, "PORTAL_AS_OF": AS_OF.isoformat(), "PORTAL_DEMO": True},
     )  # fmt: skip
     print(json.dumps({"public": r.public, "incremental": r.incremental, "parsed": r.parsed, "rendered": r.rendered,
-                      "written": r.files_written, "unchanged": r.files_unchanged, "removed": r.files_removed,
-                      "generation": r.generation, "phases": r.phases, "cpu": r.cpu}))  # fmt: skip
+                      "written": r.files_written, "linked": r.files_unchanged, "removed": r.files_removed,
+                      "generation": r.generation, "unchanged": getattr(r, "unchanged", False), "phases": r.phases,
+                      "cpu": r.cpu}))  # fmt: skip
 
 
 def child_index(n: int, folder: str) -> None:
@@ -179,6 +180,9 @@ def fmt_s(stat: dict[str, Any], digits: int = 1) -> str:
     return f"{stat['best']:.{digits}f} s ({stat['best']:.{digits}f}–{stat['worst']:.{digits}f}, {stat['n']} runs)"
 
 
+SKIPPED = "; same inputs as the live build: nothing done"
+
+
 def _before(fig: dict[str, Any]) -> str:
     return f"load {fig['load']:.1f}" + (f", {fig['trash']} folder(s) still being deleted" if fig["trash"] else "")
 
@@ -236,7 +240,8 @@ def measure_builds(n: int, runs: int) -> dict[str, Any]:
         assert fig["incremental"] and fig["rendered"] == 0, fig
         nochange.append(fig)
         print(f"  no-change rebuild {i + 1}: {fig['wall']:.2f} s, peak {fig['peak_mb']:,.0f} MiB "
-              f"(rendered {fig['rendered']}, written {fig['written']}; {_before(fig)})", flush=True)  # fmt: skip
+              f"(rendered {fig['rendered']}, written {fig['written']}{SKIPPED if fig['unchanged'] else ''}; "
+              f"{_before(fig)})", flush=True)  # fmt: skip
     path = one_record(content)
     original = path.read_text(encoding="utf-8")
     try:
@@ -263,6 +268,7 @@ def measure_builds(n: int, runs: int) -> dict[str, Any]:
         "nochange": best(nochange),
         "nochange_rendered": max(f["rendered"] for f in nochange),
         "nochange_written": max(f["written"] for f in nochange),
+        "nochange_skipped": all(f["unchanged"] for f in nochange),
         "changed": best(changed),
         "changed_rendered": changed[0]["rendered"],
         "changed_written": changed[0]["written"],
@@ -429,7 +435,7 @@ def lines(r: dict[str, Any]) -> list[str]:
         + (f"–{_mib(b['peak_mb']['worst'])}" if b["peak_mb"]["n"] > 1 else "")
         + f", rebuilds {_mib(b['rebuild_peak_mb'])}",
         f"no-change rebuild: {fmt_s(b['nochange'], 2)} ({b['nochange_rendered']} files rendered, "
-        f"{b['nochange_written']} written)",
+        f"{b['nochange_written']} written{SKIPPED if b.get('nochange_skipped') else ''})",
         f"one record changed: {fmt_s(b['changed'], 2)} ({b['changed_rendered']} files rendered, "
         f"{b['changed_written']} written)",
     ]
@@ -492,7 +498,8 @@ def table(results: dict[str, Any]) -> str:
     row("cold build, records/s", "", lambda r: f"{r['records'] / r['builds']['cold']['best']:,.0f}")
     row("no-change rebuild", f"≤ {TARGETS['nochange']:g} s", lambda r: _spread(r["builds"]["nochange"]))
     row("  files rendered / written", "0 rendered",
-        lambda r: f"{r['builds']['nochange_rendered']} / {r['builds']['nochange_written']}")  # fmt: skip
+        lambda r: f"{r['builds']['nochange_rendered']} / {r['builds']['nochange_written']}"
+        + (" (same inputs: nothing done)" if r["builds"].get("nochange_skipped") else ""))  # fmt: skip
     row("one record changed", f"≤ {TARGETS['changed']:g} s", lambda r: _spread(r["builds"]["changed"]))
     row("  files rendered / written", "",
         lambda r: f"{r['builds']['changed_rendered']} / {r['builds']['changed_written']}")  # fmt: skip

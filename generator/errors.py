@@ -50,6 +50,11 @@ CODES: dict[str, str] = {
     "E101": "导入文件无法读取",
     "E102": "记录已存在（导入时未加 --update）",
 }
+# Warning codes (`chenglai check` prints them in the same form; they fail neither check nor
+# build), also documented in docs/error-codes.md (checked by tests/test_csv_injection.py).
+WARNINGS: dict[str, str] = {
+    "W001": "文字以电子表格公式符号开头",
+}
 
 
 class PortalError(Exception):

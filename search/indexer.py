@@ -2,19 +2,18 @@
 
     build(ctx, index_dir, live_index, live_docs) -> IndexResult(docs, written, full, …)
 
-Every document has an id (`uid`) and a digest of the very dict handed to the writer (`digest`,
-the store's one digest helper); `IndexResult.docs` maps one to the other, and the build keeps it
-with the generation. The next build passes it back as `live_docs` with the live index folder:
+Every document has an id (`uid`) and the digest of what it is made from (the record or news item:
+RenderContext.digest, the store's one digest helper, with the code and settings); `IndexResult.
+docs` maps one to the other, and the build keeps it with the generation. The next build passes it
+back as `live_docs` with the live index folder:
 
 - the live index is copied into `index_dir` by hard links (Whoosh never rewrites a segment file:
   a commit writes new segments and a new table of contents, and removes old files only in its
   own folder, here the copy);
-- Whoosh's own writer deletes the documents whose id is gone or whose digest changed and adds
-  the new and changed ones, as one new segment: one document per changed record or news item;
+- Whoosh's own writer deletes the documents whose id is gone or whose inputs changed and adds
+  the new and changed ones, as one new segment: one document per changed record or news item
+  (an unchanged one is not made at all: the same inputs make the same document);
 - `site.json` (facets, site info for the service) is written anew every time.
-
-A document's digest is memoised by the digest of what it is made from (the record or news item,
-RenderContext.digest): an unchanged record costs a memo look-up, not its n-grams and pinyin.
 
 With no live index, or one that cannot be used (missing, another schema, not the documents
 `live_docs` lists, too many segments or deleted documents), a full index is written: one
@@ -35,7 +34,7 @@ import os
 import shutil
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
@@ -49,14 +48,12 @@ from generator.domain.records import GROUNDS, KINDS
 from generator.errors import BuildError
 from generator.render.outputs import NewsItem, RenderContext
 from generator.speedups import whoosh_segment as segment
-from generator.state.store import digest_of
 
 from . import analysis
 
 log = logging.getLogger(__name__)
 
 SITE_FILE = "site.json"
-MEMO = "search.documents"  # memo namespace: uid → digest of its document, by digest of its inputs
 WRITER_LIMIT_MB = 512  # Whoosh's pool: no runs spilled to disk
 NEWS_BODY_CHARS = 4000  # stored for snippets around the match; the page has the rest
 # An update that would leave more segments or deleted documents than this writes a full index
@@ -209,11 +206,6 @@ def news_document(item: NewsItem) -> dict[str, Any]:
     })  # fmt: skip
 
 
-def digest(doc: dict[str, Any]) -> str:
-    """The one digest of a document: of the very dict handed to the writer."""
-    return digest_of(doc)
-
-
 def stored(doc: dict[str, Any]) -> dict[str, Any]:
     """A document's stored fields: what the index can show, what the leak gate reads."""
     return {name: doc[name] for name in STORED_FIELDS if name in doc}
@@ -308,12 +300,11 @@ def site_info(ctx: RenderContext) -> dict[str, Any]:
 
 @dataclass
 class IndexResult:
-    docs: dict[str, str]  # uid → digest of its document: the next build's `live_docs`
-    written: list[dict[str, Any]]  # stored fields of every document written this time (leak gate)
+    docs: dict[str, str]  # uid → digest of its inputs: the next build's `live_docs`
+    written: list[dict[str, Any]]  # stored fields of the documents an update added (a full index: [])
     full: bool  # a whole new index (else the live one with `written` added, `deleted` deleted)
     deleted: int = 0
-    # memo rows made here (MEMO namespace): merge them into the store's when this ran in a fork
-    memo: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    count: int = 0  # documents written
 
 
 class _Unusable(Exception):
@@ -335,24 +326,18 @@ def build(ctx: RenderContext, index_dir: Path, live_index: Path | None = None,
         result = None
     if result is None:
         result = _full(ctx, index_dir)
-    result.memo = dict(ctx.memo(MEMO).new)
     _write_site(ctx, index_dir)
     return result
 
 
 def _full(ctx: RenderContext, index_dir: Path) -> IndexResult:
     _fresh(index_dir)
-    memo = ctx.memo(MEMO)
     docs: dict[str, str] = {}
-    written: list[dict[str, Any]] = []
 
     def each() -> Iterator[dict[str, Any]]:
         for uid, inputs, make in sources(ctx):
-            doc = make()
-            docs[uid] = digest(doc)
-            memo.put(uid, ctx.digest(inputs), docs[uid])
-            written.append(stored(doc))
-            yield doc
+            docs[uid] = ctx.digest(inputs)
+            yield make()
 
     ix = index.create_in(str(index_dir), SCHEMA)
     try:
@@ -361,25 +346,18 @@ def _full(ctx: RenderContext, index_dir: Path) -> IndexResult:
         segment.write_segment(ix, each(), codec(), WRITER_LIMIT_MB)
     finally:
         ix.close()
-    return IndexResult(docs, written, full=True)
+    return IndexResult(docs, [], full=True, count=len(docs))
 
 
 def _update(ctx: RenderContext, index_dir: Path, live: Path, live_docs: dict[str, str]) -> IndexResult:
     """The live index with the changed documents replaced; _Unusable when it cannot be."""
     deleted_before, total_before = _check_live(live, live_docs)
-    memo = ctx.memo(MEMO)
     docs: dict[str, str] = {}
     changed: list[dict[str, Any]] = []  # in index order: the new segment keeps the order
     for uid, inputs, make in sources(ctx):
-        made: list[dict[str, Any]] = []
-
-        def document_digest(make: Callable[[], dict[str, Any]] = make, made: list[dict[str, Any]] = made) -> str:
-            made.append(make())
-            return digest(made[0])
-
-        docs[uid] = memo.get_or_make(uid, ctx.digest(inputs), document_digest)
-        if live_docs.get(uid) != docs[uid]:
-            changed.append(made[0] if made else make())
+        docs[uid] = ctx.digest(inputs)
+        if live_docs.get(uid) != docs[uid]:  # the same inputs made the live document: not made again
+            changed.append(make())
     delete = sorted(uid for uid, d in live_docs.items() if docs.get(uid) != d)
     if deleted_before + len(delete) > MAX_DELETED_SHARE * (total_before + len(changed)):
         raise _Unusable(f"{deleted_before + len(delete)} deleted documents of {total_before + len(changed)}")
@@ -402,7 +380,7 @@ def _update(ctx: RenderContext, index_dir: Path, live: Path, live_docs: dict[str
             writer.commit(merge=False)
         finally:
             ix.close()
-    return IndexResult(docs, [stored(doc) for doc in changed], full=False, deleted=len(delete))
+    return IndexResult(docs, [stored(doc) for doc in changed], full=False, deleted=len(delete), count=len(changed))
 
 
 def _check_live(live: Path, live_docs: dict[str, str]) -> tuple[int, int]:

@@ -168,7 +168,7 @@ def _files(folder: Path) -> dict[str, tuple[int, str]]:
 def test_updated_index_answers_as_a_full_index(tmp_path, seed):
     site = Site(tmp_path, seed)
     live, result = site.build()
-    assert result.full and len(result.written) == len(result.docs) == len(site.ctx().view.public) + len(site.news)
+    assert result.full and result.count == len(result.docs) == len(site.ctx().view.public) + len(site.news)
     rng = random.Random(seed)
     for step, (edits, adds, removes) in enumerate([(20, 10, 10), (5, 0, 30), (40, 30, 0), (1, 1, 1)]):
         before, previous = _files(live), result.docs
@@ -190,11 +190,10 @@ def test_updated_index_answers_as_a_full_index(tmp_path, seed):
 
 
 def test_an_unchanged_site_makes_no_document(tmp_path, monkeypatch):
-    """Every document's digest comes from the memo: no record or news item is analysed again,
-    nothing is written, and the copy answers as the live index."""
+    """A document whose inputs did not change is not made again: no record or news item is
+    analysed, nothing is written, and the copy answers as the live index."""
     site = Site(tmp_path, 3)
     live, first = site.build()
-    assert first.memo and len(first.memo) == len(first.docs)  # rows for the store, made in a fork too
 
     def never(*args: Any) -> Any:
         raise AssertionError("a document was made")
@@ -256,7 +255,7 @@ def test_a_live_index_that_cannot_be_updated_gives_a_full_index(tmp_path, monkey
         (live / "notes.txt").write_text("not Whoosh's")
     site.live = (live, docs)  # type: ignore[assignment]
     folder, result = site.build()
-    assert result.full and len(result.written) == len(result.docs)
+    assert result.full and result.count == len(result.docs)
     ref, full = site.full()
     assert result.docs == full.docs
     with index.open_dir(str(folder)).reader() as reader:

@@ -38,7 +38,6 @@ from generator.render.outputs import RenderContext, indexer, renderers
 from generator.settings import portal_settings
 from generator.state import paths
 from generator.state.store import FILE, Store, digest_of, forget_digests, gen_key
-from search.indexer import MEMO as INDEX_MEMO
 
 log = logging.getLogger(__name__)
 # From this many public records the index is written in a forked process while pages render.
@@ -284,7 +283,7 @@ class Build:
 
     def _index_job(
         self, ctx: RenderContext, live_docs: dict[str, str] | None, rescan: bool
-    ) -> tuple[dict[str, str], list[Any], dict[str, tuple[str, bytes]]]:
+    ) -> tuple[dict[str, str], list[Any]]:
         """Write the index (a copy of the live one with the changed documents replaced, or whole)
         and scan what is new in it with the leak gate (all of it when `rescan`). Runs in a forked
         process on big sites: it reads nothing from the store (`live_docs` was read before)."""
@@ -293,11 +292,10 @@ class Build:
         assert self.gate is not None
         # the segments kept from the live index were scanned for the same needles, unless they changed
         skip = leakcheck.segment_ids(live_index) if live_index is not None and not rescan else set()
-        return result.docs, leakcheck.scan_index(self.gate, self.gen.index, skip), result.memo
+        return result.docs, leakcheck.scan_index(self.gate, self.gen.index, skip)
 
     def _start_index(self, ctx: RenderContext, procs: int | None) -> Forked | tuple[Any, ...]:
         live_docs = self._meta(self.live, "search.docs") if self.live is not None else None
-        self.store.ns(INDEX_MEMO).load()  # read here: a forked index process must not touch the database
         args = (ctx, live_docs, self._needles_changed())
         procs = procs or os.cpu_count() or 1
         if procs < 2 or len(self.view.public) < INDEX_PROCESS_MIN_RECORDS:
@@ -307,13 +305,12 @@ class Build:
 
     def _finish_index(self, index: Forked | tuple[Any, ...]) -> None:
         if not isinstance(index, Forked):
-            self.index_docs, self.index_leaks, _memo = self._index_job(*index)  # (rows already in the store's)
+            self.index_docs, self.index_leaks = self._index_job(*index)
             return
         ok, payload = index.result()
         if not ok:
             raise payload
-        (self.index_docs, self.index_leaks, memo), self.phases["render.index.own"] = payload
-        self.store.ns(INDEX_MEMO).merge(memo)  # what the forked process made
+        (self.index_docs, self.index_leaks), self.phases["render.index.own"] = payload
 
     def _needles_changed(self) -> bool:
         return self.live is None or self._meta(self.live, "needles") != needles_digest(self.view)

@@ -15,6 +15,43 @@ MIN_AGE = 18  # art. 4: minors are never listed
 _ROLE = re.compile(r"\s*[（(][^（）()]*[)）]\s*$")
 
 
+# OWASP CSV injection: a spreadsheet (Excel, WPS) runs a cell whose text begins with one of
+# these as a formula. The open data writes such text with a leading ' (render.exports.csv_cell);
+# `check` warns (W001), since in a record it is most likely a slip or a planted formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_START_NAMES = {"\t": "制表符", "\r": "回车"}
+_UNPUBLISHED = ("vetting",)  # text of these models never reaches a page or a data file
+
+
+def check_warnings(src: SourceRecord) -> list[RecordError]:
+    """What `check` warns about (W codes: printed, never failing a check or a build): text
+    of a record that begins with a spreadsheet formula character (W001)."""
+    r = src.record
+    out: list[RecordError] = []
+    for prefix, model in (("", r), ("basis.", r.basis), ("debtor.", r.debtor), ("vetting.", r.vetting)):
+        for name in type(model).model_fields:
+            value = getattr(model, name)
+            if not isinstance(value, str) or not value.startswith(FORMULA_START):
+                continue
+            field = prefix + name
+            start = _START_NAMES.get(value[0], f"“{value[0]}”")
+            if prefix.rstrip(".") in _UNPUBLISHED:
+                where = "此字段不公开，但记录可能被导出到电子表格"
+            else:
+                where = "开放数据 /data/debtors.csv 会在此单元格前加单引号 ' 作为文字写出"
+            out.append(
+                RecordError(
+                    src.path,
+                    src.line(*field.split(".")),
+                    "W001",
+                    field,
+                    f"文字以{start}开头，电子表格（Excel、WPS）会把它当作公式执行（CSV 注入）：{where}；"
+                    "请核对是否误录入，如非原文请删去开头的符号",
+                )
+            )
+    return out
+
+
 def same_person(a: str, b: str) -> bool:
     """王某（书记员） and 王某（执行法官） are one person: a role in brackets does not make a second."""
     return _ROLE.sub("", a.strip()) == _ROLE.sub("", b.strip())

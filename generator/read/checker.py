@@ -37,6 +37,9 @@ class Checked(NamedTuple):
     facts: policy.Facts | None  # None: it did not parse, or broke a single-record rule
     entry: rules.AcrossEntry | None  # None: it did not parse (nothing to compare across files)
     errors: list[RecordError]
+    # W codes (rules.check_warnings): `chenglai check` prints them; they fail nothing, and a
+    # build's read (check_files) does not look for them
+    warnings: tuple[RecordError, ...] = ()
 
 
 class _Plain(NamedTuple):
@@ -63,12 +66,15 @@ def _source(p: _Plain) -> SourceRecord:
 
 
 class CheckResult:
-    """Every problem of every file (sorted), and the records that passed every rule, in the
-    order of the files."""
+    """Every problem of every file (sorted), the warnings (sorted; they fail nothing), and the
+    records that passed every rule, in the order of the files."""
 
-    def __init__(self, errors: list[RecordError], passed: list[SourceRecord | _Plain]):
+    def __init__(
+        self, errors: list[RecordError], passed: list[SourceRecord | _Plain], warnings: list[RecordError] | None = None
+    ):
         self.errors = errors
         self._passed = passed
+        self.warnings = warnings or []
 
     @property
     def ok(self) -> bool:
@@ -101,10 +107,13 @@ def check_file(path: str, data: bytes, drafts_ok: bool = False) -> tuple[SourceR
 Item = tuple[str, bytes | None]
 
 
-def check_one(path: str, drafts_ok: bool, data: bytes | None = None) -> tuple[Checked, SourceRecord | None]:
+def check_one(
+    path: str, drafts_ok: bool, data: bytes | None = None, warn: bool = False
+) -> tuple[Checked, SourceRecord | None]:
     """Parse and check one file (read here unless `data` is given): its Checked, and its
     record when it passed the single-record rules. A record that broke one still gives its
-    AcrossEntry, so the rules across files see it and every problem comes out in one run."""
+    AcrossEntry, so the rules across files see it and every problem comes out in one run.
+    `warn`: also the warnings of a record that parsed (Checked.warnings)."""
     if data is None:
         try:
             with open(path, "rb") as f:
@@ -118,9 +127,10 @@ def check_one(path: str, drafts_ok: bool, data: bytes | None = None) -> tuple[Ch
         return Checked(path, sha, None, None, errors), None
     errors.extend(rules.check_record(src, drafts_ok))
     entry = rules.across_entry(src)
+    warnings = tuple(rules.check_warnings(src)) if warn else ()
     if errors:
-        return Checked(path, sha, None, entry, errors), None
-    return Checked(path, sha, policy.facts(src), entry, errors), src
+        return Checked(path, sha, None, entry, errors, warnings), None
+    return Checked(path, sha, policy.facts(src), entry, errors, warnings), src
 
 
 @contextmanager
@@ -141,14 +151,14 @@ def no_gc() -> Iterator[None]:
 
 # -- chunks of files, here and in worker processes ------------------------------------
 def _here(items: list[Item], drafts_ok: bool) -> list[tuple[Checked, SourceRecord | _Plain | None]]:
-    return [check_one(path, drafts_ok, data) for path, data in items]
+    return [check_one(path, drafts_ok, data, warn=True) for path, data in items]
 
 
 def _plain_chunk(items: list[Item], drafts_ok: bool) -> list[tuple[Checked, SourceRecord | _Plain | None]]:
     with no_gc():
         out: list[tuple[Checked, SourceRecord | _Plain | None]] = []
         for path, data in items:
-            checked, src = check_one(path, drafts_ok, data)
+            checked, src = check_one(path, drafts_ok, data, warn=True)
             out.append((checked, None if src is None else _plain(src)))
         return out
 
@@ -205,4 +215,5 @@ def check_paths(paths: Iterable[str | Path], drafts_ok: bool = False, jobs: int 
         failed = {e.path for e in errors}
         passed = [src for c, src in checked if src is not None and c.path not in failed]
         errors.sort()
-    return CheckResult(errors, passed)
+        warnings = sorted(w for c, _src in checked for w in c.warnings)
+    return CheckResult(errors, passed, warnings)

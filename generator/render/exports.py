@@ -33,6 +33,7 @@ from typing import Any
 
 from generator.domain.policy import PublicRecord, PublicView, newest_first
 from generator.domain.records import GROUNDS, KINDS, PERFORMANCE, REMOVAL_REASONS
+from generator.domain.rules import FORMULA_START
 from generator.errors import BuildError
 from generator.render.outputs import OutputFile, RenderContext, Single
 from generator.render.siteurls import setting, site_url
@@ -123,15 +124,26 @@ def digest(item: dict[str, Any]) -> str:
     return hashlib.sha256(_dumps_sorted(item)).hexdigest()[:24]
 
 
+# Columns that hold numbers (an int, or the amount as its decimal text "120000.00"): written as
+# they are, never as text with a leading ' — a spreadsheet must still read them as numbers
+_NUMBERS = frozenset({"debtor_seq", "age", "outstanding", "term_years"})
+
+
 def csv_cell(key: str, value: Any) -> str:
-    """A JSON value as its CSV text: Chinese for kind and grounds, empty for null."""
+    """A JSON value as its CSV text: Chinese for kind and grounds, empty for null. Text that
+    begins with = + - @, a tab or a carriage return gets a leading ' (OWASP CSV injection):
+    Excel and WPS would run it as a formula (=HYPERLINK(…) in an obligation); numbers stay numbers."""
     if value is None:
         return ""
     if key == "kind":
-        return KINDS[value]
-    if key == "grounds":
-        return GROUND_SEPARATOR.join(GROUNDS[g] for g in value)
-    return str(value)
+        text = KINDS[value]
+    elif key == "grounds":
+        text = GROUND_SEPARATOR.join(GROUNDS[g] for g in value)
+    else:
+        text = str(value)
+        if key in _NUMBERS or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+            return text
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def _csv_line(cells: list[str]) -> str:
@@ -214,7 +226,10 @@ def schema(settings: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "失信被执行人名单开放数据 debtors.json",
-        "description": "字段说明见数据说明页 /data/；变更文件 /data/changes/YYYY-MM-DD.json 按 #/$defs/changes_file 校验",
+        "description": "字段说明见数据说明页 /data/；变更文件 /data/changes/YYYY-MM-DD.json 按 #/$defs/changes_file 校验。"
+                       "debtors.csv 中以 =、+、-、@、制表符或回车开头的文字单元格，前面加一个英文单引号 '，"
+                       "以免电子表格软件把它当作公式执行（CSV 注入）；数值列（序号、年龄、金额、期限）不加。"
+                       "本 JSON 文件中的值原样提供，不加单引号",
         "type": "object",
         "required": ["as_of", "count", "demo", "license", "license_url", "records"],
         "additionalProperties": False,

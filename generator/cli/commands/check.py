@@ -22,13 +22,18 @@ def run(args: argparse.Namespace) -> int:
     if missing:
         raise UsageError(f"路径不存在：{', '.join(missing)}")
     result = check_paths(paths, drafts_ok=args.drafts)
-    for err in result.errors:
+    # warnings (W codes) in the same form, in file order among the errors; they fail nothing
+    for err in sorted([*result.errors, *result.warnings]):
         print(err)
+    warned = f"另有 {len(result.warnings)} 个警告（W 代码，不影响检查结果），请核对。" if result.warnings else ""
     if result.errors:
         files = len({e.path for e in result.errors})
-        print(f"共 {len(result.errors)} 个问题，涉及 {files} 个文件；{result.passed} 条记录通过。", file=sys.stderr)
+        print(
+            f"共 {len(result.errors)} 个问题，涉及 {files} 个文件；{result.passed} 条记录通过。{warned}",
+            file=sys.stderr,
+        )
         return EXIT_ERRORS
-    print(f"{result.passed} 条记录全部通过检查。", file=sys.stderr)
+    print(f"{result.passed} 条记录全部通过检查。{warned}", file=sys.stderr)
     return EXIT_OK
 
 
