@@ -398,3 +398,27 @@ def test_random_sequence_of_changes_equals_cold_builds(tmp_path):
         view = decide_records(check_paths([s.records]).records, day)
         assert grep_tree(s.output, *sorted(view.withheld_names)) == [], (step, kind)
         assert kind == "date" or result.incremental
+
+
+def test_recycled_generation_never_writes_into_a_kept_build(tmp_path):
+    """From the third build on, the oldest kept generation is recycled: its folders and unchanged
+    files stay, the rest is replaced. The live build's files (hard links shared with it) must come
+    out of every build unchanged: the build before is exactly what rollback restores."""
+    from generator.build.generations import Generations
+
+    s = _site(tmp_path)
+    _build(s)
+    gens = Generations(s.output, paths.state_dir(s.output))
+    edits = [FIELD_EDITS["obligation"], FIELD_EDITS["name"], FIELD_EDITS["removed"], FIELD_EDITS["outstanding"]]
+    for step, change in enumerate(edits):
+        before = tree(s.output, mtimes=True)
+        write(s.records, "lu0502/person.yaml", record(**change))
+        if step == 1:
+            _add(s)
+        (s.content / "news" / "action.md").write_text(NEWS.replace("集中执行", f"集中执行{step}"), encoding="utf-8")
+        result = _build(s, allow_drop=True)
+        assert tree(gens.previous().site, mtimes=True) == before, step
+        assert len(gens.all()) == min(step + 2, 3)
+        if step >= 1:
+            assert result.files_unchanged > 0
+    _same_as_full(tmp_path, s, allow_drop=True)

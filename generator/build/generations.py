@@ -50,6 +50,11 @@ class Generation:
         return self.path / "index"
 
     @property
+    def pelican(self) -> Path:
+        """Where Pelican writes during the build (moved into `site` after it)."""
+        return self.path / "pelican"
+
+    @property
     def number(self) -> int:
         m = _NAME.fullmatch(self.name)
         return int(m.group(1)) if m else 0
@@ -80,21 +85,37 @@ class Generations:
         gen = Generation(target.parent.name, self.root / target.parent.name)
         return gen if gen.site.is_dir() else None
 
+    def older(self, than: Generation | None) -> list[Generation]:
+        """The generations older than `than` (all when None), newest first."""
+        return [g for g in reversed(self.all()) if than is None or g.number < than.number]
+
     def previous(self) -> Generation | None:
         """The newest kept generation older than the live one (what rollback restores)."""
-        live = self.live()
-        older = [g for g in self.all() if live is None or g.number < live.number]
-        return older[-1] if older else None
+        older = self.older(self.live())
+        return older[0] if older else None
+
+    def spare(self, live: Generation | None, complete: list[str]) -> Generation | None:
+        """The generation a new build may recycle: the oldest complete one (`complete`: the names
+        whose file lists the store holds) that is neither live nor the previous one (rollback)."""
+        keep = {g.name for g in [live, *self.older(live)[:1]] if g is not None}
+        candidates = [g for g in self.all() if g.name in complete and g.name not in keep]
+        return candidates[0] if candidates else None
 
     # -- a new build ---------------------------------------------------------------
-    def new(self) -> Generation:
-        """An empty generation folder numbered after every existing one."""
+    def new(self, recycle: Generation | None = None) -> Generation:
+        """A generation folder numbered after every existing one: empty, or `recycle` renamed
+        (its site's folders and files left in place for the build to keep or replace)."""
         self.root.mkdir(parents=True, exist_ok=True)
         number = max((g.number for g in self.all()), default=0) + 1
         gen = Generation(f"g{number:06d}", self.root / f"g{number:06d}")
-        gen.path.mkdir()
-        gen.site.mkdir()
-        gen.index.mkdir()
+        if recycle is not None:
+            os.rename(recycle.path, gen.path)
+            shutil.rmtree(gen.pelican, ignore_errors=True)  # a build killed while Pelican wrote
+        else:
+            gen.path.mkdir()
+        gen.site.mkdir(exist_ok=True)
+        gen.index.mkdir(exist_ok=True)
+        gen.pelican.mkdir()
         return gen
 
     def switch(self, gen: Generation) -> None:

@@ -145,6 +145,8 @@ class Build:
     gen: Generation
     live: Generation | None  # the live generation files may be taken from (None: a full build)
     live_any: Generation | None  # the live generation, even on a full build (drop guard, history)
+    spare_files: dict[str, str]  # what the recycled generation left in this one's site (path → digest)
+    spare_needles: str  # the leak gate's needles when those files were scanned
     full: bool
     allow_drop: bool
     started: float
@@ -186,21 +188,27 @@ class Build:
             if may_skip and live is not None and inputs and store.meta(gen_key(live.name, "inputs")) == inputs:
                 build = cls(
                     settings=settings, output=output, state=state, as_of=day, view=PublicView(day, (), ()),
-                    store=store, gens=gens, gen=live, live=live, live_any=live, full=full, allow_drop=allow_drop,
+                    store=store, gens=gens, gen=live, live=live, live_any=live, spare_files={}, spare_needles="",
+                    full=full, allow_drop=allow_drop,
                     started=started, parsed=0, stack=stack, inputs=inputs, unchanged=True, _mark=mark,
                 )  # fmt: skip
                 build.lap("check")
                 return build
             with no_gc():
                 view, stats = load_view(settings, day, drafts_ok, store)
-            gen = gens.new()
+            # the oldest kept generation is recycled: its folders and unchanged files stay in place
+            spare = None if full else gens.spare(live, [g.name for g in gens.all() if store.files(g.name)])
+            spare_files = store.files(spare.name) if spare is not None else {}
+            spare_needles = store.meta(gen_key(spare.name, "needles"), "") if spare is not None else ""
+            gen = gens.new(recycle=spare)
         except BaseException:
             stack.close()
             raise
         build = cls(
             settings=settings, output=output, state=state, as_of=day, view=view, store=store, gens=gens, gen=gen,
-            live=None if full else live, live_any=live, full=full, allow_drop=allow_drop, started=started,
-            parsed=stats.parsed, stack=stack, inputs=inputs, _mark=mark,
+            live=None if full else live, live_any=live, spare_files=spare_files, spare_needles=spare_needles,
+            full=full, allow_drop=allow_drop, started=started, parsed=stats.parsed, stack=stack, inputs=inputs,
+            _mark=mark,
         )  # fmt: skip
         build.lap("check")
         return build
@@ -209,8 +217,7 @@ class Build:
         """The live build is this build's result (the same inputs give the same bytes)."""
         info = self._meta(self.live, "info", {})
         files = len(self.store.files(self.gen.name))
-        previous = self.gens.previous()
-        self.gens.prune([self.gen] + ([previous] if previous is not None else []))  # a killed build's folder
+        self.gens.prune([self.gen, *self.gens.older(self.gen)[:2]])  # a killed build's folder
         self.stack.close()
         return BuildResult(
             output=self.output, index=self.gen.index, view=self.view, as_of=self.as_of,
@@ -226,9 +233,10 @@ class Build:
         self._mark = (now, cpu_now)
 
     def attach(self, pelican: Any) -> None:
-        """Point a Pelican run at this build: its output goes into the new generation."""
-        self.settings["OUTPUT_PATH"] = str(self.gen.site)
-        pelican.output_path = str(self.gen.site)
+        """Point a Pelican run at this build: Pelican writes into a folder of its own in the new
+        generation (moved into the site afterwards: Pelican's writer would write into a file the
+        recycled site holds, which may be the live build's too)."""
+        pelican.output_path = str(self.gen.pelican)
         setattr(pelican, BUILD_ATTR, self)
 
     def _meta(self, gen: Generation | None, name: str, default: Any = None) -> Any:
@@ -252,7 +260,7 @@ class Build:
         def make_sink() -> Sink:
             live_root = self.live.site if self.live is not None else None
             assert self.gate is not None
-            return Sink(self.gen.site, memo, ctx.digest, live_root, live_files, self.gate.scan)
+            return Sink(self.gen.site, memo, ctx.digest, live_root, live_files, self.gate.scan, self.spare_files)
 
         sink = self.sink = make_sink()
         procs = portal_settings(self.settings)["PORTAL_JOBS"]
@@ -331,11 +339,15 @@ class Build:
             raise BuildError("构建未生成任何文件（记录生成器未运行：请检查 pelicanconf.py 的 PLUGINS）")
         self.lap("render")
         self._adopt_pelican_files(sink)
+        sink.clean()
         leaks = list(sink.leaks) + list(self.index_leaks)
-        if sink.linked and self._needles_changed():
-            # what became withheld since the live build may sit in a file taken from it
-            assert self.gate is not None
-            leaks += leakcheck.scan_listed(self.gate, self.gen.site, sink.linked)
+        assert self.gate is not None
+        # what became withheld since a kept build may sit in a file taken from it
+        again = sink.linked if self._needles_changed() else []
+        if self.spare_needles != needles_digest(self.view):
+            again = again + sink.kept
+        if again:
+            leaks += leakcheck.scan_listed(self.gate, self.gen.site, again)
         leakcheck.report(leaks)
         self.lap("leak_gate")
         live_any = self.live_any
@@ -350,7 +362,9 @@ class Build:
         self.store.set_meta(gen_key(self.gen.name, "search.docs"), self.index_docs)
         if self.inputs:
             self.store.set_meta(gen_key(self.gen.name, "inputs"), self.inputs)
-        keep = [self.gen] + ([live_any] if live_any is not None else [])
+        # kept: this build, the live one (rollback) and the one before it (the next build's spare)
+        previous = self.gens.previous()
+        keep = [self.gen] + [g for g in (live_any, previous) if g is not None and g != self.gen]
         self.store.commit(g.name for g in keep)
         self.gens.switch(self.gen)  # the commit point
         self.gens.prune(keep)
@@ -360,26 +374,23 @@ class Build:
         removed = len(live_files.keys() - sink.entries.keys())
         return BuildResult(
             output=self.output, index=self.gen.index, view=self.view, as_of=self.as_of, public=len(self.view.public),
-            notices=len(self.view.notices), files_written=len(sink.entries) - len(sink.linked),
-            files_unchanged=len(sink.linked), files_removed=removed, seconds=time.perf_counter() - self.started,
+            notices=len(self.view.notices), files_written=len(sink.entries) - len(sink.linked) - len(sink.kept),
+            files_unchanged=len(sink.linked) + len(sink.kept), files_removed=removed, seconds=time.perf_counter() - self.started,
             state=self.state, phases=self.phases, cpu=self.cpu, incremental=sink.skipped > 0, parsed=self.parsed,
             rendered=sink.made,
             generation=self.gen.name,
         )  # fmt: skip
 
     def _adopt_pelican_files(self, sink: Sink) -> None:
-        """Pelican's own files (news, pages, theme): listed, digested and scanned. The record
-        folders under debtors/ (100,000 of them) are ours alone: a Pelican slug has no "/"."""
-        root = str(self.gen.site)
+        """Pelican's own files (news, pages, theme), from its folder into the site: listed,
+        digested and scanned, or a kept build's same file in their place."""
+        root = str(self.gen.pelican)
         cut = len(root) + 1
-        records = f"{root}/debtors"
-        for dirpath, dirs, names in os.walk(root):
-            if dirpath == records:
-                dirs[:] = [d for d in dirs if f"debtors/{d}/index.html" not in sink.entries]
-            for name in names:
-                rel = f"{dirpath}/{name}"[cut:]
-                if rel not in sink.entries:
-                    sink.adopt(rel)
+        for dirpath, _dirs, names in os.walk(root):
+            for name in sorted(names):
+                source = f"{dirpath}/{name}"
+                sink.adopt(source[cut:], source)
+        shutil.rmtree(root, ignore_errors=True)
 
     def _drop_guard(self, before_info: dict[str, Any]) -> None:
         before = before_info.get("public")
@@ -415,10 +426,16 @@ def _fresh(sink: Sink) -> Sink:
 
 
 def _retain(settings: dict[str, Any], live: Path, staging: Path) -> None:
-    """OUTPUT_RETENTION entries (e.g. .git of a deploy checkout) follow the live site."""
+    """OUTPUT_RETENTION entries (e.g. .git of a deploy checkout) follow the live site (a copy:
+    a recycled generation's older copy is replaced)."""
     for name in settings.get("OUTPUT_RETENTION") or []:
         src = live / name
-        if src.exists() and not (staging / name).exists():
+        if src.exists() and os.path.lexists(staging / name):
+            if (staging / name).is_dir() and not (staging / name).is_symlink():
+                shutil.rmtree(staging / name)
+            else:
+                (staging / name).unlink()
+        if src.exists():
             if src.is_dir():
                 shutil.copytree(src, staging / name, symlinks=True, copy_function=shutil.copy2)
             else:

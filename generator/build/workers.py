@@ -23,13 +23,13 @@ PARALLEL_MIN_RECORDS = 4000
 _WORK: tuple[RenderContext, list[tuple[Renderer, Any]], Callable[[], Sink]] | None = None
 
 
-def _run(index: int) -> tuple[dict[str, str], list[str], list[Any], int, int, dict[str, tuple[str, bytes]]]:
+def _run(index: int) -> tuple[dict[str, str], list[str], list[str], list[Any], int, int, dict[str, tuple[str, bytes]]]:
     assert _WORK is not None
     ctx, jobs, make_sink = _WORK
     renderer, job = jobs[index]
     sink = make_sink()
     sink.put_all(renderer.run(ctx, job))
-    return sink.entries, sink.linked, sink.leaks, sink.made, sink.skipped, sink.memo.new
+    return sink.entries, sink.kept, sink.linked, sink.leaks, sink.made, sink.skipped, sink.memo.new
 
 
 class Pool:
@@ -49,8 +49,8 @@ class Pool:
     def finish(self, sink: Sink) -> None:
         """Wait for the workers and merge what they wrote into `sink`."""
         try:
-            for entries, linked, leaks, made, skipped, memo_rows in self.results.get():
-                sink.merge(entries, linked, leaks, made, skipped)
+            for entries, kept, linked, leaks, made, skipped, memo_rows in self.results.get():
+                sink.merge(entries, kept, linked, leaks, made, skipped)
                 sink.memo.merge(memo_rows)
             self.pool.close()
             self.pool.join()
