@@ -98,6 +98,26 @@ class BuildError(PortalError):
     """The build was refused (leak gate, count-drop guard, …); the previous site is kept."""
 
 
+# What the machine said, in the words staff read (errno → cause).
+_CAUSES = {
+    "ENOSPC": "磁盘空间不足", "EDQUOT": "超出磁盘配额", "EACCES": "没有权限", "EPERM": "不允许的操作",
+    "EROFS": "文件系统为只读", "ENOENT": "路径不存在", "ENOTDIR": "路径中有一段不是目录", "EIO": "磁盘读写错误",
+    "EMFILE": "打开的文件过多", "ENAMETOOLONG": "路径过长", "EEXIST": "文件已存在",
+}  # fmt: skip
+
+
+def machine_error(exc: OSError, doing: str = "构建") -> BuildError:
+    """An OSError of the machine (full disk, permission, read-only file system…) as one line
+    naming the path and the cause; the caller has left the live build untouched."""
+    import errno as errno_names
+
+    name = errno_names.errorcode.get(exc.errno or 0, "")
+    cause = _CAUSES.get(name) or (exc.strerror or str(exc))
+    where = f"：{exc.filename}" if exc.filename else ""
+    code = f"（{name}）" if name else ""
+    return BuildError(f"{doing}失败，{cause}{code}{where}。线上站点、搜索索引与构建状态均未改变，处理后重新{doing}即可。")
+
+
 class SearchError(PortalError):
     """A search request that cannot be answered; carries the HTTP status to answer with."""
 

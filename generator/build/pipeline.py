@@ -31,7 +31,7 @@ from generator.build.generations import Generation, Generations, locked
 from generator.build.sink import MEMO, Sink
 from generator.build.workers import run_jobs
 from generator.domain.policy import PublicView
-from generator.errors import BuildError, PortalError, UsageError
+from generator.errors import BuildError, PortalError, UsageError, machine_error
 from generator.read.checker import no_gc
 from generator.read.view import as_of_from, content_digest, library_versions, load_view
 from generator.render.outputs import RenderContext, indexer, renderers
@@ -492,7 +492,10 @@ def build_site(
     if output is not None:
         over["OUTPUT_PATH"] = str(Path(output).absolute())
     settings = read_settings(settings_path, over)
-    build = Build.start(settings, as_of, drafts_ok, full, allow_drop, may_skip=True)
+    try:
+        build = Build.start(settings, as_of, drafts_ok, full, allow_drop, may_skip=True)
+    except OSError as exc:
+        raise machine_error(exc) from None
     if build.unchanged:
         return build.result_unchanged()
     token = PENDING.set(build)
@@ -501,12 +504,17 @@ def build_site(
         if getattr(pelican, BUILD_ATTR, None) is not build:
             raise BuildError("设置文件未启用 chenglai 插件（PLUGINS 中应有 generator.build.plugin）")
         run_pelican(pelican)
-    except BaseException:
+    except BaseException as exc:
         build.abort()
+        if isinstance(exc, OSError):  # full disk, permissions…: one line, no traceback
+            raise machine_error(exc) from None
         raise
     finally:
         PENDING.reset(token)
-    return build.finish()
+    try:
+        return build.finish()
+    except OSError as exc:  # (finish has aborted the build)
+        raise machine_error(exc) from None
 
 
 def rollback(settings_path: str | os.PathLike[str] = "pelicanconf.py", output: str | os.PathLike[str] | None = None,

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Sequence
 
 from generator.cli.registry import COMMANDS, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, command, parse_date
-from generator.errors import BuildError, ContentErrors, PortalError, RecordError, SearchError, UsageError
+from generator.errors import BuildError, ContentErrors, PortalError, RecordError, SearchError, UsageError, machine_error
 from generator.settings import today_shanghai
 
 __all__ = ["COMMANDS", "EXIT_ERRORS", "EXIT_OK", "EXIT_USAGE", "command", "main", "parse_date", "today_shanghai"]
@@ -115,6 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except (BuildError, SearchError, PortalError) as exc:
         print(f"chenglai: {exc}", file=sys.stderr)
+        return EXIT_ERRORS
+    except OSError as exc:  # the machine (full disk, permissions…) in any command: one line, no traceback
+        print(f"chenglai: {machine_error(exc, '操作')}", file=sys.stderr)
         return EXIT_ERRORS
     except KeyboardInterrupt:
         return 130
