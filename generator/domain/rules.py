@@ -29,8 +29,7 @@ def check_warnings(src: SourceRecord) -> list[RecordError]:
     r = src.record
     out: list[RecordError] = []
     for prefix, model in (("", r), ("basis.", r.basis), ("debtor.", r.debtor), ("vetting.", r.vetting)):
-        for name in type(model).model_fields:
-            value = getattr(model, name)
+        for name, value in model.__dict__.items():  # the model's fields (a pydantic model keeps them here)
             if not isinstance(value, str) or not value.startswith(FORMULA_START):
                 continue
             field = prefix + name

@@ -227,9 +227,9 @@ def schema(settings: dict[str, Any]) -> dict[str, Any]:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "失信被执行人名单开放数据 debtors.json",
         "description": "字段说明见数据说明页 /data/；变更文件 /data/changes/YYYY-MM-DD.json 按 #/$defs/changes_file 校验。"
-                       "debtors.csv 中以 =、+、-、@、制表符或回车开头的文字单元格，前面加一个英文单引号 '，"
-                       "以免电子表格软件把它当作公式执行（CSV 注入）；数值列（序号、年龄、金额、期限）不加。"
-                       "本 JSON 文件中的值原样提供，不加单引号",
+        "debtors.csv 中以 =、+、-、@、制表符或回车开头的文字单元格，前面加一个英文单引号 '，"
+        "以免电子表格软件把它当作公式执行（CSV 注入）；数值列（序号、年龄、金额、期限）不加。"
+        "本 JSON 文件中的值原样提供，不加单引号",
         "type": "object",
         "required": ["as_of", "count", "demo", "license", "license_url", "records"],
         "additionalProperties": False,
