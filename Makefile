@@ -27,8 +27,9 @@ demo: $(VENV)/.installed
 	$(PY) scripts/make_demo.py
 
 browser-deps:
-	@# both: a machine with chromium but no CJK font prints notices without their Chinese text
-	@dpkg -s chromium fonts-noto-cjk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }
+	@# chromium and a CJK font (without it printed notices lose their Chinese text); strace for the
+	@# tests that kill a build before each rename of its commit; rsync for the publishing example
+	@dpkg -s chromium fonts-noto-cjk strace rsync >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk strace rsync; }
 	@[ -f node_modules/axe-core/axe.min.js ] || npm install --no-save --no-audit --no-fund axe-core@4.14.1 >/dev/null
 
 test: $(VENV)/.installed browser-deps
