@@ -105,13 +105,15 @@ def _is_plain(value: Any) -> bool:
     return isinstance(value, date)
 
 
-def build_inputs(settings: dict[str, Any], as_of: date, drafts_ok: bool, store: Store) -> str:
+def build_inputs(
+    settings: dict[str, Any], as_of: date, drafts_ok: bool, store: Store, shas: dict[str, str] | None = None
+) -> str:
     """A digest of everything a build is made from: every content file, the date, the settings,
     the theme and the code (the build is deterministic: the same inputs give the same bytes)."""
     from generator.render import outputs  # (its lists name the code that renders: part of the code)
 
     content = Path(settings["PATH"])
-    return digest_of(content_digest(content, store), as_of, drafts_ok, fingerprint(settings, [], store.version),
+    return digest_of(content_digest(content, store, shas), as_of, drafts_ok, fingerprint(settings, [], store.version),
                      library_versions(), outputs.RENDERERS, outputs.INDEXER)  # fmt: skip
 
 
@@ -184,7 +186,8 @@ class Build:
             day = as_of_from(settings, as_of)
             gens = Generations(output, state)
             live = gens.live()
-            inputs = "" if full else build_inputs(settings, day, drafts_ok, store)
+            shas: dict[str, str] = {}  # content files' sha256, taken once for both steps
+            inputs = "" if full else build_inputs(settings, day, drafts_ok, store, shas)
             if may_skip and live is not None and inputs and store.meta(gen_key(live.name, "inputs")) == inputs:
                 build = cls(
                     settings=settings, output=output, state=state, as_of=day, view=PublicView(day, (), ()),
@@ -195,7 +198,7 @@ class Build:
                 build.lap("check")
                 return build
             with no_gc():
-                view, stats = load_view(settings, day, drafts_ok, store)
+                view, stats = load_view(settings, day, drafts_ok, store, shas)
             # the oldest kept generation is recycled: its folders and unchanged files stay in place
             spare = None if full else gens.spare(live, [g.name for g in gens.all() if store.files(g.name)])
             spare_files = store.files(spare.name) if spare is not None else {}

@@ -73,9 +73,12 @@ def records_dir(settings: dict[str, Any]) -> Path:
     return Path(settings["PATH"]) / portal["PORTAL_RECORDS_DIR"]
 
 
-def load_view(settings: dict[str, Any], as_of: date, drafts_ok: bool, store: Store) -> tuple[PublicView, ReadStats]:
+def load_view(
+    settings: dict[str, Any], as_of: date, drafts_ok: bool, store: Store, shas: dict[str, str] | None = None
+) -> tuple[PublicView, ReadStats]:
     """Check every record file and decide what is public on `as_of`; any content problem raises
-    ContentErrors (every problem of every file) and writes nothing."""
+    ContentErrors (every problem of every file) and writes nothing. `shas`: the sha256 of files
+    (by absolute path) that content_digest has just taken, not looked up again."""
     portal = portal_settings(settings)
     folder = records_dir(settings)
     if not folder.is_dir():
@@ -86,14 +89,15 @@ def load_view(settings: dict[str, Any], as_of: date, drafts_ok: bool, store: Sto
         pass
     jobs = portal["PORTAL_JOBS"] or os.cpu_count() or 1
     with no_gc():  # 100,000 records allocate millions of objects, none in cycles
-        facts, stats = read_facts([folder], drafts_ok, store, jobs)
+        facts, stats = read_facts([folder], drafts_ok, store, jobs, shas)
         return decide(facts, as_of, portal["PORTAL_REMOVAL_NOTICE_DAYS"]), stats
 
 
-def content_digest(content: Path, store: Store) -> str:
+def content_digest(content: Path, store: Store, shas: dict[str, str] | None = None) -> str:
     """A digest of every file under the content folder (records, news, pages, static files): its
     path and the sha256 of its bytes, each read through the FILES memo (not read again while its
-    stat is unchanged). What a whole build is made from, with the settings, theme, code and date."""
+    stat is unchanged). What a whole build is made from, with the settings, theme, code and date.
+    `shas`, when given, gets each file's sha256 by absolute path (for load_view)."""
     file_memo, file_ns = _Memo(store.ns(FILES)), store.ns(FILES)
     scan_ns = time.time_ns()
     listing: list[tuple[str, str]] = []
@@ -117,6 +121,8 @@ def content_digest(content: Path, store: Store) -> str:
                 if sha != "?" and max(st.st_mtime_ns, st.st_ctime_ns) < scan_ns - RACY_NS:
                     file_ns.put(path, signature, sha)  # (kept only if the build commits)
             listing.append((os.path.relpath(path, content), sha))
+            if shas is not None and sha != "?":
+                shas[os.path.abspath(path)] = sha
     return digest_of(listing)
 
 
@@ -149,7 +155,9 @@ class _Memo:
             return None
 
 
-def read_facts(paths: list[str | Path], drafts_ok: bool, store: Store, jobs: int = 1) -> tuple[list[Facts], ReadStats]:
+def read_facts(
+    paths: list[str | Path], drafts_ok: bool, store: Store, jobs: int = 1, shas: dict[str, str] | None = None
+) -> tuple[list[Facts], ReadStats]:
     """Every record's Facts (in the order of the files), after every rule passed; what the
     store's memos hold is taken from them, the rest is parsed and checked."""
     scan_ns = time.time_ns()
@@ -163,6 +171,13 @@ def read_facts(paths: list[str | Path], drafts_ok: bool, store: Store, jobs: int
     hashed: list[tuple[str, str, str]] = []  # (path, stat digest, sha256) of files hashed here
     stat = os.stat
     for path in files:
+        known_sha = shas.get(os.path.abspath(path)) if shas else None
+        if known_sha is not None:  # taken a moment ago (content_digest): not looked up again
+            hit = record_memo.get(known_sha, digest_of(known_sha, libraries))
+            known.append(hit)
+            if hit is None:
+                todo.append((path, None))
+            continue
         try:
             st = stat(path)
         except OSError:
