@@ -19,6 +19,7 @@ import logging
 import os
 import resource
 import shutil
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -368,7 +369,10 @@ class Build:
         # kept: this build, the live one (rollback) and the one before it (the next build's spare)
         previous = self.gens.previous()
         keep = [self.gen] + [g for g in (live_any, previous) if g is not None and g != self.gen]
-        self.store.commit(g.name for g in keep)
+        try:
+            self.store.commit(g.name for g in keep)
+        except sqlite3.Error as exc:  # e.g. the disk filled up under the journal: nothing switched
+            raise BuildError(f"构建状态库（{self.store.path}）写入失败：{exc}。线上站点、搜索索引与构建状态均未改变。") from None
         self.gens.switch(self.gen)  # the commit point
         self.gens.prune(keep)
         self.lap("commit")
