@@ -27,7 +27,7 @@ PORTAL_DEFAULTS: dict[str, tuple[Any, str]] = {
     "PORTAL_NOINDEX_RECORDS": (False, "为 True 时记录页加 noindex，搜索引擎不收录"),
     "PORTAL_STATE_PATH": (
         None,
-        "构建状态目录（缓存、清单、搜索索引）；None 表示输出目录旁的 .chenglai-state/<输出目录名>",
+        "构建状态目录（状态库 state.sqlite3、各代网站与搜索索引）；None 表示输出目录旁的 .chenglai-state/<输出目录名>",
     ),
     "PORTAL_DEMO": (False, "为 True 时每页标明“演示数据，纯属虚构”"),
     "PORTAL_SEARCH_URL": ("/search/", "搜索表单提交地址（搜索服务的 HTML 结果页）"),
