@@ -415,7 +415,8 @@ class Build:
     def abort(self) -> None:
         """The new generation is removed; the live one, the index and the store are untouched."""
         try:
-            self.gens.remove_now(self.gen)
+            if self.gen != self.gens.live():  # (never the live one: a build that found nothing to do)
+                self.gens.remove_now(self.gen)
         finally:
             self.stack.close()
             forget_digests()
