@@ -1,50 +1,56 @@
 """The leak gate: the second lock. Before a build is swapped in, every output file is scanned
 for any full 18-digit ID number and for the name and case number of every non-public record,
-as its bytes are and as a reader reads them (SPEC §3: the normal form of
-generator.domain.normalform, shared with `chenglai check`).
+as its bytes are and as a reader reads them: in the normal form of SPEC §3
+(generator.domain.normalform), the one `chenglai check` uses for full IDs.
 
 **The raw pass** (every file). One Aho-Corasick automaton (ahocorasick-rs, leftmost-longest)
 over the bytes holds every withheld name as written and in its normal form (with each bracket
-form), every withheld case number from its year on (so any opening bracket, or none, before it)
-in each closing bracket and digit width, and the public texts that happen to contain one of
-them ("王伟华" is public, "王伟" withheld): a match of such a public text is skipped, so common
-names do not fail builds while "王伟" anywhere else still does. Files holding JSON `\\u`
-escapes, %-encoding or HTML character references are also scanned decoded. Full IDs: every run
-of 17 or more digits, spaces and hyphens (a byte translation, then a substring search) is read
-in the normal form, so "370502 1985 0101 1234" is found as well as the plain number.
+form), every withheld case number from its closing bracket on in each bracket and digit width
+(its year is checked before it: any opening bracket, or none, may precede it), and the public
+texts that happen to contain one of them ("王伟华" is public, "王伟" withheld): a match of such
+a public text is skipped, so common names do not fail builds while "王伟" anywhere else still
+does. Files holding JSON escapes, %-encoding or HTML character references (the automaton marks
+them) are also scanned decoded. Full IDs: every run of 17 or more digits, spaces and hyphens (a
+byte translation, then a substring search) is read in the normal form, so "370502 1985 0101
+1234" is found as well as the plain number.
 
 **The reader's pass** (few files). What a reader sees may differ from the bytes: Traditional
 characters, full-width digits, invisible characters (zero-width space, soft hyphen, bidi
 controls…), spaces or inline markup (`王<b>伟</b>`) between characters, character references.
-The same automaton holds *triggers* for all that the raw pass cannot see:
+The same automaton holds *triggers* for what the raw pass cannot see:
 
 - characters that the normal form changes into a needle's character or a digit (Traditional
   forms, full-width and compatibility forms) or drops (format and default-ignorable
   characters): a file holding one is read again;
-- junk between two characters — ASCII whitespace or a hyphen after a non-ASCII character, an
-  opening tag, comment or character reference right after a character, a closing inline tag
-  before one, any other kind of space or dash: the characters on both sides of the junk run are
-  found (skipping inline tags, references, spaces, invisible characters; a block tag ends the
-  run) and the file is read again only when they are two neighbours of a needle (或 two digits).
+- junk that may join two characters — a character that is the first of two neighbours in a
+  needle followed by a space, hyphen, tag, comment or reference; a digit followed by a tag or a
+  reference; a closing inline tag; spaces or hyphens before what follows a digit in a needle;
+  any other kind of space or dash: the characters on both sides of the junk run are found
+  (skipping inline tags, comments, references, spaces and invisible characters; a block tag ends
+  the run) and the file is read again when they are two neighbours of a needle, or two digits.
+  The theme's own junk (纸张 A4, 跳到正文</a><header…>) is exempt: literal bytes of a template
+  whose two sides are the template's own characters and no neighbours of a needle.
 
-A file read again is scanned as text in the normal form: its text as is, its JSON strings
-decoded, and its reader's text (HTML without markup — block elements apart, inline elements
-joined — character references decoded; feeds' XML text, then the HTML it escapes), with an
+A file read again is scanned as text in the normal form: its text as is (JSON strings decoded),
+%-decoded, and its reader's text (HTML without markup — block elements apart, inline and unknown
+elements joined — references decoded; a feed's XML text, then the HTML it carries), with an
 automaton of the needles and public texts in their normal form. A leak is reported with the
-text as it was found (invisible characters written as ⟨U+200B⟩).
+text as it was found (invisible characters and unusual spaces written as ⟨U+200B⟩).
 
 The automaton costs more than a second to make at 100,000 records (the public texts that
 contain a withheld string must be found first). An incremental build scans a few small files:
 the gate first looks for the withheld strings with a set of them (`_Prefilter`, every substring
 of a needle's length looked up, in the text as is and in the normal form of what a reader reads):
-when none occurs, no leak of a name or case number is possible and the automaton is not needed;
-when one does, or once the gate has read more than PREFILTER_BUDGET bytes (a full build), the
-automaton is made and scans as before.
+when none occurs, no leak of a name or case number is possible and the automaton is not needed
+(full IDs are then looked for in the normal form of what a reader reads); when one does, or once
+the gate has read more than PREFILTER_BUDGET bytes (a full build), the automaton is made and
+scans as before.
 """
 
 from __future__ import annotations
 
 import bisect
+import gc
 import html
 import multiprocessing
 import os
@@ -63,7 +69,10 @@ from generator.domain.normalform import HAN
 from generator.domain.policy import PublicView
 from generator.errors import BuildError
 
-_JSON_ESCAPE = re.compile(rb"\\u([0-9a-fA-F]{4})")
+# JSON string escapes (and the line breaks a reader reads in a JSON viewer between two characters)
+_JSON_ESCAPE = re.compile(rb'\\(?:u([0-9a-fA-F]{4})|([nrtbf"/\\]))')
+_JSON_MARK = re.compile(rb"\\[untr]")
+_JSON_BYTES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
 _PERCENT = re.compile(rb"%[0-9A-Fa-f]{2}")
 # digits, ASCII whitespace and hyphens → "0": a run of 17 may be a full ID, plain or in groups
 _ID_MASK = bytes(0x30 if (0x30 <= b <= 0x39 or b in b" \t\n\r\x0b\x0c-") else 0x20 for b in range(256))
@@ -92,8 +101,11 @@ MAX_BRACKET_MIXES = 64
 # what a pattern of the automaton is, besides a needle's kind (姓名/名称, 执行案号)
 _EXEMPT = None
 _ESCALATE = "\0escalate"  # a character the normal form changes or drops: read the file again
-_JUNK = "\0junk"  # junk after a character: look at both sides
+_JUNK = "\0junk"  # junk: look at the characters on both sides of its run
+_AFTER = "\0after"  # a character, then junk (the run starts after the character)
 _JUNK_B = "\0junk+b"  # junk and the first byte of what follows: also when a needle may start there
+_MARK_JSON, _MARK_PCT, _MARK_REF = "\0json", "\0percent", "\0reference"  # a decoded form is needed
+_MARKS = frozenset((_MARK_JSON, _MARK_PCT, _MARK_REF))
 _CASE = "执行案号"
 _NAME = "姓名/名称"
 
@@ -113,13 +125,22 @@ SEPARATING = frozenset(
 _TAG_AT = re.compile(rb"<(/?)([A-Za-z][A-Za-z0-9:-]*)(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
 _COMMENT_AT = re.compile(rb"<!--.*?-->", re.S)
 _ENTITY_AT = re.compile(rb"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?")
-_TAG_TEXT = re.compile(r"<!--.*?-->|<!\[CDATA\[(.*?)\]\]>|<(/?)([A-Za-z][A-Za-z0-9:-]*)(?:[^>\"']|\"[^\"]*\"|'[^']*')*>", re.S)
+_TAG_TEXT = re.compile(
+    r"<!--.*?-->|<!\[CDATA\[(.*?)\]\]>|<(/?)([A-Za-z][A-Za-z0-9:-]*)(?:[^>\"']|\"[^\"]*\"|'[^']*')*>", re.S
+)
 _JSON_ANY = re.compile(r"\\(?:u([0-9a-fA-F]{4})|([\"\\/bfnrt]))")
 _JSON_CHARS = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 # between blocks in a reader's text: kept by the normal form, no needle holds it
 BLOCK = "\ue000"
 _ASCII_JUNK = b" \t\n\r\x0b\x0c-"
+# block tags that often follow text at once (a line break; a feed's HTML, escaped): not junk
+_BLOCKS_AFTER_TEXT = (
+    *(f"<br{end}".encode() for end in (">", "/>", " />")),
+    *(f"&lt;br{end}".encode() for end in ("&gt;", "/&gt;", " /&gt;")),
+    *(f"&lt;/{name}&gt;".encode() for name in ("p", "li", "td", "dd", "div")),
+)
 MAX_JUNK_STEPS = 64
+_SPACE_OR_HYPHEN = re.compile(f"[\\s{re.escape(normalform.HYPHENS)}]+")
 
 
 @dataclass(frozen=True, order=True)
@@ -141,16 +162,26 @@ def case_variants(case: str) -> set[str]:
     return out
 
 
-def case_cores(case: str) -> set[str]:
-    """A case number from its year on, in each closing bracket and digit width: found after any
-    opening bracket (a mix of brackets reads as the case number too) or none."""
-    return {v[1:] if v[:1] in _OPEN else v for v in case_variants(case)}
+def case_suffixes(case: str) -> dict[str, set[str]]:
+    """A case number from its closing bracket on, in each closing bracket and digit width → the
+    year it needs before it (ASCII or full-width digits): the raw pass finds it after any opening
+    bracket (a mix of brackets reads as the case number too) or none, and checks the year (a
+    pattern starting with digits would slow the automaton down: digits are everywhere)."""
+    close = case.find("）")
+    if not case.startswith("（") or close < 2:
+        return {v: {""} for v in case_variants(case)}
+    year, rest = case[1:close], case[close + 1 :]
+    out: dict[str, set[str]] = {}
+    for y, r in ((year, rest), (year.translate(_FULLWIDTH), rest.translate(_FULLWIDTH))):
+        for c in _CLOSE:
+            out.setdefault(c + r, set()).add(y)
+    return out
 
 
-def name_variants(name: str) -> set[str]:
+def name_variants(name: str, norm: str | None = None) -> set[str]:
     """A withheld name as written, in its normal form, and (when it holds brackets) the normal
     form with each bracket in each form (mixes too, up to MAX_BRACKET_MIXES)."""
-    norm = normalform.normal(name)
+    norm = normalform.normal(name) if norm is None else norm
     out = {name, norm}
     at = [i for i, c in enumerate(norm) if c in _BRACKET_FORMS]
     if at:
@@ -182,23 +213,42 @@ def public_texts(view: PublicView) -> Iterator[str]:
         yield from (place + suffix for suffix in PLACE_SUFFIXES)
 
 
-def withheld_needles(view: PublicView) -> tuple[dict[str, str], dict[str, str]]:
-    """(raw needles → kind, normal-form needles → kind): what the two passes look for."""
-    raw: dict[str, str] = {}
-    norm: dict[str, str] = {}
-    for name in view.withheld_names:
-        for v in name_variants(name):
-            raw[v] = _NAME
-        n = normalform.normal(name)
-        if n:
-            norm[n] = _NAME
-    for case in view.withheld_case_numbers:
-        for v in case_cores(case):
-            raw[v] = _CASE
-        n = normalform.normal(case)
-        if n:
-            norm[n[1:] if n[:1] == "(" else n] = _CASE
-    return raw, norm
+class _Texts:
+    """Texts joined by BLOCK (no needle holds it): one pass of an automaton or a regex over all."""
+
+    def __init__(self, texts: Iterable[str]):
+        self.texts = list(texts)
+        self.joined = BLOCK.join(self.texts)
+        self.starts, at = [], 0
+        for text in self.texts:
+            self.starts.append(at)
+            at += len(text) + 1
+
+
+@dataclass(frozen=True)
+class Needle:
+    """A withheld name or case number: its kind, its normal form (a case number's from its year
+    on) and the forms the raw pass looks for."""
+
+    kind: str
+    normal: str
+    variants: frozenset[str]
+    years: dict[str, set[str]] | None = None  # a case number's variant → the years it needs before it
+
+
+def withheld_needles(view: PublicView) -> list[Needle]:
+    """What the two passes look for (names: name_variants; case numbers: case_suffixes)."""
+    out = []
+    names, cases = sorted(view.withheld_names), sorted(view.withheld_case_numbers)
+    normal = normalform.normal_many([*names, *cases])
+    for name, norm in zip(names, normal, strict=False):
+        if norm:
+            out.append(Needle(_NAME, norm, frozenset(name_variants(name, norm))))
+    for case, norm in zip(cases, normal[len(names) :], strict=True):
+        if norm:
+            suffixes = case_suffixes(case)
+            out.append(Needle(_CASE, norm[1:] if norm[:1] == "(" else norm, frozenset(suffixes), suffixes))
+    return out
 
 
 # -- what a reader reads ---------------------------------------------------------------------
@@ -235,12 +285,12 @@ def json_text(text: str) -> str:
 
 
 def reader_forms(data: bytes) -> list[str]:
-    """The texts of a file a reader may read: as is, JSON decoded, %-decoded, its reader's text
-    (and, for feeds, the text of the HTML its XML carries)."""
+    """The texts of a file a reader may read: as is (JSON strings decoded), %-decoded, its
+    reader's text (and, for feeds, the text of the HTML its XML carries)."""
     text = data.decode("utf-8", "replace")
+    if "\\" in text:  # JSON read with its strings decoded (an escape's hex digits are no number)
+        text = json_text(text)
     forms = [text]
-    if "\\" in text:
-        forms.append(json_text(text))
     if "%" in text and _PERCENT.search(data):
         forms.append(unquote(text, errors="replace"))
     xml = data.lstrip()[:5] == b"<?xml"
@@ -264,12 +314,13 @@ class _Prefilter:
     needle, or any variant of one, or a disguise of one, holds one of these, so "no hit" is proof
     that neither pass would find a name or case number."""
 
-    def __init__(self, view: PublicView):
-        raw, norm = withheld_needles(view)
+    def __init__(self, needles: list[Needle] | PublicView):
+        if isinstance(needles, PublicView):
+            needles = withheld_needles(needles)
         fold, folds = _FOLD, _FOLDS.search
-        self.needles = {t.translate(fold) if folds(t) else t for t in raw}
+        self.needles = {t.translate(fold) if folds(t) else t for n in needles for t in n.variants}
         self.lengths = sorted({len(t) for t in self.needles})
-        self.normal = set(norm)
+        self.normal = {n.normal for n in needles}
         self.normal_lengths = sorted({len(t) for t in self.normal})
 
     @staticmethod
@@ -302,13 +353,23 @@ class LeakGate:
         self.kinds: list[str | None] = []
         self.patterns: list[bytes] = []
         self.ac: ahocorasick_rs.BytesAhoCorasick | None = None
-        self.exact: ahocorasick_rs.AhoCorasick | None = None
+        self._exact: ahocorasick_rs.AhoCorasick | None = None
+        self._exact_patterns: list[str] = []
         self.exact_kinds: list[str | None] = []
-        self.bigrams: set[tuple[str, str]] = set()
-        self.firsts: set[str] = set()
+        self.years: dict[int, set[str]] = {}  # a case number's pattern → the years it needs before it
+        self.bigrams: set[tuple[str, str]] = set()  # neighbours in a needle (normal form)
+        self.firsts: set[str] = set()  # first characters of the needles
+        self.rights: set[str] = set()  # second of a pair, or a digit
         self._compiled = False
-        self._prefilter: _Prefilter | None = _Prefilter(view)
+        self._withheld: list[Needle] | None = None
+        self._prefilter: _Prefilter | None = None  # made when first needed (a full build compiles at once)
         self._budget = PREFILTER_BUDGET
+
+    @property
+    def withheld(self) -> list[Needle]:
+        if self._withheld is None:
+            self._withheld = withheld_needles(self._view)
+        return self._withheld
 
     @property
     def public_uscc(self) -> set[bytes]:
@@ -319,67 +380,159 @@ class LeakGate:
 
     def compile(self) -> LeakGate:
         if not self._compiled:
-            self.public_uscc  # noqa: B018 - made here too: before forking workers, once
-            normalform.tables()  # (and the normal form's tables)
-            self._build(self._view, self._allowed)
+            collecting = gc.isenabled()
+            gc.disable()  # (hundreds of thousands of strings and no cycle: the collector would
+            try:  # walk the build's whole heap again and again)
+                self.public_uscc  # noqa: B018 - made here too: before forking workers, once
+                normalform.tables()  # (and the normal form's tables)
+                self._build(self._view, self._allowed)
+            finally:
+                if collecting:
+                    gc.enable()
             self._compiled = True
             self._prefilter = None
+            self._budget = 0
         return self
+
+    @property
+    def exact(self) -> ahocorasick_rs.AhoCorasick | None:
+        """The reader's pass's automaton (made when a file is first read again: few builds do)."""
+        if self._exact is None and self._exact_patterns:
+            self._exact = ahocorasick_rs.AhoCorasick(
+                self._exact_patterns, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest
+            )
+        return self._exact
 
     # -- making the automata ------------------------------------------------------------------
     def _build(self, view: PublicView, allowed: Iterable[str]) -> None:
         allowed_set = set(public_texts(view)) | set(allowed)
-        raw, norm = withheld_needles(view)
-        # a form that a public text is (the same name public in another role, 法定代表人…) is no leak
-        needles = {t: k for t, k in raw.items() if t not in allowed_set}
-        exempt = self._exemptions(needles, allowed_set)
-        exact_exempt = {normalform.normal(t) for t in exempt} | self._normal_exemptions(norm, allowed_set)
+        withheld = self.withheld
+        norm = {n.normal: n.kind for n in withheld}
+        odd = self._odd_chars(norm)
+        texts = _Texts(allowed_set)
+        wholes, runs = self._normal_exemptions(norm, texts, odd)
+        # a name public in another role (法定代表人…), as written or in any form: no needle at all
+        public = {n.normal for n in withheld if n.normal in wholes or not n.variants.isdisjoint(allowed_set)}
+        needles = {t: n.kind for n in withheld if n.normal not in public for t in n.variants}
+        exempt = self._exemptions(needles, texts)
+        exact_needles = {n.normal: n.kind for n in withheld if n.normal not in public}
+        exact_exempt = {normalform.normal(t) for t in exempt - needles.keys()} | wholes | runs
+        exact_exempt -= exact_needles.keys()
         exact_exempt.discard("")
-        exact_needles = {t: k for t, k in norm.items() if t not in exact_exempt}
-        self._triggers(exact_needles, raw)
+        self.bigrams = {(n[i], n[i + 1]) for n in exact_needles for i in range(len(n) - 1)}
+        self.firsts = {n[0] for n in exact_needles}
+        self.rights = {b for _a, b in self.bigrams} | set("0123456789")
+        years: dict[str, set[str]] = {}
+        for n in withheld:
+            if n.years:
+                for text, need in n.years.items():
+                    if text in years:
+                        years[text] |= need
+                    else:
+                        years[text] = set(need)
         patterns: list[bytes] = []
         kinds: list[str | None] = []
-        for text, kind in sorted(needles.items()):
+        self.years = {}
+        for text, kind in needles.items():  # (in the order of the sorted withheld strings)
+            required = years.get(text)
+            if required is not None and "" not in required:
+                self.years[len(patterns)] = required
             patterns.append(text.encode("utf-8"))
             kinds.append(kind)
         for text in sorted(exempt - needles.keys()):
             patterns.append(text.encode("utf-8"))
             kinds.append(_EXEMPT)
-        if exact_needles:
-            known = set(patterns)
-            for pattern, kind in self._trigger_patterns(exact_needles):
-                if pattern not in known:
-                    known.add(pattern)
-                    patterns.append(pattern)
-                    kinds.append(kind)
+        known = set(patterns)
+        triggers = [(p, k) for p, k in self._trigger_patterns(exact_needles, odd) if p not in known]
+        for pattern in sorted(self._neutral([t for t in self._allowed if "<" in t], triggers) - known):
+            known.add(pattern)
+            patterns.append(pattern)
+            kinds.append(_EXEMPT)
+        for pattern, trigger in triggers:
+            if pattern not in known:
+                known.add(pattern)
+                patterns.append(pattern)
+                kinds.append(trigger)
         self.patterns, self.kinds = patterns, kinds
         self.ac = (
             ahocorasick_rs.BytesAhoCorasick(patterns, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
             if patterns
             else None
         )
-        exact_patterns = sorted(exact_needles) + sorted(exact_exempt - exact_needles.keys())
-        self.exact_kinds = [exact_needles.get(t, _EXEMPT) for t in exact_patterns]
-        self.exact = (
-            ahocorasick_rs.AhoCorasick(exact_patterns, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
-            if exact_patterns
-            else None
+        self._exact_patterns = [*exact_needles, *sorted(exact_exempt)]
+        self.exact_kinds = [exact_needles.get(t, _EXEMPT) for t in self._exact_patterns]
+
+    def _neutral(self, templates: list[str], triggers: list[tuple[bytes, str | None]]) -> set[bytes]:
+        """The theme's own junk sites (纸张 A4, 跳到正文</a><header…>, 执行法院<a href=…>申请纠正):
+        literal bytes of a template around a trigger whose two sides are the template's own
+        characters and no neighbours of a needle. As exemptions they hide the trigger in every
+        page (it would be looked at, on every page, to no end)."""
+        if not templates or not triggers:
+            return set()
+        ac = ahocorasick_rs.BytesAhoCorasick(
+            [p for p, _k in triggers], matchkind=ahocorasick_rs.MatchKind.LeftmostLongest
         )
+        out = set()
+        kinds = [k for _p, k in triggers]
+        for text in templates:
+            data = text.encode("utf-8")
+            sites = [self._site(data, s, e, kinds[i]) for i, s, e in ac.find_matches_as_indexes(data)]
+            for lo, hi, safe in sites:
+                if safe and all(ok for lo2, hi2, ok in sites if lo2 < hi and lo < hi2):
+                    out.add(data[lo:hi])
+        return out
+
+    def _site(self, data: bytes, start: int, end: int, kind: str | None) -> tuple[int, int, bool]:
+        """(start, end, safe) of the literal bytes around a trigger in a template (see _neutral)."""
+        at = _char_at(data, start)[1] if kind == _AFTER else start
+        a, lo = _before(data, at, False)
+        b, hi = _after(data, at, False)
+        if a is None or b is None or (a and a in "{}") or (b and b in "{}"):
+            return start, end, False
+        fa, fb = _fold1(a)[-1:], _fold1(b)[:1]
+        if a and b and ((fa, fb) in self.bigrams or (fa.isdigit() and fb.isdigit()) or fb in self.firsts):
+            return start, end, False
+        if not b:  # a block: its tag too
+            m = _TAG_AT.match(data, hi)
+            hi = m.end() if m else hi
+        for _ in range(6):  # a few characters of context before (not ASCII: a pattern starting
+            if lo <= 0 or data[lo - 1] < 0x80:  # with one would slow the automaton down)
+                break
+            lo = _char_before(data, lo)[1]
+        cut = data.find(b"{", lo, hi)
+        hi = hi if cut < 0 else cut
+        if lo > start or hi < end or data[lo] < 0x80:
+            return start, end, False
+        return lo, hi, True
 
     @staticmethod
-    def _exemptions(needles: dict[str, str], allowed: set[str]) -> set[str]:
+    def _odd_chars(norm: dict[str, str]) -> dict[str, str]:
+        """Characters the normal form changes into a needle's character or a digit, or drops
+        (→ _ESCALATE), and spaces and dashes of other kinds (→ _JUNK)."""
+        chars = {c for n in norm for c in n}
+        out = dict(_static_odd())
+        by_form, by_simple = _odd_tables()
+        for c in chars | set("0123456789Xx"):
+            for ch in by_form.get(c, ()):
+                out.setdefault(ch, _ESCALATE)
+        for c in chars:
+            for ch in by_simple.get(c, ()):
+                out[ch] = _ESCALATE
+        simple = "\n".join(norm)
+        for ch in set(normalform.s2t(simple)) - set(simple) - {"\n"}:
+            out.setdefault(ch, _ESCALATE)
+        return out
+
+    @staticmethod
+    def _exemptions(needles: dict[str, str], allowed: _Texts) -> set[str]:
         """Public texts and their Han runs that contain a needle: matches of these are fine."""
         if not needles:
             return set()
         ac = ahocorasick_rs.AhoCorasick(list(needles), matchkind=ahocorasick_rs.MatchKind.Standard)
-        # one pass over all texts joined (no needle holds NUL), not one call per text: 100,000
+        # one pass over all texts joined (no needle holds BLOCK), not one call per text: 100,000
         # records give half a million texts and only a few hold a needle
-        texts = list(allowed)
-        starts, at = [], 0
-        for text in texts:
-            starts.append(at)
-            at += len(text) + 1
-        matches = ac.find_matches_as_indexes("\0".join(texts), overlapping=True)
+        texts, starts = allowed.texts, allowed.starts
+        matches = ac.find_matches_as_indexes(allowed.joined, overlapping=True)
         out = set()
         for i in sorted({bisect.bisect_right(starts, start) - 1 for _idx, start, _end in matches}):
             text = texts[i]
@@ -390,26 +543,30 @@ class LeakGate:
         return out
 
     @staticmethod
-    def _normal_exemptions(norm: dict[str, str], allowed: set[str]) -> set[str]:
+    def _normal_exemptions(norm: dict[str, str], allowed: _Texts, odd: dict[str, str]) -> tuple[set[str], set[str]]:
         """The exemptions of the reader's pass that the raw ones do not give: public texts that
         hold a needle only in their normal form (a Traditional or spaced public name), and the
-        theme's words as a reader reads them (markup removed)."""
+        theme's words as a reader reads them (markup removed): (public texts, Han runs)."""
         if not norm:
-            return set()
-        texts = sorted(allowed)
-        joined = "\0".join(texts)
-        t = normalform.tables()
-        odd = re.compile(
-            f"[{normalform._char_class(set(t.traditional) | t.ignorable)}]|[{HAN}()（）]\\s|\\s[{HAN}()（）]|<|&"
-            f"|[^\\x00-\\u3000\\u3003-\\uff00\\uff10-\\uff19\\uff5b-\\U0010ffff]"
-        )
-        starts, at = [], 0
-        for text in texts:
-            starts.append(at)
-            at += len(text) + 1
-        picked = sorted({bisect.bisect_right(starts, m.start()) - 1 for m in odd.finditer(joined)})
+            return set(), set()
+        texts, starts, joined = allowed.texts, allowed.starts, allowed.joined
+        # the texts holding an odd character, markup or a reference, or a space or hyphen that the
+        # normal form may drop (next to a Han character or a bracket)
+        where = []
+        present = {c for c in set(joined) if c in odd or c in "<&" or 0xE0000 <= ord(c) <= 0xE0FFF}
+        if present:
+            where += [m.start() for m in re.finditer(f"[{normalform.char_class(present)}]", joined)]
+        near = re.compile(f"[{HAN}{re.escape(_OPEN + _CLOSE)}]")
+        for m in _SPACE_OR_HYPHEN.finditer(joined):
+            i, j = m.start(), m.end()
+            if (i and near.match(joined, i - 1)) or near.match(joined, j):
+                where.append(i)
+        picked = sorted({bisect.bisect_right(starts, i) - 1 for i in where})
+        wholes: set[str] = set()
+        runs: set[str] = set()
+        if not picked:
+            return wholes, runs
         ac = ahocorasick_rs.AhoCorasick(list(norm), matchkind=ahocorasick_rs.MatchKind.Standard)
-        out = set()
         for i in picked:
             text = texts[i]
             for form in {text, reader_text(text)} if "<" in text or "&" in text else {text}:
@@ -417,66 +574,38 @@ class LeakGate:
                 if not ac.find_matches_as_indexes(n, overlapping=True):
                     continue
                 if "<" not in text:
-                    out.add(n)
+                    wholes.add(n)
                 for run in _HAN_RUN.findall(n):
                     if ac.find_matches_as_indexes(run, overlapping=True):
-                        out.add(run)
-        return out
+                        runs.add(run)
+        return wholes, runs
 
-    def _triggers(self, exact_needles: dict[str, str], raw: dict[str, str]) -> None:
-        self.bigrams = {(n[i], n[i + 1]) for n in exact_needles for i in range(len(n) - 1)}
-        self.firsts = {n[0] for n in exact_needles}
-
-    def _trigger_patterns(self, exact_needles: dict[str, str]) -> Iterator[tuple[bytes, str]]:
+    def _trigger_patterns(
+        self, exact_needles: dict[str, str], odd: dict[str, str]
+    ) -> Iterator[tuple[bytes, str | None]]:
         """The raw pass's triggers for the reader's pass (see the module's docstring)."""
-        t = normalform.tables()
         chars = {c for n in exact_needles for c in n}
-        relevant = chars | set("0123456789Xx")
-        skip = set(_OPEN + _CLOSE)  # brackets: the needles hold every form
-        for ch in t.ignorable:
-            yield ch.encode("utf-8", "surrogatepass"), _ESCALATE
-        for ch, form in t.nfkc.items():
-            if ch in skip:
-                continue
-            if form.strip() == "" or (form.strip("-") == "" and form):
-                yield ch.encode("utf-8"), _JUNK  # a space or hyphen of another kind
-            elif relevant.intersection(form):
-                yield ch.encode("utf-8"), _ESCALATE
-        for ch, simple in t.traditional.items():
-            if simple in chars:
-                yield ch.encode("utf-8"), _ESCALATE
-        simple = "\n".join(exact_needles)
-        for ch in set(normalform.s2t(simple)) - set(simple):
-            yield ch.encode("utf-8"), _ESCALATE
-        for ch in map(chr, range(0x80, 0x3001)):
-            if ch.isspace() or ch in normalform.HYPHENS:
-                yield ch.encode("utf-8"), _JUNK
-        for ch in "\u2212\ufe63\uff0d":
-            yield ch.encode("utf-8"), _JUNK
-        letters = [bytes([c]) for c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!"]
-        opening = [b"<" + c for c in letters]
-        # a non-ASCII character (its last byte) followed by junk
-        for cont in range(0x80, 0xC0):
-            b = bytes([cont])
-            for junk in (*(bytes([c]) for c in _ASCII_JUNK), b"&", *opening):
-                yield b + junk, _JUNK
-        # digits and brackets followed by markup or a reference (a full ID or a case number split by it)
-        for a in (*(bytes([c]) for c in b"0123456789()[]"), *(c.encode() for c in chars if c.isascii() and c.isalnum())):
-            for junk in (b"&", *opening):
-                yield a + junk, _JUNK
-        for a in b"()[]":
-            for junk in _ASCII_JUNK:
-                yield bytes([a, junk]), _JUNK
-        # a closing inline tag followed by a character (its first byte) or more junk
-        firsts = [bytes([c]) for c in range(0xC2, 0xF5)] + [bytes([c]) for c in b"0123456789()[]"]
-        firsts += [c.encode() for c in chars if c.isascii() and c.isalnum()]
-        for name in sorted(INLINE):
-            for written in {name, name.upper(), name.capitalize()}:
-                close = b"</" + written.encode() + b">"
-                for first in firsts:
-                    yield close + first, _JUNK_B
-                for junk in (*(bytes([c]) for c in _ASCII_JUNK), b"<", b"&"):
-                    yield close + junk, _JUNK
+        for ch, kind in odd.items():
+            yield ch.encode("utf-8"), kind
+        yield from _static_triggers()
+        # a character that is the first of two neighbours in a needle (in any bracket form), followed
+        # by junk (the common block tags after text are no junk: exempt, and longer, they hide it)
+        lefts = {f for a, _b in self.bigrams if not a.isdigit() for f in (a, *_BRACKET_FORMS.get(a, ""))}
+        if "(" in lefts or ")" in lefts:
+            lefts |= set(_OPEN + _CLOSE)
+        for a in sorted(lefts):
+            b = a.encode("utf-8")
+            # (spaces between Latin letters stay: only markup and references join them)
+            for junk in (*(bytes([c]) for c in _ASCII_JUNK if not a.isascii()), b"&", *_OPENING):
+                yield b + junk, _AFTER
+            for block in _BLOCKS_AFTER_TEXT:
+                yield b + block, _EXEMPT
+            # (not "<" of a closing tag: a pattern covering it would hide the closing tag's own)
+        # a closing inline tag followed by a needle's Latin letter
+        letters = [c.encode() for c in chars if c.isascii() and c.isalpha()]
+        for close in _CLOSINGS:
+            for letter in letters:
+                yield close + letter, _JUNK_B
         # a digit, spaces or hyphens, then what follows a digit in a needle (a case number's groups)
         followers = {b for a, b in self.bigrams if a.isdigit() and not b.isdigit()}
         forms = {f for c in followers for f in (c, *(_BRACKET_FORMS.get(c, "")))}
@@ -491,21 +620,24 @@ class LeakGate:
 
     # -- scanning ------------------------------------------------------------------------------
     def scan(self, data: bytes, path: str = "") -> list[Leak]:
-        forms = [data]
-        if b"\\u" in data:
-            forms.append(_JSON_ESCAPE.sub(lambda m: chr(int(m[1], 16)).encode("utf-8", "surrogatepass"), data))
-        if b"%" in data and _PERCENT.search(data):
-            forms.append(unquote_to_bytes(data))
-        if b"&#" in data:
-            forms.append(html.unescape(data.decode("utf-8", "replace")).encode("utf-8"))
+        if self._compiled:
+            # the automaton marks what decoded forms the file needs (three substring searches of
+            # every file cost a third of the raw pass)
+            marks: set[str] = set()
+            leaks = self._scan(data, path, True, marks)
+            for form in _decoded(data, marks):
+                leaks += self._scan(form, path)
+            return sorted(set(leaks))
+        forms = [data, *_decoded(data)]
         names = True  # look for names and case numbers (with the automaton)
-        if not self._compiled:
-            size = sum(len(f) for f in forms)
-            if self._prefilter is not None and size <= self._budget:
-                self._budget -= size
-                names = self._prefilter.hit(data)
-            if names:
-                self.compile()
+        size = sum(len(f) for f in forms)
+        if size <= self._budget:
+            self._budget -= size
+            if self._prefilter is None:
+                self._prefilter = _Prefilter(self.withheld)
+            names = self._prefilter.hit(data)
+        if names:
+            self.compile()
         leaks = []
         for form in forms:
             leaks += self._scan(form, path, names)
@@ -513,7 +645,7 @@ class LeakGate:
             leaks += self._ids_read(data, path)
         return sorted(set(leaks))
 
-    def _scan(self, data: bytes, path: str, names: bool = True) -> list[Leak]:
+    def _scan(self, data: bytes, path: str, names: bool = True, marks: set[str] | None = None) -> list[Leak]:
         leaks = self._ids(data, path)
         if not (names and self.ac is not None):
             return leaks
@@ -523,18 +655,28 @@ class LeakGate:
             kind = kinds[idx]
             if kind is None:
                 continue
+            if kind in _MARKS:
+                if marks is not None:
+                    marks.add(kind)
+                continue
+            if kind == _AFTER and marks is not None and data[end - 1 : end + 1] == b"&#":
+                marks.add(_MARK_REF)  # (the mark this trigger hides)
             if kind[0] != "\0":
-                if kind == _CASE and start and data[start - 1 : start] in b"([":
-                    start -= 1
-                elif kind == _CASE and data[max(0, start - 3) : start].decode("utf-8", "replace") in _OPEN:
-                    start -= 3
+                if idx in self.years:
+                    start = _year_before(data, start, self.years[idx])
+                    if start < 0:
+                        continue
+                    if start and data[start - 1 : start] in b"([":
+                        start -= 1
+                    elif start >= 3 and data[start - 3 : start].decode("utf-8", "replace") in _OPEN:
+                        start -= 3
                 leaks.append(Leak(path, data[start:end].decode("utf-8", "replace"), kind))
             elif again:
                 continue
             elif kind == _ESCALATE:
                 again = not (start == 0 and data.startswith(b"\xef\xbb\xbf") and end == 3)  # a BOM opening a CSV
             else:
-                again = self._junk_matters(data, start, end, kind == _JUNK_B)
+                again = self._junk_matters(data, start, kind)
         if again:
             leaks += self._read_again(data, path)
         return leaks
@@ -549,7 +691,13 @@ class LeakGate:
         while at >= 0:
             end = masked.find(b" ", at)
             end = len(data) if end < 0 else end
-            window = data[max(0, at - 1) : end + 2].decode("utf-8", "replace")
+            lo = max(0, at - 1)  # (a character before: no digit may precede a number)
+            if data[max(0, at - 2) : at] == b"\\u":  # a JSON escape's digits are no part of a number
+                at = lo = at + 4  # (the decoded form is scanned too)
+                if end - at < 17:
+                    at = -1 if end >= len(data) else masked.find(_SEVENTEEN, end)
+                    continue
+            window = data[lo : end + 2].decode("utf-8", "replace")
             for s, e, number in normalform.find_full_ids(window):
                 if number.encode() not in self.public_uscc:
                     leaks.append(Leak(path, normalform.visible(window[s:e]), "身份证号码"))
@@ -565,13 +713,21 @@ class LeakGate:
                     leaks.append(Leak(path, normalform.visible(form[s:e]), "身份证号码"))
         return leaks
 
-    def _junk_matters(self, data: bytes, start: int, end: int, covers_next: bool) -> bool:
+    def _junk_matters(self, data: bytes, start: int, kind: str) -> bool:
         """Whether the junk run around a trigger joins two neighbours of a needle (or two digits)."""
         xml = data[:5] == b"<?xml"
-        # the trigger starts with the last byte of the character before the junk, or in the junk
-        at = start + 1 if 0x80 <= data[start] < 0xC0 else start
-        before = _before(data, at, xml)
-        after = _after(data, at, xml)
+        before: str | None
+        if kind == _AFTER:  # a character that starts a pair of a needle's neighbours, then junk
+            before, at = _char_at(data, start)
+            if before.isdigit():
+                before = before if before.isascii() else ""
+            after = _after(data, at, xml)[0]
+        else:
+            after = _after(data, start, xml)[0]
+            b = _fold1(after)[:1] if after else ""
+            if after and b not in self.rights and not (kind == _JUNK_B and b in self.firsts):
+                return False  # (most characters end no pair of a needle's neighbours)
+            before = _before(data, start, xml)[0]
         if before is None or after is None:
             return True  # a run too long to follow: read the file
         if not before or not after:
@@ -581,11 +737,14 @@ class LeakGate:
             return True
         if (a, b) in self.bigrams or (a.isdigit() and b.isdigit() and a.isascii() and b.isascii()):
             return True
-        return covers_next and b in self.firsts
+        return kind == _JUNK_B and b in self.firsts
 
     def _read_again(self, data: bytes, path: str) -> list[Leak]:
-        """The reader's pass over one file: its texts in the normal form."""
-        leaks = []
+        """The reader's pass over one file: its texts in the normal form (not of a binary file, a
+        NUL in its first 8 KB as git tells: no reader reads it as text; the raw pass still does)."""
+        leaks: list[Leak] = []
+        if b"\0" in data[:8192]:
+            return leaks
         exact, kinds = self.exact, self.exact_kinds
         for form in reader_forms(data):
             norm, where = normalform.normal_map(form)
@@ -612,6 +771,104 @@ class LeakGate:
         return leaks
 
 
+def _year_before(data: bytes, start: int, years: set[str]) -> int:
+    """Where the year before a case number's closing bracket starts (-1: not one of `years`, or
+    more digits before it)."""
+    for text in years:
+        year = text.encode("utf-8")
+        at = start - len(year)
+        if at >= 0 and data.startswith(year, at):
+            if at and 0x30 <= data[at - 1] <= 0x39:
+                continue
+            if at >= 3 and 0xFF10 <= ord(data[at - 3 : at].decode("utf-8", "replace")[:1] or " ") <= 0xFF19:
+                continue
+            return at
+    return -1
+
+
+def _json_unescape(m: re.Match[bytes]) -> bytes:
+    if m[1] is not None:
+        return chr(int(m[1], 16)).encode("utf-8", "surrogatepass")
+    return _JSON_BYTES.get(m[2], m[2])
+
+
+def _decoded(data: bytes, marks: set[str] | None = None) -> list[bytes]:
+    """The file's JSON \\u escapes, %-encoding and character references decoded, when it holds
+    some (`marks`: which, as the automaton found them; None: look)."""
+    forms = []
+    if (_JSON_MARK.search(data) is not None) if marks is None else (_MARK_JSON in marks):
+        forms.append(_JSON_ESCAPE.sub(_json_unescape, data))
+    if ((b"%" in data) if marks is None else (_MARK_PCT in marks)) and _PERCENT.search(data):
+        forms.append(unquote_to_bytes(data))
+    if (b"&#" in data) if marks is None else (_MARK_REF in marks):
+        forms.append(html.unescape(data.decode("utf-8", "replace")).encode("utf-8"))
+    return forms
+
+
+# an opening tag or a comment (not a closing tag: "</")
+_OPENING = tuple(b"<" + bytes([c]) for c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!")
+# closing tags of the inline elements that hold text (not the void or obsolete ones: fewer patterns)
+_CLOSING_NAMES = "a abbr b bdi bdo cite code data del dfn em font i ins kbd label mark q s samp small span strike strong sub sup time u var"
+_CLOSINGS = tuple(b"</" + w.encode() + b">" for name in _CLOSING_NAMES.split() for w in (name, name.upper()))
+
+
+@lru_cache(maxsize=1)
+def _static_odd() -> dict[str, str]:
+    """The odd characters whatever the needles: spaces and dashes of other kinds (those NFKC
+    makes a space or hyphen too; not the brackets), and the ignorable characters."""
+    t = normalform.tables()
+    skip = set(_OPEN + _CLOSE)
+    out: dict[str, str] = {}
+    for ch, form in t.nfkc.items():
+        if ch not in skip and (form.strip() == "" or (form.strip("-") == "" and form)):
+            out[ch] = _JUNK
+    for ch in map(chr, range(0x80, 0x3001)):
+        if ch.isspace() or ch in normalform.HYPHENS:
+            out[ch] = _JUNK
+    for ch in t.ignorable:
+        if not 0xE0000 <= ord(ch) <= 0xE0FFF:  # (those: one pattern, their first two bytes)
+            out[ch] = _ESCALATE
+    return out
+
+
+@lru_cache(maxsize=1)
+def _odd_tables() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """(a character → the characters NFKC changes into a form holding it (not the brackets),
+    a Simplified character → its Traditional forms)."""
+    t = normalform.tables()
+    skip = set(_OPEN + _CLOSE)
+    by_form: dict[str, list[str]] = {}
+    for ch, form in t.nfkc.items():
+        if ch not in skip and form.strip() and form.strip("-"):
+            for c in set(form):
+                by_form.setdefault(c, []).append(ch)
+    by_simple: dict[str, list[str]] = {}
+    for ch, simple in t.traditional.items():
+        by_simple.setdefault(simple, []).append(ch)
+    return {k: tuple(v) for k, v in by_form.items()}, {k: tuple(v) for k, v in by_simple.items()}
+
+
+@lru_cache(maxsize=1)
+def _static_triggers() -> tuple[tuple[bytes, str | None], ...]:
+    """The triggers whatever the needles: see LeakGate._trigger_patterns."""
+    out: list[tuple[bytes, str | None]] = [(b"\xf3\xa0", _ESCALATE)]  # U+E0000–E0FFF: tags, variation selectors
+    out += [(escape, _MARK_JSON) for escape in (b"\\u", b"\\n", b"\\t", b"\\r")]
+    out.append((b"&#", _MARK_REF))
+    out += [(b"%" + bytes([h]), _MARK_PCT) for h in b"0123456789ABCDEFabcdef"]
+    # digits followed by markup or a reference (a full ID or a case number split by it)
+    for a in (bytes([c]) for c in b"0123456789"):
+        out += [(a + junk, _AFTER) for junk in (b"&", *_OPENING)]
+        out += [(a + block, _EXEMPT) for block in _BLOCKS_AFTER_TEXT]
+    # a closing inline tag followed by a character (its first byte: a Han character, a full-width
+    # or compatibility form, a digit, a bracket) or by more junk
+    firsts = [bytes([c]) for c in range(0xE2, 0xF1)] + [bytes([c]) for c in b"0123456789()[]"]
+    for close in _CLOSINGS:
+        out += [(close + first, _JUNK_B) for first in firsts]
+        # (not a closing tag after it: the last of the closing tags in a row counts)
+        out += [(close + junk, _JUNK) for junk in (*(bytes([c]) for c in _ASCII_JUNK), *_OPENING, b"&")]
+    return tuple(out)
+
+
 # -- the characters on both sides of a junk run (spaces, inline markup, references, invisible) ----
 
 
@@ -629,7 +886,7 @@ def _char_at(data: bytes, i: int) -> tuple[str, int]:
 
 
 def _is_junk_char(ch: str) -> bool:
-    return ch.isspace() or ch in normalform.HYPHENS or normalform.is_ignorable(ch) or ch in "\uff0d\ufe63"
+    return ch.isspace() or ch in normalform.HYPHENS or normalform.is_ignorable(ch)
 
 
 def _tag_joins(tag: bytes, xml: bool) -> bool:
@@ -639,12 +896,12 @@ def _tag_joins(tag: bytes, xml: bool) -> bool:
     return not xml and m.group(2).decode("ascii").lower() not in SEPARATING
 
 
-def _before(data: bytes, i: int, xml: bool) -> str | None:
-    """The character a reader reads before the junk ending at i ("" at a block boundary or the
-    start; None when the run is too long to follow)."""
+def _before(data: bytes, i: int, xml: bool) -> tuple[str | None, int]:
+    """The character a reader reads before the junk ending at i and where it starts ("" at a block
+    boundary or the start, where the junk starts; None when the run is too long to follow)."""
     for _ in range(MAX_JUNK_STEPS):
         if i <= 0:
-            return ""
+            return "", i
         c = data[i - 1]
         if c in _ASCII_JUNK:
             i -= 1
@@ -652,52 +909,61 @@ def _before(data: bytes, i: int, xml: bool) -> str | None:
             if data[max(0, i - 3) : i] == b"-->":
                 j = data.rfind(b"<!--", max(0, i - 4096), i)
                 if j < 0:
-                    return ">"
+                    return ">", i - 1
                 i = j
                 continue
             j = data.rfind(b"<", max(0, i - 1024), i - 1)
             if j < 0 or not _TAG_AT.fullmatch(data, j, i):
-                return ">"
+                return ">", i - 1
             if not _tag_joins(data[j:i], xml):
-                return ""
+                return "", i
             i = j
         elif c == 0x3B:  # ;: a reference
             j = data.rfind(b"&", max(0, i - 40), i - 1)
             m = _ENTITY_AT.fullmatch(data, j, i) if j >= 0 else None
+            if m is None and j >= 0 and data.startswith(b"&amp;", j):  # &amp;#8203;: escaped once more
+                twice = _ENTITY_AT.fullmatch(b"&" + data[j + 5 : i])
+                if twice is not None and _is_junk_char(html.unescape(twice.group().decode("ascii"))[:1] or "x"):
+                    i = j
+                    continue
             if m is None:
-                return ";"
+                return ";", i - 1
             ch = html.unescape(m.group().decode("ascii"))
             if ch == ">":  # &gt;: the end of an escaped tag (HTML carried in a feed)
                 k = data.rfind(b"&lt;", max(0, j - 1024), j)
                 if k < 0:
-                    return ch
+                    return ch, j
                 inner = html.unescape(data[k:i].decode("utf-8", "replace")).encode("utf-8")
+                if _COMMENT_AT.fullmatch(inner):
+                    i = k
+                    continue
                 if not _TAG_AT.fullmatch(inner):
-                    return ch
+                    return ch, j
                 if not _tag_joins(inner, False):
-                    return ""
+                    return "", i
                 i = k
             elif len(ch) == 1 and _is_junk_char(ch):
                 i = j
             else:
-                return ch[-1:] or ";"
+                return ch[-1:] or ";", j
         elif c >= 0x80:
             ch, k = _char_before(data, i)
             if _is_junk_char(ch):
                 i = k
             else:
-                return ch
+                return ch, k
         else:
-            return chr(c)
-    return None
+            return chr(c), i - 1
+    return None, i
 
 
-def _after(data: bytes, i: int, xml: bool) -> str | None:
-    """The character a reader reads after the junk starting at i (see _before)."""
+def _after(data: bytes, i: int, xml: bool) -> tuple[str | None, int]:
+    """The character a reader reads after the junk starting at i and where it ends (see _before;
+    "" at a block boundary: where the block's tag starts)."""
     n = len(data)
     for _ in range(MAX_JUNK_STEPS):
         if i >= n:
-            return ""
+            return "", i
         c = data[i]
         if c in _ASCII_JUNK:
             i += 1
@@ -705,43 +971,52 @@ def _after(data: bytes, i: int, xml: bool) -> str | None:
             if data.startswith(b"<!--", i):
                 m = _COMMENT_AT.match(data, i)
                 if m is None:
-                    return "<"
+                    return "<", i + 1
                 i = m.end()
                 continue
             m = _TAG_AT.match(data, i)
             if m is None:
-                return "<"
+                return "<", i + 1
             if not _tag_joins(m.group(), xml):
-                return ""
+                return "", i
             i = m.end()
         elif c == 0x26:  # &
             m = _ENTITY_AT.match(data, i)
             if m is None:
-                return "&"
+                return "&", i + 1
             ch = html.unescape(m.group().decode("ascii"))
             if ch == "<":  # &lt;: an escaped tag
                 k = data.find(b"&gt;", i, i + 1024)
                 if k < 0:
-                    return ch
+                    return ch, m.end()
                 inner = html.unescape(data[i : k + 4].decode("utf-8", "replace")).encode("utf-8")
+                if _COMMENT_AT.fullmatch(inner):
+                    i = k + 4
+                    continue
                 if not _TAG_AT.fullmatch(inner):
-                    return ch
+                    return ch, m.end()
                 if not _tag_joins(inner, False):
-                    return ""
+                    return "", i
                 i = k + 4
             elif len(ch) == 1 and _is_junk_char(ch):
                 i = m.end()
+            elif ch == "&" and (m2 := _ENTITY_AT.match(b"&" + data[m.end() : m.end() + 40])) is not None:
+                # &amp;#8203;: a reference escaped once more (HTML carried in a feed)
+                twice_ch = html.unescape(m2.group().decode("ascii"))
+                if not (len(twice_ch) == 1 and _is_junk_char(twice_ch)):
+                    return twice_ch[:1] or "&", m.end()
+                i = m.end() + len(m2.group()) - 1
             else:
-                return ch[:1] or "&"
+                return ch[:1] or "&", m.end()
         elif c >= 0x80:
             ch, k = _char_at(data, i)
             if _is_junk_char(ch):
                 i = k
             else:
-                return ch
+                return ch, k
         else:
-            return chr(c)
-    return None
+            return chr(c), i + 1
+    return None, i
 
 
 def all_files(root: Path) -> list[str]:

@@ -14,7 +14,7 @@
    （）［］ into () []);
 5. whitespace (any: space, no-break space, ideographic space, tab, line break…) dropped between
    two Han characters, between a Han character or bracket and a digit, and between a digit and a
-   Han character or bracket; whitespace and hyphens (- ‐ ‑ ‒ – — ― −) dropped where a case
+   Han character or bracket; whitespace and hyphens (- ‐ ‑ ‒ – − ﹣ －) dropped where a case
    number's groups meet (a digit on one side, a Han character or bracket on the other); and
    whitespace and hyphens dropped between the digit groups of a full 18-digit ID number
    ("370502 1985 0101 1234", "370502-19850101-1234": joined where the groups make one).
@@ -45,8 +45,9 @@ _FULL_ID = re.compile(FULL_ID_RE.pattern, re.ASCII)
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 IS_HAN = re.compile(f"[{HAN}]")
-# hyphens and dashes as NFKC leaves them (－ ﹣ become -); whitespace: str.isspace()
-HYPHENS = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
+# the hyphens that may join a case number's or an ID's groups (﹣ and －, which NFKC makes -, too;
+# not the dashes — ―: punctuation); whitespace is what str.isspace() says
+HYPHENS = "-\u2010\u2011\u2012\u2013\u2212\ufe63\uff0d"
 # Default_Ignorable_Code_Point (Unicode DerivedCoreProperties) outside category Cf: the part
 # unicodedata cannot tell (combining grapheme joiner, Hangul fillers, Khmer inherent vowels,
 # Mongolian free variation selectors, variation selectors, reserved ranges)
@@ -60,6 +61,7 @@ _KEPT_CONTROLS = frozenset("\t\n\r\x0b\x0c")
 # the highest code point with a decomposition (NFKC leaves every other character alone)
 _LAST_DECOMPOSABLE = 0x2FFFF
 _BRACKETS = (("[", "("), ("]", ")"), ("〔", "("), ("〕", ")"))
+_ASCII_DROPPED = re.compile("[\x00-\x08\x0e-\x1f\x7f]")  # the ignorable ASCII characters
 
 _SEP = rf"[^\S\x1c-\x1f\x85]|[{HYPHENS}]"  # whitespace (the kept kind) or a hyphen
 _W_SPACE = re.compile(
@@ -68,9 +70,12 @@ _W_SPACE = re.compile(
     rf"|(?<=[{HAN}()])(?:{_SEP})+(?=[0-9])"  # a case number's groups: Han/bracket -- digit
     rf"|(?<=[0-9])(?:{_SEP})+(?=[{HAN}()])"  # digit -- Han/bracket
 )
+_ANY_SEP = re.compile(_SEP)
 # digit groups with separators between them; the last may end with the check character X
 _GROUPS = re.compile(rf"(?<![0-9])[0-9]+(?:(?:{_SEP}){{1,8}}[0-9]+)+[Xx]?")
 _GROUP = re.compile(r"[0-9]+[Xx]?")
+# where such groups may be (a fast first look: 18 digits and a separator need 19 characters)
+_LONG_RUN = re.compile(f"[0-9][0-9\\s{re.escape(HYPHENS)}]{{17,}}")
 _ID_CORE = re.compile(FULL_ID_RE.pattern.replace("(?<![0-9])", "").replace("(?![0-9A-Za-z])", ""))
 _AFTER_ID = re.compile(r"[0-9A-Za-z]")
 
@@ -97,7 +102,7 @@ def s2t(text: str) -> str:
     return str(conv.convert(text))
 
 
-def _char_class(chars: Iterable[str]) -> str:
+def char_class(chars: Iterable[str]) -> str:
     """A regex character class body for a set of characters (as code point ranges)."""
     points = sorted({ord(c) for c in chars})
     out, i = [], 0
@@ -119,8 +124,10 @@ class Tables:
     nfkc: dict[str, str]  # character → its NFKC form, for the characters NFKC changes
     ignorable: frozenset[str]  # dropped: Cf, the rest of Default_Ignorable, invisible controls
     special: re.Pattern[str]  # any character step 1 changes or drops
+    dropped: re.Pattern[str]  # an ignorable character
     alnumish: re.Pattern[str]  # a non-ASCII character whose step-1 form holds [0-9A-Za-z], or a dropped one
     traditional: dict[str, str]  # character → its Simplified form, for those t2s changes alone
+    traditional_table: dict[int, str]  # the same, for str.translate
 
 
 @lru_cache(maxsize=1)
@@ -137,7 +144,9 @@ def tables() -> Tables:
         form = unicodedata.normalize("NFKC", ch)
         if form != ch:
             nfkc[ch] = form
-    alnum = {ch for ch, form in nfkc.items() if re.search(r"[0-9A-Za-z]", "".join(f for f in form if f not in ignorable))}
+    alnum = {
+        ch for ch, form in nfkc.items() if re.search(r"[0-9A-Za-z]", "".join(f for f in form if f not in ignorable))
+    }
     han = [chr(c) for r in ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2A6DF))
            for c in range(r[0], r[1] + 1)]  # fmt: skip
     simplified = t2s("\n".join(han)).split("\n")  # one character a line: no phrase spans two
@@ -145,9 +154,11 @@ def tables() -> Tables:
     return Tables(
         nfkc=nfkc,
         ignorable=frozenset(ignorable),
-        special=re.compile(f"[{_char_class(set(nfkc) | ignorable)}]"),
-        alnumish=re.compile(f"[{_char_class(alnum | ignorable)}]"),
+        special=re.compile(f"[{char_class(set(nfkc) | ignorable)}]"),
+        dropped=re.compile(f"[{char_class(ignorable)}]"),
+        alnumish=re.compile(f"[{char_class(alnum | ignorable)}]"),
         traditional=traditional,
+        traditional_table={ord(t): s for t, s in traditional.items()},
     )
 
 
@@ -264,8 +275,12 @@ def _simplified(text: str) -> str:
     if IS_HAN.search(text):
         converted = t2s(text)
         if len(converted) != len(text):
-            converted = text.translate(str.maketrans(tables().traditional))
+            converted = text.translate(tables().traditional_table)
         text = converted
+    return _brackets(text)
+
+
+def _brackets(text: str) -> str:
     for old, new in _BRACKETS:
         if old in text:
             text = text.replace(old, new)
@@ -275,7 +290,10 @@ def _simplified(text: str) -> str:
 def _id_joins(text: str) -> list[tuple[int, int, str]]:
     """The separators between digit groups that make a full ID, as deletions."""
     edits: list[tuple[int, int, str]] = []
-    for run in _GROUPS.finditer(text):
+    if not _ANY_SEP.search(text):
+        return edits
+    runs = (run for span in _LONG_RUN.finditer(text) for run in _GROUPS.finditer(text, span.start(), span.end() + 1))
+    for run in runs:
         groups = [(m.start(), m.end()) for m in _GROUP.finditer(text, run.start(), run.end())]
         i = 0
         while i < len(groups):
@@ -287,9 +305,7 @@ def _id_joins(text: str) -> list[tuple[int, int, str]]:
                 if total == 18 and j > i:
                     joined = "".join(text[s:e] for s, e in groups[i : j + 1])
                     after = groups[j][1]
-                    if _ID_CORE.fullmatch(joined) and not (
-                        j == len(groups) - 1 and _AFTER_ID.match(text, after)
-                    ):
+                    if _ID_CORE.fullmatch(joined) and not (j == len(groups) - 1 and _AFTER_ID.match(text, after)):
                         chosen = j
                     break
                 j += 1
@@ -303,6 +319,8 @@ def _id_joins(text: str) -> list[tuple[int, int, str]]:
 
 
 def _spacing(text: str) -> list[tuple[int, int, str]]:
+    if not _ANY_SEP.search(text):
+        return []
     return [(m.start(), m.end(), "") for m in _W_SPACE.finditer(text)]
 
 
@@ -322,26 +340,65 @@ def normal_map(text: str) -> tuple[str, Map]:
 
 def normal(text: str) -> str:
     """The normal form of text for matching (see the module's docstring)."""
-    step1, _map = _compat(text)
-    step3 = _simplified(step1)
-    edits = sorted(_id_joins(step3) + _spacing(step3))
-    return _edit(step3, edits)[0] if edits else step3
+    return _last_steps(_simplified(_first_steps(text)))
+
+
+def normal_many(texts: list[str]) -> list[str]:
+    """[normal(t) for t in texts], with one OpenCC call for all (a call costs more than a name)."""
+    firsts = [_first_steps(t) for t in texts]
+    joined = "\n".join(firsts)  # (no phrase spans a line break)
+    if IS_HAN.search(joined):
+        simplified = t2s(joined).split("\n")
+        if len(simplified) != len(firsts) or any(len(a) != len(b) for a, b in zip(simplified, firsts, strict=True)):
+            simplified = [_simplified(t) for t in firsts]  # (a text with a line break, or a phrase)
+        else:
+            simplified = [_brackets(t) for t in simplified]
+    else:
+        simplified = [_brackets(t) for t in firsts]
+    return [_last_steps(t) for t in simplified]
+
+
+def _first_steps(text: str) -> str:
+    """Steps 1–2 without the map: NFKC, the ignorable dropped, NFC (as normal_map's)."""
+    if not text.isascii():
+        dropped = tables().dropped
+        if not unicodedata.is_normalized("NFKC", text):
+            text = unicodedata.normalize("NFKC", text)
+        if dropped.search(text):
+            text = unicodedata.normalize("NFC", dropped.sub("", text))
+    elif _ASCII_DROPPED.search(text):
+        text = _ASCII_DROPPED.sub("", text)
+    return text
+
+
+def _last_steps(text: str) -> str:
+    """Step 5: the spaces and hyphens dropped."""
+    joins, spacing = _id_joins(text), _spacing(text)
+    if not joins and not spacing:
+        return text
+    return _edit(text, sorted(joins + spacing) if joins and spacing else joins or spacing)[0]
 
 
 # -- full ID numbers ------------------------------------------------------------------------------
 
 # a text without these has no full ID in any disguise: no digit, or no ASCII digit and nothing NFKC makes one
 _MAY_HOLD_ID = re.compile(r"[0-9]")
+# characters of a record or a page that step 1 leaves alone (or changes into no digit, letter or
+# separator of its own kind): a text of only these needs no look at the (large) tables
+_NOT_PLAIN = re.compile(
+    "[^\t\n\r\x20-\x7e\u00b7\u2014\u2018-\u201d\u3000-\u303f\u4e00-\u9fff"
+    "\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65]"
+)
 
 
 def find_full_ids(text: str) -> list[tuple[int, int, str]]:
     """Every full 18-digit ID a reader would read in text — FULL_ID_RE (ASCII digits) in
     normal(text) — as
     (start, end) in text and the number (ASCII digits, no separators)."""
-    t = tables()
-    if not _MAY_HOLD_ID.search(text) and (text.isascii() or not t.alnumish.search(text)):
+    plain = text.isascii() or not _NOT_PLAIN.search(text) or not tables().alnumish.search(text)
+    if plain and not _MAY_HOLD_ID.search(text):
         return []
-    if text.isascii() or not t.alnumish.search(text):
+    if plain:
         step1, map1 = text, None  # step 1 changes no digit, letter or separator here
     else:
         step1, map1 = _compat(text)
@@ -357,8 +414,7 @@ def find_full_ids(text: str) -> list[tuple[int, int, str]]:
 
 
 def visible(text: str) -> str:
-    """text for a report: invisible and unusual space characters written as ⟨U+200B⟩."""
+    """text for a report, on one line: invisible characters, and spaces other than the ASCII
+    space (line breaks too), written as ⟨U+200B⟩."""
     t = tables()
-    return "".join(
-        f"⟨U+{ord(c):04X}⟩" if c in t.ignorable or (c.isspace() and c not in " \n") else c for c in text
-    )
+    return "".join(f"⟨U+{ord(c):04X}⟩" if c in t.ignorable or (c.isspace() and c != " ") else c for c in text)

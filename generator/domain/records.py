@@ -219,8 +219,22 @@ def parse_file(path: str, data: bytes) -> tuple[SourceRecord | None, list[Record
             field = ".".join(str(p) for p in loc if isinstance(p, str)) or "-"
             line = misspelt[loc] if err["type"] == "missing" and loc in misspelt else _line_of(lines, loc)
             errors.append(RecordError(path, line, _code_for(loc, code), field, message))
-        return None, errors
-    return SourceRecord(path, record, lines), errors
+        return None, _unechoed(errors) if errors and errors[0].code == "E085" else errors
+    return SourceRecord(path, record, lines), _unechoed(errors)
+
+
+def _unechoed(errors: list[RecordError]) -> list[RecordError]:
+    """The problems of a file holding a full ID, with every full ID in their fields and messages
+    masked (an unknown key, a value echoed): never print a whole ID into a terminal or a CI log."""
+    from generator.domain.ids import mask
+    from generator.domain.normalform import find_full_ids
+
+    def masked(text: str) -> str:
+        for start, end, number in reversed(find_full_ids(text)):
+            text = text[:start] + mask(number) + text[end:]
+        return text
+
+    return [RecordError(e.path, e.line, e.code, masked(e.field), masked(e.message)) for e in errors]
 
 
 def _misspelt(details: list[ErrorDetails], lines: yamlload.Lines) -> dict[tuple[str | int, ...], int]:
@@ -239,21 +253,26 @@ def _misspelt(details: list[ErrorDetails], lines: yamlload.Lines) -> dict[tuple[
 
 
 def _full_id_errors(path: str, text: str, lines: yamlload.Lines) -> list[RecordError]:
-    from generator.domain.ids import FULL_ID_RE
+    """E085 on every line holding a full ID as a reader would read it: the normal form of SPEC §3
+    (full-width digits, spaced or hyphenated groups, invisible characters between digits)."""
+    from generator.domain.normalform import find_full_ids
 
-    if not FULL_ID_RE.search(text):
+    found = find_full_ids(text)
+    if not found:
         return []
     by_line = {line: ".".join(str(p) for p in loc if isinstance(p, str)) for loc, line in lines.items()}
+    numbers = sorted({text.count("\n", 0, start) + 1 for start, _end, _number in found})
     return [
         RecordError(
             path,
             n,
             "E085",
             by_line.get(n, "-"),
-            "记录中不得保存完整的 18 位身份证号码：请运行 `chenglai mask " + path + "` 改写为脱敏形式",
+            "记录中不得保存完整的 18 位身份证号码（全角数字、分组书写也算）：请运行 `chenglai mask "
+            + path
+            + "` 改写为脱敏形式",
         )
-        for n, line_text in enumerate(text.splitlines(), start=1)
-        if FULL_ID_RE.search(line_text)
+        for n in numbers
     ]
 
 

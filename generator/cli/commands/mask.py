@@ -2,7 +2,9 @@
 
 The number in debtor.id_masked is checked (GB 11643 check digit and birth date), gender and
 age are derived from it; a full number anywhere else in the file (another field, a comment)
-is masked too. A file with an invalid number or a minor is left untouched and reported.
+is masked too. A number is found as `chenglai check` finds it (SPEC §3's normal form): in
+full-width digits, in spaced or hyphenated groups too. A file with an invalid number or a minor
+is left untouched and reported.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from generator.cli.registry import EXIT_ERRORS, EXIT_OK, command
-from generator.domain import ids
+from generator.domain import ids, normalform
 from generator.domain.records import iter_record_files
 from generator.domain.yamlload import decode
 from generator.errors import RecordError, UsageError
@@ -27,14 +29,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="*", metavar="PATH", help="记录文件或目录（默认 content/debtors）")
 
 
-def _line(text: str, needle: str) -> int:
-    at = text.find(needle)
-    return text.count("\n", 0, at) + 1 if at >= 0 else 1
-
-
 def mask_text(path: str, text: str) -> tuple[str | None, list[RecordError], list[str]]:
     """(new text, or None when refused; problems; notes). Text without a full ID: unchanged."""
-    if not ids.FULL_ID_RE.search(text):
+    if not normalform.find_full_ids(text):
         return text, [], []
     try:
         doc = Document(text)
@@ -44,6 +41,9 @@ def mask_text(path: str, text: str) -> tuple[str | None, list[RecordError], list
     notes: list[str] = []
     raw = doc.get(("debtor", "id_masked"))
     number = str(raw).strip().upper() if raw is not None else ""
+    found = normalform.find_full_ids(number)  # full-width digits, groups: the number a reader reads in it
+    if len(found) == 1 and normalform.normal(number).upper() == found[0][2]:
+        number = found[0][2]
     if ids.FULL_RE.match(number):
         line = doc.line(("debtor", "id_masked"))
         listed_on = doc.get(("listed_on",))
@@ -72,13 +72,16 @@ def mask_text(path: str, text: str) -> tuple[str | None, list[RecordError], list
         return None, errors, notes
     out = doc.dumps()
     # a full number anywhere else (another field, a comment) is masked too, if it is one
-    for m in ids.FULL_ID_RE.finditer(out):
-        if not ids.is_full_id_valid(m.group()):
-            errors.append(RecordError(path, _line(text, m.group()), "E087", "-",
-                                      f"18 位号码 {ids.mask(m.group())} 校验位或出生日期不正确：请核对后改正或删除"))  # fmt: skip
+    found = normalform.find_full_ids(out)
+    for start, _end, number in found:
+        if not ids.is_full_id_valid(number):
+            errors.append(RecordError(path, out.count("\n", 0, start) + 1, "E087", "-",
+                                      f"18 位号码 {ids.mask(number)} 校验位或出生日期不正确：请核对后改正或删除"))  # fmt: skip
     if errors:
         return None, errors, notes
-    return ids.FULL_ID_RE.sub(lambda m: ids.mask(m.group()), out), [], notes
+    for start, end, number in reversed(found):
+        out = out[:start] + ids.mask(number) + out[end:]
+    return out, [], notes
 
 
 def run(args: argparse.Namespace) -> int:
