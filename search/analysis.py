@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import unicodedata
 from functools import lru_cache
 from itertools import product
 from types import ModuleType
 from typing import Any
 
-from generator.domain import casenumber
+from generator.domain import casenumber, normalform
 
 # jieba, opencc and pypinyin are imported when first used (a third of a second together): an
 # incremental build imports this module to update a few documents, often none of a kind
@@ -51,17 +50,8 @@ COMPOUND_SURNAMES = frozenset(
 # (surname characters always keep every reading: 单 is shan as a surname, dan elsewhere).
 MAX_READINGS = 16
 
-_local = threading.local()
-
-
-def _t2s(text: str) -> str:
-    # one converter per thread: the C++ object is not documented as thread-safe
-    conv = getattr(_local, "t2s", None)
-    if conv is None:
-        import opencc
-
-        conv = _local.t2s = opencc.OpenCC("t2s")
-    return str(conv.convert(text))
+# Traditional → Simplified: the converter of the one normal form (generator.domain.normalform)
+_t2s = normalform.t2s
 
 
 def fold(text: str) -> str:

@@ -1,4 +1,4 @@
-"""The leak gate's prefilter (generator.build.leakcheck._Prefilter): a gate that has not made its
+"""The leak gate's prefilter (generator.build.leakcheck.Prefilter): a gate that has not made its
 automaton finds exactly what the automaton finds, on texts full of withheld names, case numbers
 in every bracket and digit width, public superstrings, escapes and invalid UTF-8."""
 
@@ -68,7 +68,7 @@ def test_lazy_gate_finds_what_the_automaton_finds():
 
 def test_prefilter_no_hit_means_the_automaton_finds_no_name():
     view = _view()
-    prefilter = leakcheck._Prefilter(view)
+    prefilter = leakcheck.Prefilter(view)
     compiled = leakcheck.LeakGate(view).compile()
     misses = 0
     for data in _texts(3000, seed=11):
@@ -79,7 +79,7 @@ def test_prefilter_no_hit_means_the_automaton_finds_no_name():
 
 
 def test_every_case_variant_and_name_is_a_prefilter_hit():
-    prefilter = leakcheck._Prefilter(_view())
+    prefilter = leakcheck.Prefilter(_view())
     for text in [*WITHHELD_NAMES, *(v for c in WITHHELD_CASES for v in leakcheck.case_variants(c))]:
         assert prefilter.hit(f"<td>{text}</td>".encode())
         assert prefilter.hit(b"\xff" + text.encode() + b"\xfe")

@@ -93,7 +93,7 @@ def test_escaped_forms_are_found(encode):
 
 
 def test_check_scans_every_file_type_in_parallel(tmp_path, monkeypatch):
-    monkeypatch.setattr(leakcheck, "PARALLEL_MIN_FILES", 10)
+    monkeypatch.setattr("generator.build.leakscan.PARALLEL_MIN_FILES", 10)
     for i in range(40):
         (tmp_path / f"d{i % 4}").mkdir(exist_ok=True)
         (tmp_path / f"d{i % 4}" / f"f{i}.html").write_text("<p>张三丰</p>", encoding="utf-8")
