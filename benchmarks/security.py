@@ -45,7 +45,8 @@ from tests.sitefixture import NEWS, make_site  # noqa: E402
 WITHHELD = "隐没甲乙"  # removed in the fixture: never to be published
 SHOWN_ID_BODY = "37050219850101123"
 FULL_ID = SHOWN_ID_BODY + ids.check_digit(SHOWN_ID_BODY)
-CASE = "（2024）鲁0502执2001号"
+CASE = "（2024）鲁0502执2001号"  # the removed record's: shown in its removal notice, so public
+FUTURE_CASE = "（2026）鲁0502执2003号"  # the fixture's record listed in the future: withheld
 ZW, NBSP, SHY, RLO, VS = "\u200b", "\u00a0", "\u00ad", "\u202e", "\ufe0f"
 
 
@@ -69,7 +70,7 @@ def id_disguises() -> dict[str, str]:
         "身份证号全角数字": full,
         "身份证号分组空格": f"{FULL_ID[:6]} {FULL_ID[6:14]} {FULL_ID[14:]}",
         "身份证号分组连字符": f"{FULL_ID[:6]}-{FULL_ID[6:14]}-{FULL_ID[14:]}",
-        "案号内含空格": CASE.replace("鲁", "鲁 ").replace("执", " 执 "),
+        "案号内含空格": FUTURE_CASE.replace("鲁", "鲁 ").replace("执", " 执 "),
     }
 
 
