@@ -93,6 +93,32 @@ def load_view(
         return decide(facts, as_of, portal["PORTAL_REMOVAL_NOTICE_DAYS"]), stats
 
 
+Row = tuple[str, str, str]  # (path, stat digest, sha256): a FILES memo row to store
+
+
+def _sha(path: str, file_memo: _Memo, scan_ns: int) -> tuple[str, bytes | None, Row | None] | None:
+    """The sha256 of a file: from the FILES memo for its stat, or read and hashed (then also the
+    bytes, and the memo row to store unless the file changed within RACY_NS of `scan_ns`: a second
+    write in the same clock tick could leave the same stat). None: the file cannot be read."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    signature = digest_of(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+    sha = file_memo.get(path, signature)
+    if sha is not None:
+        return sha, None, None
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    sha = hashlib.sha256(data).hexdigest()
+    # the stat was taken before the read: never newer than the bytes
+    row = (path, signature, sha) if max(st.st_mtime_ns, st.st_ctime_ns) < scan_ns - RACY_NS else None
+    return sha, data, row
+
+
 def content_digest(content: Path, store: Store, shas: dict[str, str] | None = None) -> str:
     """A digest of every file under the content folder (records, news, pages, static files): its
     path and the sha256 of its bytes, each read through the FILES memo (not read again while its
@@ -105,23 +131,15 @@ def content_digest(content: Path, store: Store, shas: dict[str, str] | None = No
         dirs.sort()
         for name in sorted(names):
             path = os.path.join(dirpath, name)
-            try:
-                st = os.stat(path)
-            except OSError:
-                listing.append((path, "?"))  # gone meanwhile: the build proper reports it
+            found = _sha(path, file_memo, scan_ns)
+            if found is None:
+                listing.append((os.path.relpath(path, content), "?"))  # unreadable: the build proper reports it
                 continue
-            signature = digest_of(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-            sha = file_memo.get(path, signature)
-            if sha is None:
-                try:
-                    with open(path, "rb") as fh:
-                        sha = hashlib.sha256(fh.read()).hexdigest()
-                except OSError:
-                    sha = "?"
-                if sha != "?" and max(st.st_mtime_ns, st.st_ctime_ns) < scan_ns - RACY_NS:
-                    file_ns.put(path, signature, sha)  # (kept only if the build commits)
+            sha, _data, row = found
+            if row is not None:
+                file_ns.put(*row)  # (kept only if the build commits)
             listing.append((os.path.relpath(path, content), sha))
-            if shas is not None and sha != "?":
+            if shas is not None:
                 shas[os.path.abspath(path)] = sha
     return digest_of(listing)
 
@@ -168,8 +186,7 @@ def read_facts(
     # per file: (Facts, entry) from the memo, or None (checked below, from `todo`)
     known: list[tuple[Facts, rules.AcrossEntry] | None] = []
     todo: list[Item] = []
-    hashed: list[tuple[str, str, str]] = []  # (path, stat digest, sha256) of files hashed here
-    stat = os.stat
+    hashed: list[Row] = []  # FILES memo rows of the files hashed here, stored once every rule passed
     for path in files:
         known_sha = shas.get(os.path.abspath(path)) if shas else None
         if known_sha is not None:  # taken a moment ago (content_digest): not looked up again
@@ -178,26 +195,14 @@ def read_facts(
             if hit is None:
                 todo.append((path, None))
             continue
-        try:
-            st = stat(path)
-        except OSError:
+        found = _sha(path, file_memo, scan_ns)
+        if found is None:
             known.append(None)  # the checker reports why (E008)
             todo.append((path, None))
             continue
-        signature = digest_of(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-        sha = file_memo.get(path, signature)
-        data = None
-        if sha is None:
-            try:
-                with open(path, "rb") as fh:
-                    data = fh.read()
-            except OSError:
-                known.append(None)
-                todo.append((path, None))
-                continue
-            sha = hashlib.sha256(data).hexdigest()
-            if max(st.st_mtime_ns, st.st_ctime_ns) < scan_ns - RACY_NS:
-                hashed.append((path, signature, sha))  # stat taken before the read: never newer than the bytes
+        sha, data, row = found
+        if row is not None:
+            hashed.append(row)
         hit = record_memo.get(sha, digest_of(sha, libraries))
         known.append(hit)
         if hit is None:
@@ -224,8 +229,8 @@ def read_facts(
     if errors:
         raise ContentErrors(errors)
     # every rule passed: now what was hashed and checked is stored
-    for path, signature, sha in hashed:
-        file_ns.put(path, signature, sha)
+    for row in hashed:
+        file_ns.put(*row)
     for sha, f, entry in passed:
         record_ns.put(sha, digest_of(sha, libraries), (f, entry))
     return facts, ReadStats(len(files), len(todo), len(files) - len(todo))
