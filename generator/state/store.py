@@ -166,7 +166,8 @@ class Store:
         self.version = version or code_version()
         self.spaces: dict[str, Namespace] = {}
         self.conn = self._open() if path is not None else None
-        self._meta: dict[str, Any] = {}
+        self._meta: dict[str, Any] = {}  # written this build
+        self._read: dict[str, Any] = {}  # read this build
 
     # -- opening -------------------------------------------------------------------
     def _open(self) -> sqlite3.Connection | None:
@@ -239,8 +240,13 @@ class Store:
         """A stored fact (meta is read whatever `reading` says: it is history, not a memo)."""
         if key in self._meta:
             return self._meta[key]
+        if key in self._read:  # read once a build: a file list is 160,000 entries at 100,000 records
+            return self._read[key]
         rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
-        return default if not rows else pickle.loads(rows[0][0])
+        if not rows:
+            return default
+        value = self._read[key] = pickle.loads(rows[0][0])  # (callers do not change what they read)
+        return value
 
     def set_meta(self, key: str, value: Any) -> None:
         self._meta[key] = value
@@ -267,6 +273,7 @@ class Store:
             self._reset()
             self._write(keep)
         self._meta.clear()
+        self._read.clear()
 
     def _write(self, keep: list[str]) -> None:
         conn = self.conn
