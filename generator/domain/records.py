@@ -31,10 +31,11 @@ REMOVAL_REASONS: dict[str, str] = {
     "settlement_performed": "执行和解协议已履行完毕",
     "applicant_request": "申请执行人书面申请删除",
     "no_assets_found": "终结本次执行后查无财产",
-    "suspended": "中止执行",
+    "suspended": "因审判监督或破产程序中止执行",
     "not_enforced": "裁定不予执行",
     "terminated": "终结执行",
     "corrected": "纠正（不应纳入）",
+    "early_deletion": "提前删除（信用修复）",
     "term_expired": "期限届满",
 }
 KINDS = {"person": "自然人", "organization": "法人或其他组织"}
@@ -60,7 +61,7 @@ Ground = Literal[
 ]  # fmt: skip
 Reason = Literal[
     "performed", "settlement_performed", "applicant_request", "no_assets_found",
-    "suspended", "not_enforced", "terminated", "corrected", "term_expired",
+    "suspended", "not_enforced", "terminated", "corrected", "early_deletion", "term_expired",
 ]  # fmt: skip
 
 
