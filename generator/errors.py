@@ -49,6 +49,11 @@ CODES: dict[str, str] = {
     "E100": "导入文件缺少必填列",
     "E101": "导入文件无法读取",
     "E102": "记录已存在（导入时未加 --update）",
+    "E140": "记录未以提前删除或履行完毕删除，不能出具信用修复证明",
+    "E141": "记录从未公开，不能出具信用修复证明",
+    "E142": "删除日期晚于出具日期",
+    "E143": "期限届满在删除之前，不属于信用修复",
+    "E144": "删除已超过核验页保留年限",
 }
 # Warning codes (`chenglai check` prints them in the same form; they fail neither check nor
 # build), also documented in docs/error-codes.md (checked by tests/test_csv_injection.py).

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from generator.domain.certificates import ENV, secret_bytes
 from generator.errors import UsageError
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def certificate_secret() -> bytes | None:
+    """The secret of certificate numbers (CHENGLAI_CERT_SECRET); None when unset: no
+    certificates and no /verify/ pages. Never a setting: a settings file is in git."""
+    return secret_bytes(os.environ.get(ENV))
 
 
 def today_shanghai() -> date:
@@ -25,6 +33,15 @@ PORTAL_DEFAULTS: dict[str, tuple[Any, str]] = {
     "PORTAL_PER_PAGE": (50, "列表页每页条数"),
     "PORTAL_MAX_DROP": (0.2, "公开记录数较上次构建下降超过此比例时拒绝构建（可用 --allow-drop 放行）"),
     "PORTAL_NOINDEX_RECORDS": (False, "为 True 时记录页加 noindex，搜索引擎不收录"),
+    "PORTAL_NOINDEX_PERSONS": (
+        True,
+        "自然人的记录页加 noindex 且不列入站点地图（个人信息保护法第六条、第五十五条）；False 时与组织相同",
+    ),
+    "PORTAL_DATA_PERSONS": (False, "为 True 时开放数据（/data/ 的 CSV、JSON 与变更文件）也包含自然人；默认只含组织"),
+    "PORTAL_VERIFY_YEARS": (
+        5,
+        "信用修复证明核验页（/verify/）在删除后保留的年数（征信业管理条例第十六条：不良信息保存 5 年）",
+    ),
     "PORTAL_STATE_PATH": (
         None,
         "构建状态目录（状态库 state.sqlite3、各代网站与搜索索引）；None 表示输出目录旁的 .chenglai-state/<输出目录名>",
@@ -38,11 +55,8 @@ PORTAL_DEFAULTS: dict[str, tuple[Any, str]] = {
     ),
     "PORTAL_FEED_LIMIT": (100, "新纳入名单、各法院、各地区订阅中的最新条目数"),
     "PORTAL_CHANGES_DAYS": (90, "/data/changes/ 中每日变更文件保留的天数"),
-    "PORTAL_DATA_LICENSE": ("CC BY 4.0", "开放数据与订阅的许可协议名称"),
-    "PORTAL_DATA_LICENSE_URL": (
-        "https://creativecommons.org/licenses/by/4.0/deed.zh-hans",
-        "许可协议全文网址",
-    ),
+    "PORTAL_DATA_LICENSE": ("数据使用条款", "开放数据与订阅的使用条款名称（含个人信息，不用开放许可协议）"),
+    "PORTAL_DATA_LICENSE_URL": (None, "使用条款全文网址；None 表示本站数据说明页（/data/，末节为数据使用条款）"),
 }
 
 
@@ -62,6 +76,8 @@ def portal_settings(settings: dict[str, Any]) -> dict[str, Any]:
     authority = out["PORTAL_TAG_AUTHORITY"]
     if authority is not None and not re.fullmatch(r"([^@\s]+@)?[A-Za-z0-9.-]+\.[A-Za-z]{2,}", str(authority)):
         raise UsageError("PORTAL_TAG_AUTHORITY 应为域名（如 court.example.gov.cn）或电子邮件地址（RFC 4151）")
+    if not isinstance(out["PORTAL_VERIFY_YEARS"], int) or out["PORTAL_VERIFY_YEARS"] < 1:
+        raise UsageError("PORTAL_VERIFY_YEARS 应为正整数")
     if not 0 <= float(out["PORTAL_MAX_DROP"]) <= 1:
         raise UsageError("PORTAL_MAX_DROP 应在 0 与 1 之间")
     return out

@@ -17,11 +17,21 @@ from generator.errors import BuildError
 from generator.render import exports
 
 from .factory import AS_OF, ORG_DEBTOR, record
-from .renderctx import context, rendered, view_of
+from .renderctx import context as plain_context
+from .renderctx import rendered, view_of
 
 ROOT = Path(__file__).resolve().parent.parent
 STAFF = ("王某（书记员）", "李某（执行法官）", "（2024）鲁0502执1234号之一")
 COURT2 = {"court": "东营市河口区人民法院", "region_code": "370503"}
+
+
+# The bulk files' mechanics are tested with natural persons included (PORTAL_DATA_PERSONS); the
+# default, organisations only, is tested in tests/test_privacy_pipl.py.
+PERSONS = {"PORTAL_DATA_PERSONS": True}
+
+
+def context(view, settings=None, **kw):  # type: ignore[no-untyped-def]
+    return plain_context(view, {**PERSONS, **(settings or {})}, **kw)
 
 
 def base_records() -> list[dict]:

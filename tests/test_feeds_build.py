@@ -57,7 +57,11 @@ class Site:
         for name, rec in recs.items():
             write(folder, name, rec)
         build.build_site(
-            REPO / "pelicanconf.py", output=self.output, as_of=as_of, overrides={"PATH": str(self.content)}
+            # persons in the bulk files too (PORTAL_DATA_PERSONS): these records are persons
+            REPO / "pelicanconf.py",
+            output=self.output,
+            as_of=as_of,
+            overrides={"PATH": str(self.content), "PORTAL_DATA_PERSONS": True},
         )
 
     def files(self, *folders: str) -> dict[str, bytes]:

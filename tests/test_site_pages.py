@@ -79,7 +79,8 @@ def test_person_record_page_has_every_art6_field(site):
     assert doc.cssselect('dl.fields a[href="/courts/lu0502/"]')
     assert doc.cssselect('dl.fields a[href="/regions/370502/"]')
     assert doc.cssselect('dl.fields a[href="/grounds/evades_by_fraud/"]')
-    assert not doc.cssselect('meta[name="robots"]')
+    # a natural person's page: noindex by default (PORTAL_NOINDEX_PERSONS; tests/test_privacy_pipl.py)
+    assert [m.get("content") for m in doc.cssselect('meta[name="robots"]')] == ["noindex"]
 
 
 def test_record_page_carries_the_correction_notice(site):
@@ -191,8 +192,9 @@ def test_404_robots_and_sitemap(site):
     assert locs == ["/sitemaps/sitemap-1.xml"]
     urls = [u.text for u in etree.parse(str(site.output / "sitemaps/sitemap-1.xml")).iter(SM + "loc")]
     for path in ("/", "/debtors/", "/courts/lu0502/", "/regions/370503/", "/grounds/evades_by_fraud/",
-                 "/removals/", "/news/action/", "/correction/", "/debtors/2024-lu0502-zhi-1234/"):  # fmt: skip
+                 "/removals/", "/news/action/", "/correction/", "/debtors/2025-lu0502-zhi-77/"):  # fmt: skip
         assert path in urls
+    assert "/debtors/2024-lu0502-zhi-1234/" not in urls  # a natural person (PORTAL_NOINDEX_PERSONS)
     assert len(urls) == len(set(urls))
     for path in urls:  # every URL in the sitemap exists
         rel = path.lstrip("/")
@@ -213,10 +215,10 @@ def test_sitemap_splits_at_max_urls(tmp_path, monkeypatch):
 def test_noindex_records_setting(tmp_path):
     s = make_site(tmp_path)
     s.build(settings={"PORTAL_NOINDEX_RECORDS": True})
-    doc = s.page("debtors/2024-lu0502-zhi-1234/")
+    doc = s.page("debtors/2025-lu0502-zhi-77/")  # an organisation: noindex only by this setting
     assert doc.cssselect("meta[name=robots][content=noindex]")
     assert not s.page("debtors/").cssselect("meta[name=robots]")
-    assert b"/debtors/2024-lu0502-zhi-1234/" not in (s.output / "sitemaps/sitemap-1.xml").read_bytes()
+    assert b"/debtors/2025-lu0502-zhi-77/" not in (s.output / "sitemaps/sitemap-1.xml").read_bytes()
 
 
 def test_debtor_name_is_escaped_everywhere(tmp_path):

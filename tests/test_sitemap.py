@@ -34,7 +34,8 @@ def _inputs(ctx) -> dict[str, str]:
 @pytest.mark.parametrize("noindex", [False, True])
 def test_sitemaps_keep_their_inputs_while_their_urls_stay(tmp_path, monkeypatch, noindex):
     monkeypatch.setattr(sitemap, "MAX_URLS", 5)  # several files, a record in each
-    settings = {"PORTAL_NOINDEX_RECORDS": noindex, "SITEURL": "https://example.gov.cn"}
+    # persons' pages in the sitemap too (PORTAL_NOINDEX_PERSONS off): these records are persons
+    settings = {"PORTAL_NOINDEX_RECORDS": noindex, "PORTAL_NOINDEX_PERSONS": False, "SITEURL": "https://example.gov.cn"}
     recs = _records()
     ctx = context(view_of(tmp_path / "r", recs), settings)
     ctx.env.globals["site_pages"] = [{"title": "关于", "url": "about/"}]
@@ -69,7 +70,8 @@ def test_sitemap_lists_static_pages_news_and_records(tmp_path):
     from generator.render.outputs import NewsItem
 
     news = [NewsItem("sweep", "行动", "news/sweep/", date(2026, 10, 8), "摘要", "正文", "<p>正文</p>")]
-    ctx = context(view_of(tmp_path / "r", _records()), {"SITEURL": "https://example.gov.cn/sx/"}, news)
+    settings = {"SITEURL": "https://example.gov.cn/sx/", "PORTAL_NOINDEX_PERSONS": False}  # these records are persons
+    ctx = context(view_of(tmp_path / "r", _records()), settings, news)
     ctx.env.globals["site_pages"] = [{"title": "纠正申请", "url": "correction/"}]
     out = rendered(sitemap.RENDERER, ctx)
     assert set(out) == {"sitemap.xml", "sitemaps/sitemap-1.xml", "robots.txt"}

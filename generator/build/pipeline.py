@@ -31,12 +31,13 @@ from generator.build.forked import Forked
 from generator.build.generations import Generation, Generations, locked
 from generator.build.sink import MEMO, Sink
 from generator.build.workers import run_jobs
+from generator.domain.certificates import key_id
 from generator.domain.policy import PublicView
 from generator.errors import BuildError, PortalError, UsageError, machine_error
 from generator.read.checker import no_gc
 from generator.read.view import as_of_from, content_digest, library_versions, load_view
 from generator.render.outputs import RenderContext, indexer, renderers
-from generator.settings import portal_settings
+from generator.settings import certificate_secret, portal_settings
 from generator.state import paths
 from generator.state.store import FILE, Store, digest_of, forget_digests, gen_key
 
@@ -107,15 +108,17 @@ def _is_plain(value: Any) -> bool:
 
 
 def build_inputs(
-    settings: dict[str, Any], as_of: date, drafts_ok: bool, store: Store, shas: dict[str, str] | None = None
+    settings: dict[str, Any], as_of: date, drafts_ok: bool, store: Store, shas: dict[str, str] | None = None,
+    cert_key: str = "",
 ) -> str:
     """A digest of everything a build is made from: every content file, the date, the settings,
-    the theme and the code (the build is deterministic: the same inputs give the same bytes)."""
+    the theme, the code and the certificate key's id (`cert_key`, certificates.key_id; "" when
+    unset): the build is deterministic: the same inputs give the same bytes."""
     from generator.render import outputs  # (its lists name the code that renders: part of the code)
 
     content = Path(settings["PATH"])
     return digest_of(content_digest(content, store, shas), as_of, drafts_ok, fingerprint(settings, [], store.version),
-                     library_versions(), outputs.RENDERERS, outputs.INDEXER)  # fmt: skip
+                     library_versions(), outputs.RENDERERS, outputs.INDEXER, cert_key)  # fmt: skip
 
 
 def needles_digest(view: PublicView) -> str:
@@ -164,6 +167,8 @@ class Build:
     recorded: dict[str, Any] = field(default_factory=dict)
     finish_in_finalized: bool = False
     inputs: str = ""  # digest of everything the build is made from (`build_inputs`)
+    # CHENGLAI_CERT_SECRET, read once: the /verify/ pages (None: none); kept in memory only
+    cert_secret: bytes | None = field(default=None, repr=False)
     unchanged: bool = False  # the live build was made from the same inputs: nothing to do
     _mark: tuple[float, float] = (0.0, 0.0)
 
@@ -188,7 +193,9 @@ class Build:
             gens = Generations(output, state)
             live = gens.live()
             shas: dict[str, str] = {}  # content files' sha256, taken once for both steps
-            inputs = "" if full else build_inputs(settings, day, drafts_ok, store, shas)
+            secret = certificate_secret()
+            cert_key = key_id(secret) if secret is not None else ""
+            inputs = "" if full else build_inputs(settings, day, drafts_ok, store, shas, cert_key)
             if may_skip and live is not None and inputs and store.meta(gen_key(live.name, "inputs")) == inputs:
                 build = cls(
                     settings=settings, output=output, state=state, as_of=day, view=PublicView(day, (), ()),
@@ -199,7 +206,7 @@ class Build:
                 build.lap("check")
                 return build
             with no_gc():
-                view, stats = load_view(settings, day, drafts_ok, store, shas)
+                view, stats = load_view(settings, day, drafts_ok, store, shas, certificates=secret is not None)
             # the oldest kept generation is recycled: its folders and unchanged files stay in place
             spare = None if full else gens.spare(live, [g.name for g in gens.all() if store.files(g.name)])
             spare_files = store.files(spare.name) if spare is not None else {}
@@ -212,7 +219,7 @@ class Build:
             settings=settings, output=output, state=state, as_of=day, view=view, store=store, gens=gens, gen=gen,
             live=None if full else live, live_any=live, spare_files=spare_files, spare_needles=spare_needles,
             full=full, allow_drop=allow_drop, started=started, parsed=stats.parsed, stack=stack, inputs=inputs,
-            _mark=mark,
+            cert_secret=secret, _mark=mark,
         )  # fmt: skip
         build.lap("check")
         return build
@@ -253,7 +260,7 @@ class Build:
         ctx = RenderContext(
             view=self.view, settings=self.settings, news=news, env=env, store=self.store,
             fingerprint=fingerprint(self.settings, site_pages, self.store.version),
-            previous=self._meta(live_any, "recorded", {}),
+            previous=self._meta(live_any, "recorded", {}), cert_secret=self.cert_secret,
         )  # fmt: skip
         self.gate = make_gate(self.settings, self.view)
         if self.live is None:  # a full build scans everything: the automaton made once here, not per worker

@@ -14,6 +14,7 @@ from operator import attrgetter
 from typing import NamedTuple
 
 from generator.domain import casenumber, ids
+from generator.domain.certificates import CERTIFIED_REASONS
 from generator.domain.records import GROUNDS, NO_FIXED_TERM, REMOVAL_REASONS, SourceRecord
 
 DEFAULT_REMOVAL_NOTICE_DAYS = 90
@@ -104,6 +105,8 @@ class PublicView:
     notices: tuple[RemovalNotice, ...]  # newest removal first, then by id
     withheld_names: frozenset[str] = field(default_factory=frozenset)
     withheld_case_numbers: frozenset[str] = field(default_factory=frozenset)
+    # removals a 信用修复证明 attests, whose /verify/ page is kept (certificate_of): newest first
+    certified: tuple[RemovalNotice, ...] = ()
     # the groupings, made once per view: pages, feeds, sitemaps and the index all ask
     _groups: dict[str, dict[str, list[PublicRecord]]] = field(
         default_factory=dict, init=False, compare=False, repr=False
@@ -235,16 +238,40 @@ def place(f: Facts, as_of: date, notice_from: date) -> tuple[PublicRecord | None
     return None, None
 
 
-def decide(known: Iterable[Facts], as_of: date, notice_days: int = DEFAULT_REMOVAL_NOTICE_DAYS) -> PublicView:
+def certificate_of(f: Facts, as_of: date, years: int) -> RemovalNotice | None:
+    """What a 信用修复证明 of this record attests on `as_of` (its removal, for the /verify/ page),
+    or None: only a record that was public and left the list by its own removal as
+    early_deletion or performed (not by its term's end first), within `years` of that removal."""
+    p = f.record
+    if p is None or f.removed is None or years <= 0:
+        return None
+    removed_on, reason = f.removed
+    if reason not in CERTIFIED_REASONS or not f.listed_on <= removed_on <= as_of:
+        return None
+    if p.term_ends_on is not None and p.term_ends_on <= removed_on:
+        return None  # the term had ended: the record was no longer public to remove
+    if add_years(removed_on, years) <= as_of:
+        return None
+    return RemovalNotice(
+        id=p.id, case_number=p.case_number, court=p.court,
+        court_slug=p.court_slug, region_code=p.region_code, removed_on=removed_on, reason=reason,
+    )  # fmt: skip
+
+
+def decide(
+    known: Iterable[Facts], as_of: date, notice_days: int = DEFAULT_REMOVAL_NOTICE_DAYS, certificate_years: int = 0
+) -> PublicView:
     """Split valid records (their Facts) into public ones and removal notices for `as_of`.
 
     Callers pass only records that passed `chenglai check`; the conditions that validity
     already guarantees (vetting, age) are tested again (in `facts`), because a leak costs
-    more than a comparison.
+    more than a comparison. `certificate_years` > 0: also the removals whose certificate
+    verify page is kept (certificate_of; the build passes 0 when it writes no /verify/ pages).
     """
     public: list[PublicRecord] = []
     notices: list[RemovalNotice] = []
     withheld: list[Facts] = []
+    certified: list[RemovalNotice] = []
     notice_from = as_of - timedelta(days=notice_days)
     for f in known:
         shown, notice = place(f, as_of, notice_from)
@@ -254,18 +281,22 @@ def decide(known: Iterable[Facts], as_of: date, notice_days: int = DEFAULT_REMOV
         withheld.append(f)
         if notice is not None:
             notices.append(notice)
+        if certificate_years and (cert := certificate_of(f, as_of, certificate_years)) is not None:
+            certified.append(cert)
     # newest first, then by id: two stable sorts (the second keeps the first's order among
     # equal dates) cost half of one sort by a tuple per record
     public.sort(key=attrgetter("id"))
     public.sort(key=attrgetter("listed_on"), reverse=True)
     notices.sort(key=attrgetter("id"))
     notices.sort(key=attrgetter("removed_on"), reverse=True)
-    # what the leak gate must never find; a case number a public record or notice shares is public
-    shown_cases = {p.case_number for p in public} | {n.case_number for n in notices}
+    certified.sort(key=newest_removal_first)
+    # what the leak gate must never find; a case number a public record, notice or verify page
+    # shares is public (a verify page shows the case number, never the name)
+    shown_cases = {p.case_number for p in public} | {n.case_number for n in (*notices, *certified)}
     shown_names = {p.name for p in public}
     names = frozenset(f.name for f in withheld) - shown_names
     cases = frozenset(f.case_text for f in withheld if f.case_text is not None) - shown_cases
-    return PublicView(as_of, tuple(public), tuple(notices), names, cases)
+    return PublicView(as_of, tuple(public), tuple(notices), names, cases, tuple(certified))
 
 
 def decide_records(

@@ -74,11 +74,17 @@ def records_dir(settings: dict[str, Any]) -> Path:
 
 
 def load_view(
-    settings: dict[str, Any], as_of: date, drafts_ok: bool, store: Store, shas: dict[str, str] | None = None
+    settings: dict[str, Any],
+    as_of: date,
+    drafts_ok: bool,
+    store: Store,
+    shas: dict[str, str] | None = None,
+    certificates: bool = False,
 ) -> tuple[PublicView, ReadStats]:
     """Check every record file and decide what is public on `as_of`; any content problem raises
     ContentErrors (every problem of every file) and writes nothing. `shas`: the sha256 of files
-    (by absolute path) that content_digest has just taken, not looked up again."""
+    (by absolute path) that content_digest has just taken, not looked up again. `certificates`:
+    the build writes /verify/ pages (the secret is set), so the view lists their removals."""
     portal = portal_settings(settings)
     folder = records_dir(settings)
     if not folder.is_dir():
@@ -90,7 +96,8 @@ def load_view(
     jobs = portal["PORTAL_JOBS"] or os.cpu_count() or 1
     with no_gc():  # 100,000 records allocate millions of objects, none in cycles
         facts, stats = read_facts([folder], drafts_ok, store, jobs, shas)
-        return decide(facts, as_of, portal["PORTAL_REMOVAL_NOTICE_DAYS"]), stats
+        years = portal["PORTAL_VERIFY_YEARS"] if certificates else 0
+        return decide(facts, as_of, portal["PORTAL_REMOVAL_NOTICE_DAYS"], years), stats
 
 
 Row = tuple[str, str, str]  # (path, stat digest, sha256): a FILES memo row to store

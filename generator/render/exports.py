@@ -36,7 +36,7 @@ from generator.domain.records import GROUNDS, KINDS, PERFORMANCE, REMOVAL_REASON
 from generator.domain.rules import FORMULA_START
 from generator.errors import BuildError
 from generator.render.outputs import OutputFile, RenderContext, Single
-from generator.render.siteurls import setting, site_url
+from generator.render.siteurls import setting, site_url, terms_url
 
 _PLAIN_ID = re.compile(r"[0-9a-z-]+")  # a record id (casenumber.record_id): JSON text as it is
 MANIFEST_FORMAT = 1
@@ -382,7 +382,7 @@ def _data_head(view: PublicView, s: dict[str, Any], count: int) -> dict[str, Any
         "count": count,
         "demo": bool(setting(s, "PORTAL_DEMO")),
         "license": setting(s, "PORTAL_DATA_LICENSE"),
-        "license_url": setting(s, "PORTAL_DATA_LICENSE_URL"),
+        "license_url": terms_url(s),
     }
 
 
@@ -396,12 +396,22 @@ def _index_file(view: PublicView, s: dict[str, Any], counts: dict[date, dict[str
     return OutputFile("data/changes/index.json", json_document({"as_of": view.as_of.isoformat()}, "files", index))
 
 
+def bulk_records(view: PublicView, settings: dict[str, Any]) -> list[PublicRecord]:
+    """The records of the bulk files: organisations only, unless PORTAL_DATA_PERSONS (PIPL art. 6:
+    a whole list of named persons in one download is more than the listing's purpose needs; each
+    person stays on the site, one page and one search at a time). A person left out is no
+    change: the change files never list one (a DEL when the setting is turned off)."""
+    if setting(settings, "PORTAL_DATA_PERSONS"):
+        return list(view.public)
+    return [r for r in view.public if r.kind != "person"]
+
+
 def render(ctx: RenderContext) -> Iterator[OutputFile]:
     """Every /data/ file; records the data manifest for the next build (ctx.recorded[NAME]),
     from the one the live build recorded (ctx.previous[NAME])."""
     view, s = ctx.view, ctx.settings
     prev = read_manifest(ctx.previous.get(NAME))
-    records = sorted(view.public, key=newest_first)
+    records = sorted(bulk_records(view, s), key=newest_first)
     rows = _rows(ctx, records)
     ids = [r.id for r in records]
     csv_rows, json_texts = [r[0] for r in rows], [r[1] for r in rows]

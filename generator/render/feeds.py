@@ -32,7 +32,7 @@ from generator.domain import ids
 from generator.domain.policy import PublicRecord, PublicView, RemovalNotice, newest_first, newest_removal_first
 from generator.errors import BuildError
 from generator.render.outputs import Lazy, NewsItem, RenderContext, Single
-from generator.render.siteurls import day_start, setting, site_url, tag_uri
+from generator.render.siteurls import day_start, setting, site_url, tag_uri, terms_url
 
 TOMBSTONE_NS = "http://purl.org/atompub/tombstones/1.0"
 ATOM_TYPE = "application/atom+xml"
@@ -274,7 +274,7 @@ def channel(settings: dict[str, Any], feed: Feed, fmt: str) -> Channel:
         self_link=site_url(settings, feed.file(fmt)),
         page_link=site_url(settings, feed.page),
         author=clean(sitename),
-        rights=clean(f"{setting(settings, 'PORTAL_DATA_LICENSE')} {setting(settings, 'PORTAL_DATA_LICENSE_URL')}"),
+        rights=clean(f"{setting(settings, 'PORTAL_DATA_LICENSE')} {terms_url(settings)}"),
     )
 
 
@@ -379,7 +379,8 @@ def page_values(settings: dict[str, Any], groups: list[tuple[str, Feed]]) -> dic
         "feed_limit": setting(s, "PORTAL_FEED_LIMIT"),
         "notice_days": setting(s, "PORTAL_REMOVAL_NOTICE_DAYS"),
         "license": setting(s, "PORTAL_DATA_LICENSE"),
-        "license_url": setting(s, "PORTAL_DATA_LICENSE_URL"),
+        "license_url": terms_url(s),
+        "data_persons": setting(s, "PORTAL_DATA_PERSONS"),
     }
 
 

@@ -70,6 +70,9 @@ class RenderContext:
     # open data's daily change history), read-only; and what they record in this one
     previous: dict[str, Any] = field(default_factory=dict)
     recorded: dict[str, Any] = field(default_factory=dict)
+    # CHENGLAI_CERT_SECRET of this build (None: unset, no /verify/ pages); in memory only: an
+    # output names it by certificates.key_id, never in clear
+    cert_secret: bytes | None = field(default=None, repr=False)
 
     def digest(self, *values: Any) -> str:
         """The digest of a producing function's inputs, for this theme, settings and code."""
@@ -123,6 +126,7 @@ RENDERERS: list[str] = [
     "generator.render.feeds:RENDERER",
     "generator.render.exports:RENDERER",
     "generator.render.notices:RENDERER",
+    "generator.render.verify:RENDERER",
     "generator.render.stats:RENDERER",
     "search.pages:RENDERER",
 ]

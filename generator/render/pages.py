@@ -249,7 +249,7 @@ class SitePages:
         self._record = self.env.get_template("record.html")
         self._list = self.env.get_template("list.html")
         self.specs = self._specs()
-        self._fast_record: Any = None
+        self._fast_record: dict[str, Any] = {}
         self._row_template = self.env.get_template("_row.html")
         self._row_render: Any = None
         self._rows: dict[str, Markup] = {}
@@ -302,11 +302,14 @@ class SitePages:
         """The record pages of `records`: each named by its record alone."""
 
         def make(r: PublicRecord) -> bytes:
-            # the template split around its blocks once per process, from the first chunk
-            # whose page is made (pages unchanged since a kept build cost nothing)
-            if self._fast_record is None:
-                self._fast_record = fast_or_full(self._record, {"r": records[0]}, {"r": records[-1]})
-            return self._fast_record(r=r).encode("utf-8")  # type: ignore[no-any-return]
+            # the template split around its blocks once per process and kind of debtor, from the
+            # first chunk whose page is made (pages unchanged since a kept build cost nothing):
+            # the head (noindex for persons) is part of the chrome, the same for one kind
+            render = self._fast_record.get(r.kind)
+            if render is None:
+                same = [x for x in records if x.kind == r.kind]
+                render = self._fast_record[r.kind] = fast_or_full(self._record, {"r": same[0]}, {"r": same[-1]})
+            return render(r=r).encode("utf-8")  # type: ignore[no-any-return]
 
         for r in records:
             yield Lazy(f"debtors/{r.id}/index.html", (r,), functools.partial(make, r))

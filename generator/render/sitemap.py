@@ -29,8 +29,11 @@ def absolute(siteurl: str, path: str) -> str:
     return f"{siteurl.rstrip('/')}/{path}"
 
 
-def site_urls(view: PublicView, per_page: int, extra: Iterable[str], records: bool) -> Iterator[Url]:
-    """Every page a crawler should know, in a stable order; first pages of lists only."""
+def site_urls(
+    view: PublicView, per_page: int, extra: Iterable[str], records: bool, persons: bool = True
+) -> Iterator[Url]:
+    """Every page a crawler should know, in a stable order; first pages of lists only.
+    `records`: the record pages at all; `persons`: those of natural persons too."""
     yield "", None
     yield "debtors/", None
     yield "courts/", None
@@ -42,7 +45,8 @@ def site_urls(view: PublicView, per_page: int, extra: Iterable[str], records: bo
     yield "removals/", None
     yield from ((url, None) for url in extra)
     if records:
-        yield from ((r.url, r.listed_on) for r in sorted(view.public, key=attrgetter("id")))
+        shown = view.public if persons else [r for r in view.public if r.kind != "person"]
+        yield from ((r.url, r.listed_on) for r in sorted(shown, key=attrgetter("id")))
 
 
 def _url_line(siteurl: str, path: str, lastmod: date | None) -> str:
@@ -79,7 +83,9 @@ def render(ctx: RenderContext, extra: Iterable[str] | None = None) -> Iterator[O
     siteurl = str(ctx.settings.get("SITEURL") or "")
     news = [n.url for n in ctx.news]
     pages = static_pages(ctx) if extra is None else list(extra)
-    urls = list(site_urls(ctx.view, portal["PORTAL_PER_PAGE"], [*news, *pages], not portal["PORTAL_NOINDEX_RECORDS"]))
+    indexed = not portal["PORTAL_NOINDEX_RECORDS"]
+    urls = list(site_urls(ctx.view, portal["PORTAL_PER_PAGE"], [*news, *pages], indexed,
+                          not portal["PORTAL_NOINDEX_PERSONS"]))  # fmt: skip
     paths = []
     for pager, chunk in paginate("", urls, MAX_URLS):
         path = f"sitemaps/sitemap-{pager.number}.xml"

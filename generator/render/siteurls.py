@@ -52,3 +52,9 @@ def tag_uri(settings: dict[str, Any], specific: str) -> str:
 def day_start(d: date) -> datetime:
     """00:00 of a day in Asia/Shanghai: the time given to every date of the data."""
     return datetime(d.year, d.month, d.day, tzinfo=SHANGHAI)
+
+
+def terms_url(settings: dict[str, Any]) -> str:
+    """Where the terms of use of the data and feeds are: PORTAL_DATA_LICENSE_URL, else the
+    数据使用条款 section of the site's /data/ page."""
+    return str(setting(settings, "PORTAL_DATA_LICENSE_URL") or site_url(settings, "data/"))
