@@ -128,7 +128,7 @@ def tries_formulas(work: Path) -> list[tuple[str, int, int]]:
     for i, text in enumerate(starts):
         write(s.records, f"f{i}.yaml", record(case_number=f"（2024）鲁0502执{4000 + i}号", obligation=text,
                                              debtor__name=f"公式{i}"))  # fmt: skip
-    s.build()
+    s.build(settings={"PORTAL_DATA_PERSONS": True})  # persons: in the bulk files only with this setting
     rows = list(csv.reader(io.StringIO((s.output / "data" / "debtors.csv").read_text(encoding="utf-8-sig"))))
     numeric = {"被执行人序号", "年龄", "未履行金额", "期限（年）"}
     head = rows[0]
