@@ -267,7 +267,7 @@ def test_data_page_documents_every_field():
         assert re.search(rf"^\| `{f.key}` \| {re.escape(f.header)} \|", text, re.M), f.key
     for code in GROUNDS:
         assert f"`{code}`" in text
-    assert "CC BY 4.0" in text and "虚构" in text
+    assert "## 数据使用条款" in text and "CC BY" not in text and "虚构" in text  # PIPL: terms, not an open licence
 
 
 def test_rows_are_memoised_by_record_and_equal_a_render_without_store(tmp_path):

@@ -1,5 +1,8 @@
 """Open data under /data/: debtors.csv, debtors.json, schema.json and daily change files.
 
+The bulk files hold organisations only unless PORTAL_DATA_PERSONS (`bulk_records`, PIPL art. 6);
+the site's /data/ page states the 数据使用条款 they are given under (PORTAL_DATA_LICENSE).
+
 One table, FIELDS, names every published field once: its JSON key, its CSV header (the
 import headers of SPEC §5.1 where they overlap), its JSON Schema. Only PublicRecord fields
 are listed, so staff names, source paths and file digests cannot reach a data file.
@@ -239,7 +242,11 @@ def schema(settings: dict[str, Any]) -> dict[str, Any]:
             "demo": {"type": "boolean", "description": "true 表示演示数据，纯属虚构"},
             "license": {"type": "string"},
             "license_url": {"type": "string"},
-            "records": {"type": "array", "items": {"$ref": "#/$defs/record"}},
+            "records": {
+                "type": "array",
+                "items": {"$ref": "#/$defs/record"},
+                "description": "当天公开的记录；默认只含法人或其他组织（见数据说明页）",
+            },
         },
         "$defs": {
             "record": record,
