@@ -227,3 +227,70 @@ def test_certificate_refuses_without_the_secret_or_a_site_address(site, tmp_path
     assert local.returncode == 2 and "SITEURL" in local.stderr and "Traceback" not in local.stderr
     assert not out.exists()
     assert AS_OF == date(2026, 11, 25)  # the dates above are the fixture's
+
+
+def _facts(tmp_path: Path, rec: dict):  # type: ignore[no-untyped-def]
+    from generator.domain.policy import facts
+    from generator.read.checker import check_paths
+
+    from .factory import write
+
+    write(tmp_path / "one", "r.yaml", rec)
+    result = check_paths([tmp_path / "one"])
+    assert not result.errors, result.errors
+    return facts(result.records[0])
+
+
+@pytest.mark.parametrize(
+    ("changes", "on", "certified"),
+    [
+        ({"removed_on": date(2026, 10, 1), "removal_reason": "early_deletion"}, date(2026, 10, 1), True),  # that day
+        ({"removed_on": date(2026, 10, 1), "removal_reason": "early_deletion"}, date(2026, 9, 30), False),  # not yet
+        (
+            {"removed_on": date(2025, 6, 1), "removal_reason": "early_deletion"},
+            date(2026, 10, 1),
+            True,
+        ),  # same day as listed
+        ({"removed_on": date(2026, 10, 1), "removal_reason": "corrected"}, date(2026, 10, 1), False),
+        (
+            {"removed_on": date(2027, 6, 1), "removal_reason": "early_deletion"},
+            date(2027, 6, 2),
+            False,
+        ),  # the term's end day
+        ({"removed_on": date(2027, 5, 31), "removal_reason": "early_deletion"}, date(2027, 6, 2), True),  # its last day
+        (
+            {"removed_on": date(2026, 10, 1), "removal_reason": "early_deletion"},
+            date(2031, 9, 30),
+            True,
+        ),  # 5 years, less a day
+        ({"removed_on": date(2026, 10, 1), "removal_reason": "early_deletion"}, date(2031, 10, 1), False),  # 5 years
+    ],
+)
+def test_which_removals_a_certificate_attests(tmp_path, changes, on, certified):
+    """policy.certificate_of, the one decision behind the command and the verify pages."""
+    from generator.domain.policy import certificate_of
+
+    f = _facts(tmp_path, record(status="removed", **changes))  # listed 2025-06-01 for 2 years
+    assert (certificate_of(f, on, 5) is not None) == certified
+    assert certificate_of(f, on, 0) is None  # no secret: the build asks with 0 years
+
+
+def test_several_debtors_of_one_case_need_seq(site, monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("CHENGLAI_CERT_SECRET", SECRET)
+    two = dict(case_number="（2024）鲁0502执3009号", status="removed", removed_on=date(2026, 10, 1),
+               removal_reason="early_deletion")  # fmt: skip
+    from .factory import write
+
+    write(site.records, "seq1.yaml", record(**two, debtor_seq=1, debtor__name="甲一"))
+    write(
+        site.records, "seq2.yaml", record(**{**two, "removal_reason": "corrected"}, debtor_seq=2, debtor__name="乙二")
+    )
+    conf = str(settings_file(site))
+    out = tmp_path / "c.html"
+    assert main(["certificate", "（2024）鲁0502执3009号", "-s", conf, "-o", str(out), "--on", "2026-11-25"]) == 2
+    assert "--seq" in capsys.readouterr().err and not out.exists()
+    on = ("--on", "2026-11-25")
+    assert main(["certificate", "（2024）鲁0502执3009号", "--seq", "1", "-s", conf, "-o", str(out), *on]) == 0
+    assert _number("2024-lu0502-zhi-3009-1") in out.read_text(encoding="utf-8")
+    assert main(["certificate", "（2024）鲁0502执3009号", "--seq", "2", "-s", conf, "-o", str(out), *on]) == 1
+    assert "E140 removal_reason" in capsys.readouterr().err
