@@ -50,3 +50,44 @@ def test_certificate_prints_as_one_a4_page_with_a_scannable_qr(browser, tmp_path
         assert decode_gray(*to_gray(png)) == [url]
     finally:
         ctx.close()
+
+
+def test_verify_page_and_certificate_pass_axe(browser, tmp_path, monkeypatch):
+    """axe-core on the /verify/ page the build wrote (served over HTTP with the site's styles)
+    and on the certificate file."""
+    import functools
+    import http.server
+    import threading
+
+    from .artifacts import AXE
+    from .sitefixture import free_port
+
+    if not AXE.exists():
+        pytest.fail(f"{AXE} 不存在：先运行 make browser-deps")
+    monkeypatch.setenv("CHENGLAI_CERT_SECRET", SECRET)
+    site = make_site(tmp_path, RECORDS)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    site.build(settings={"SITEURL": base, "PORTAL_DEMO": True})
+    out = tmp_path / "cert.html"
+    conf = settings_file(site)
+    assert main(["certificate", "（2024）鲁0502执3001号", "-s", str(conf), "-o", str(out), "--on", "2026-11-25"]) == 0
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site.output))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    try:
+        page = ctx.new_page()
+        number = certificate_number("2024-lu0502-zhi-3001", SECRET.encode())
+        for url in (f"{base}/verify/{number}/", out.as_uri()):
+            response = page.goto(url)
+            assert response is None or response.ok, url
+            page.add_script_tag(path=str(AXE))
+            result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+            assert len(result["passes"]) > 5, url
+            assert result["violations"] == [], (url, [v["id"] for v in result["violations"]])
+        screenshot(page, "certificate-screen")
+    finally:
+        ctx.close()
+        server.shutdown()
+        server.server_close()
