@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -130,3 +131,19 @@ def test_a_port_in_use_says_how_to_pick_another(tmp_path):
     assert done.returncode == 2
     assert f"端口 {port} 已被占用" in done.stderr and f"PORT={port + 1}" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_one_title_separator_on_every_page(preview):
+    base, site = preview
+    titles = {}
+    for page in sorted(site.output.rglob("*.html")):
+        (title,) = lxml.html.fromstring(page.read_bytes()).cssselect("head > title")
+        titles[page.relative_to(site.output).as_posix()] = title.text_content()
+    (service,) = lxml.html.fromstring(_get(f"{base}/search/?{urlencode({'q': '张三丰'})}")).cssselect("head > title")
+    titles["search service"] = service.text_content()
+    assert len(titles) > 10
+    for path, title in titles.items():
+        if path in ("index.html",):
+            continue  # the home page: the site's name alone
+        assert "｜" in title, (path, title)
+        assert not re.search(r" [-—·] |—", title), (path, title)
