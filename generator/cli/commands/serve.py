@@ -212,10 +212,12 @@ def run(args: argparse.Namespace) -> int:
         if args.no_build:
             output = Path(args.output or "output")
         else:
+            from generator import progress
             from generator.build.pipeline import build_site  # lazily: the build pulls in Pelican
 
-            built = build_site(args.settings, output=args.output, as_of=args.as_of,
-                               overrides={"SITEURL": local_siteurl(port)})  # fmt: skip
+            with progress.shown():
+                built = build_site(args.settings, output=args.output, as_of=args.as_of,
+                                   overrides={"SITEURL": local_siteurl(port)})  # fmt: skip
             output, state = built.output, built.state
             print(f"构建完成（发布日期 {built.as_of.isoformat()}）：公开记录 {built.public} 条。", flush=True)
         if not (output / "index.html").is_file():
