@@ -32,6 +32,9 @@ from generator.errors import SearchError
 
 from . import analysis
 from .indexer import SCORED
+from .places import Place, known_filters, places_from_facets
+
+__all__ = ["Place", "known_filters", "places_from_facets"]  # (the service and tests use them from here)
 
 MAX_CHARS = 100
 PER_PAGE = 10
@@ -90,11 +93,6 @@ def masked_echo(text: str) -> str:
     if analysis.is_full_id_shape(compact):
         return ids.mask(compact)
     return ids.FULL_ID_RE.sub(lambda m: ids.mask(m.group(0)), text)
-
-
-def known_filters(facets: dict[str, list[dict[str, Any]]]) -> dict[str, frozenset[str]]:
-    """The court and region codes an index has records of (site.json's facets)."""
-    return {name: frozenset(str(f["value"]) for f in facets.get(name, [])) for name in ("court", "region")}
 
 
 def parse_filters(court: str | None = None, region: str | None = None, ground: str | None = None,
@@ -170,36 +168,10 @@ def _all(field: str, keys: list[str]) -> wq.Query:
     return wq.And([wq.Term(field, k) for k in keys], boost=BOOST[field])
 
 
-@dataclass(frozen=True)
-class Place:
-    """A court or region a query may name: matched here, applied as a term on its code."""
-
-    key: str  # the facet key: C<court slug> or R<region code>
-    name: str  # folded (Simplified)
-    aliases: tuple[str, ...] = ()  # every name it answers to, `name` first (court shorthand)
-
-    def named_by(self, runs: list[str]) -> bool:
-        """Every Han run typed is the place's name or a shorthand of it (河口法院)."""
-        return len(runs) == 1 and runs[0] in (self.aliases or (self.name,))
-
-    def within(self, runs: list[str]) -> bool:
-        """Every Han run typed is a part of one of its names (东营区, 河口)."""
-        return any(all(r in name for r in runs) for name in self.aliases or (self.name,))
-
-
 # A court or region named in full or by its shorthand puts its records first: their place term
 # scores this constant, above any BM25 score of the news text (a term's score is at most
 # idf·(K1+1)·boost ≈ 12·2.2·1.5 at a million documents, and a query has a few words).
 NAMED_PLACE_SCORE = 1000.0
-
-
-def places_from_facets(facets: dict[str, list[dict[str, Any]]]) -> tuple[Place, ...]:
-    """Courts (with their shorthand, analysis.court_aliases) and regions from the index's
-    site.json facets."""
-    out = [Place("C" + f["value"], analysis.fold(f["label"]), analysis.court_aliases(f["label"]))
-           for f in facets.get("court", [])]  # fmt: skip
-    out += [Place("R" + f["value"], analysis.fold(f["label"])) for f in facets.get("region", [])]
-    return tuple(out)
 
 
 def _places(runs: list[str], places: tuple[Place, ...]) -> list[wq.Query]:

@@ -153,7 +153,7 @@ def no_gc() -> Iterator[None]:
 
 # -- chunks of files, here and in worker processes ------------------------------------
 def _here(items: list[Item], drafts_ok: bool) -> list[tuple[Checked, SourceRecord | _Plain | None]]:
-    out = []
+    out: list[tuple[Checked, SourceRecord | _Plain | None]] = []
     for path, data in items:
         out.append(check_one(path, drafts_ok, data, warn=True))
         progress.advance()  # (a no-op in a worker process: its chunk is counted when it comes back)

@@ -153,7 +153,7 @@ class QuietHandler(WSGIRequestHandler):
     timeout = 10  # seconds: an idle connection (a browser's preconnect) cannot hold up the exit
 
     def parse_request(self) -> bool:
-        self.raw_requestline = escape_raw_bytes(self.raw_requestline)
+        self.raw_requestline = escape_raw_bytes(self.raw_requestline)  # type: ignore[has-type]
         return super().parse_request()
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
