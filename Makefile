@@ -28,6 +28,7 @@ where:
 	@echo "也可用 make check、make import FILE=…、make vet BY=…（见 docs/staff-guide.md 第 0 章）。"
 
 serve: $(VENV)/.installed
+	@echo "（chenglai 命令位于 $(CHENGLAI)，不在 PATH 上：见 make where）"
 	$(CHENGLAI) serve --port $(PORT)
 
 build: $(VENV)/.installed

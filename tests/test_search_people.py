@@ -243,3 +243,14 @@ def test_places_know_the_shorthand(index_dir):
     places = sq.places_from_facets(site["facets"])
     (dongying,) = [p for p in places if p.key == "Clu0502"]
     assert dongying.named_by(["东营区法院"]) and not dongying.named_by(["利津法院"])
+
+
+def test_chenglai_search_points_to_the_notice_too(index_dir, capsys):
+    from generator.cli import main
+
+    assert main(["search", REMOVED_CASE, "--index", str(index_dir)]) == 0
+    out = capsys.readouterr().out
+    assert f"案号 {REMOVED_CASE} 的失信信息已于 2026-11-11 删除，见删除公告 /removals/#2024-lu0502-zhi-1405" in out
+    assert "周九" not in out
+    assert main(["search", "张", "--court", "lu9999", "--index", str(index_dir)]) == 2
+    assert "本站没有该法院的公开信息" in capsys.readouterr().err

@@ -95,6 +95,13 @@ def test_make_says_where_the_command_is(tmp_path):
 
 
 @needs_make
+def test_make_serve_says_where_the_command_is():
+    recipe = subprocess.run([MAKE, "-n", "-f", str(ROOT / "Makefile"), f"VENV={VENV}", "-o", str(VENV / ".installed"),
+                             "serve"], cwd=ROOT, capture_output=True, text=True, timeout=60).stdout  # fmt: skip
+    assert f"{VENV}/bin/chenglai" in recipe.splitlines()[0] and "make where" in recipe
+
+
+@needs_make
 def test_the_install_step_says_what_it_is_doing_before_pip():
     recipe = subprocess.run([MAKE, "-n", "-B", "-f", str(ROOT / "Makefile"), f"VENV={VENV}", str(VENV / ".installed")],
                             cwd=ROOT, capture_output=True, text=True, timeout=60).stdout.splitlines()  # fmt: skip
