@@ -218,6 +218,17 @@ def case_query_keys(text: str) -> list[str] | None:
     return keys or None
 
 
+def removal_key(text: str) -> str | None:
+    """The key of a whole case number, any bracket/width form (r2024-lu0502-zhi-1234): how a
+    removal notice is found. Only a whole number finds one (a part would list other cases'
+    removals); None for anything else."""
+    m = _CASE_PARTS.match(case_compact(text))
+    if not m or not (m["year"] and m["court"] and m["type"] and m["number"]) or m["court"][0].isdigit():
+        return None
+    case = casenumber.parse(f"（{m['year']}）{m['court']}{m['type']}{m['number']}号{m['suffix'] or ''}")
+    return f"r{case.slug}" if case is not None else None
+
+
 # ---------------------------------------------------------------- identity numbers
 
 _MASKED = re.compile(r"^(\d{10})\*{4}(\d{3}[\dX])$")
@@ -261,3 +272,42 @@ _WORDLIKE = re.compile(rf"[0-9A-Za-z{HAN}]")
 def words(text: str) -> list[str]:
     """Search-engine segmentation of organization names and news text (jieba, folded)."""
     return [w.lower() for w in _segmenter().cut_for_search(fold(text)) if _WORDLIKE.search(w) and not w.isspace()]
+
+
+# ---------------------------------------------------------------- court shorthand
+
+_COURT_NAME = re.compile(rf"^(?P<stem>[{HAN}]+?)(?P<level>中级|高级)?人民法院$")
+_CITY = re.compile(rf"^(?P<city>[{HAN}]{{2,}}?[省市州盟])(?P<local>[{HAN}]{{2,}})$")
+_DIVISION_SUFFIX = "省区县市旗"
+
+
+def _trimmed(place: str) -> list[str]:
+    """A place and, when what is left has two characters or more, the place without its
+    division word: 河口区 → 河口, 利津县 → 利津, 东营市 → 东营 (区 alone stays 区)."""
+    out = [place]
+    if place[-1] in _DIVISION_SUFFIX and len(place) > 2:
+        out.append(place[:-1])
+    return out
+
+
+def court_aliases(name: str) -> tuple[str, ...]:
+    """How people shorten a court's name, derived from the name by rule (no table per court):
+    东营市河口区人民法院 → 河口区人民法院, 河口区法院, 河口法院, 东营河口法院…;
+    东营市中级人民法院 → 东营中院, 东营市中院, 东营中级法院…. The full name comes first; a
+    name not shaped like 〔city〕place〔level〕人民法院 has itself only."""
+    full = fold(name).strip()
+    m = _COURT_NAME.match(full)
+    if not m:
+        return (full,)
+    stem, level = m["stem"], m["level"] or ""
+    split = _CITY.match(stem)
+    places = _trimmed(stem)
+    if split:
+        cities = _trimmed(split["city"])
+        # 东营区 in 东营市 is not shortened to 东营: that names the city (and its 中院)
+        locals_ = [p for p in _trimmed(split["local"]) if p not in cities]
+        places = [stem] + locals_ + [c + loc for c in cities for loc in locals_]
+    endings = ["人民法院", "法院"]
+    if level:
+        endings = [f"{level}人民法院", f"{level}法院", level[0] + "院"]
+    return tuple(dict.fromkeys([full] + [p + e for p in places for e in endings]))

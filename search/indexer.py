@@ -43,10 +43,12 @@ from whoosh import index
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import ID, KEYWORD, STORED, Schema
 
-from generator.domain.policy import PublicRecord
+from generator.domain.policy import PublicRecord, RemovalNotice
 from generator.domain.records import GROUNDS, KINDS
 from generator.errors import BuildError
 from generator.render.outputs import NewsItem, RenderContext
+from generator.render.pages import Pager
+from generator.settings import portal_settings
 from generator.speedups import whoosh_segment as segment
 
 from . import analysis
@@ -89,7 +91,8 @@ SCHEMA = Schema(
     # searched: pre-computed keys (search.analysis), handed to Whoosh as lists (no tokenizer)
     name=_keys(),  # Han n-grams of the debtor's name (shorter names rank first)
     py=_keys(),  # toneless pinyin: full spellings, surname and given name alone, initials
-    ident=_keys(),  # identifiers: case-number parts (y c n k s), masked-ID parts (h t), USCC
+    ident=_keys(),  # identifiers: case-number parts (y c n k s), masked-ID parts (h t), USCC;
+    #                 a removal notice's whole case number (r<slug>), which no other query makes
     rep=_keys(),  # legal representative's name n-grams
     text=_keys(),  # jieba words: organization names, news
 )
@@ -190,6 +193,34 @@ def record_document(r: PublicRecord) -> dict[str, Any]:
     return _finished(doc)
 
 
+def notice_order(n: RemovalNotice) -> tuple[int, int, str]:
+    return 2, -n.removed_on.toordinal(), n.id
+
+
+def notice_url(ctx: RenderContext, position: int) -> str:
+    """The /removals/ page that lists the notice at `position` of PublicView.notices, at its row."""
+    per_page = portal_settings(ctx.settings)["PORTAL_PER_PAGE"]
+    n = position // per_page + 1
+    return f"{Pager('removals/', n, n, 0).url(n)}#{ctx.view.notices[position].id}"
+
+
+def notice_document(n: RemovalNotice, url: str) -> dict[str, Any]:
+    """A public removal notice, found only by its whole case number (search.query answers with a
+    pointer to it): the case number and the date, nothing else of the record."""
+    key = analysis.removal_key(n.case_number)
+    return _finished({
+        "uid": f"removal-{n.id}",
+        "id": f"removal-{n.id}",
+        "url": url,
+        "title": n.case_number,
+        "kind": "removal",
+        "snippet": n.removed_on.isoformat(),
+        "facet": ["Kremoval"],
+        "ident": [key] if key else [],
+        "order": notice_order(n),
+    })  # fmt: skip
+
+
 def news_document(item: NewsItem) -> dict[str, Any]:
     return _finished({
         "uid": f"news-{item.slug}",
@@ -216,11 +247,15 @@ Source = tuple[str, Any, Callable[[], dict[str, Any]]]
 
 def sources(ctx: RenderContext) -> Iterator[Source]:
     """(uid, what its document is made from, the maker) of every document, in index order:
-    the public records, then the news. Nothing else."""
+    the public records, the news, then the public removal notices. Nothing else."""
     for r in sorted(ctx.view.public, key=record_order):
         yield r.id, r, partial(record_document, r)
     for item in sorted(ctx.news, key=news_order):
         yield f"news-{item.slug}", item, partial(news_document, item)
+    # PublicView.notices is in notice_order already: its position is the notice's list page
+    for i, n in enumerate(ctx.view.notices):
+        url = notice_url(ctx, i)
+        yield f"removal-{n.id}", (n, url), partial(notice_document, n, url)
 
 
 def documents(ctx: RenderContext) -> Iterator[dict[str, Any]]:

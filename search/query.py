@@ -32,6 +32,9 @@ from generator.errors import SearchError
 
 from . import analysis
 from .indexer import SCORED
+from .places import Place, known_filters, places_from_facets
+
+__all__ = ["Place", "known_filters", "places_from_facets"]  # (the service and tests use them from here)
 
 MAX_CHARS = 100
 PER_PAGE = 10
@@ -80,6 +83,7 @@ class Parsed:
     echo: str  # the text as typed, with any full ID number masked
     query: wq.Query
     needles: tuple[str, ...]
+    removal_key: str | None = None  # a whole case number typed: its removal notice's key
 
 
 def masked_echo(text: str) -> str:
@@ -92,17 +96,25 @@ def masked_echo(text: str) -> str:
 
 
 def parse_filters(court: str | None = None, region: str | None = None, ground: str | None = None,
-                  kind: str | None = None) -> Filters:  # fmt: skip
-    """Validate filter values (empty means no filter); 400 on anything else."""
+                  kind: str | None = None, known: dict[str, frozenset[str]] | None = None) -> Filters:  # fmt: skip
+    """Validate filter values (empty means no filter); 400 with a Chinese message on anything
+    else, also on a court or region code of no public record when `known` (known_filters) is
+    given: a filter that would silently match nothing is a mistake to be told about."""
     court, region, ground, kind = (v.strip() if v else None for v in (court, region, ground, kind))
     if court and not _COURT.match(court):
         raise SearchError("法院筛选条件不正确（应为法院代码，如 lu0502）")
     if region and not _REGION.match(region):
         raise SearchError("地区筛选条件不正确（应为 6 位地区代码）")
     if ground and ground not in GROUNDS:
-        raise SearchError("失信情形筛选条件不正确")
+        raise SearchError(f"失信情形筛选条件不正确（可选：{'、'.join(GROUNDS)}）")
     if kind and kind not in KIND_VALUES:
         raise SearchError("类型筛选条件不正确（person、organization 或 news）")
+    if known is not None:
+        # the values passed the shapes above: ASCII letters and digits, safe to echo
+        if court and court not in known.get("court", ()):
+            raise SearchError(f"法院筛选条件“{court}”不正确：本站没有该法院的公开信息，请从搜索页的法院列表中选择")
+        if region and region not in known.get("region", ()):
+            raise SearchError(f"地区筛选条件“{region}”不正确：本站没有该地区的公开信息，请从搜索页的地区列表中选择")
     return Filters(court or None, region or None, ground or None, kind or None)
 
 
@@ -156,25 +168,19 @@ def _all(field: str, keys: list[str]) -> wq.Query:
     return wq.And([wq.Term(field, k) for k in keys], boost=BOOST[field])
 
 
-@dataclass(frozen=True)
-class Place:
-    """A court or region a query may name: matched here, applied as a term on its code."""
-
-    key: str  # the facet key: C<court slug> or R<region code>
-    name: str  # folded (Simplified)
-
-
-def places_from_facets(facets: dict[str, list[dict[str, Any]]]) -> tuple[Place, ...]:
-    """Courts and regions from the index's site.json facets."""
-    out = [Place("C" + f["value"], analysis.fold(f["label"])) for f in facets.get("court", [])]
-    out += [Place("R" + f["value"], analysis.fold(f["label"])) for f in facets.get("region", [])]
-    return tuple(out)
+# A court or region named in full or by its shorthand puts its records first: their place term
+# scores this constant, above any BM25 score of the news text (a term's score is at most
+# idf·(K1+1)·boost ≈ 12·2.2·1.5 at a million documents, and a query has a few words).
+NAMED_PLACE_SCORE = 1000.0
 
 
 def _places(runs: list[str], places: tuple[Place, ...]) -> list[wq.Query]:
     if not runs or any(len(r) < 2 for r in runs):
         return []
-    return [wq.Term("facet", p.key, boost=BOOST["place"]) for p in places if all(r in p.name for r in runs)]
+    named = [wq.Term("facet", p.key) for p in places if p.named_by(runs)]
+    if named:
+        return [wq.ConstantScoreQuery(_or(named), NAMED_PLACE_SCORE)]
+    return [wq.Term("facet", p.key, boost=BOOST["place"]) for p in places if p.within(runs)]
 
 
 def _digits(token: str) -> tuple[list[wq.Query], list[str]]:
@@ -257,7 +263,8 @@ def parse(text: str, places: tuple[Place, ...] = ()) -> Parsed:
     if not queries:
         raise SearchError("搜索内容中没有可以查找的文字或数字")
     query = queries[0] if len(queries) == 1 else wq.And(queries)
-    return Parsed(masked_echo(text.strip()), query, tuple(dict.fromkeys(n for n in needles if n)))
+    removal = analysis.removal_key(compact) if len(tokens) == 1 else None
+    return Parsed(masked_echo(text.strip()), query, tuple(dict.fromkeys(n for n in needles if n)), removal)
 
 
 # ---------------------------------------------------------------- scoring statistics
@@ -404,9 +411,21 @@ class Hit:
     def title_html(self) -> str:
         return highlight(self.title, self.needles)
 
-    def as_json(self) -> dict[str, str]:
-        return {"id": self.id, "url": self.url, "title": self.title, "kind": self.kind,
+    def as_json(self, root: str = "/") -> dict[str, str]:
+        return {"id": self.id, "url": root + self.url.lstrip("/"), "title": self.title, "kind": self.kind,
                 "court": self.court, "snippet": self.snippet}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Removed:
+    """A pointer to the public removal notice of the case number typed: its number and date only."""
+
+    case_number: str
+    removed_on: str  # YYYY-MM-DD
+    url: str  # the /removals/ page and row that lists it
+
+    def as_json(self, root: str = "/") -> dict[str, str]:
+        return {"case_number": self.case_number, "removed_on": self.removed_on, "url": root + self.url}
 
 
 @dataclass(frozen=True)
@@ -417,15 +436,19 @@ class Page:
     per_page: int
     hits: tuple[Hit, ...]
     filters: Filters
+    removed: tuple[Removed, ...] = ()
 
     @property
     def pages(self) -> int:
         return min(MAX_PAGE, max(1, -(-self.total // self.per_page)))
 
-    def as_json(self) -> dict[str, Any]:
-        """The response body of GET /api/search (SPEC §4)."""
+    def as_json(self, root: str = "/") -> dict[str, Any]:
+        """The response body of GET /api/search (SPEC §4), each `url` from the site's root path
+        `root` (/ or SITEURL's path with a slash), and pointers to removal notices of the case
+        number typed (`removed`, empty when none)."""
         return {"query": self.query, "total": self.total, "page": self.page, "per_page": self.per_page,
-                "results": [h.as_json() for h in self.hits]}  # fmt: skip
+                "results": [h.as_json(root) for h in self.hits],
+                "removed": [r.as_json(root) for r in self.removed]}  # fmt: skip
 
 
 def highlight(text: str, needles: tuple[str, ...]) -> str:
@@ -501,7 +524,19 @@ def run(searcher: Searcher, parsed: Parsed, filters: Filters = Filters(), page: 
             id=f["id"], url=f["url"], title=f["title"], kind=f["kind"], court=f.get("court", ""),
             snippet=snippet, needles=parsed.needles,
         ))  # fmt: skip
-    return Page(parsed.echo, total, page, per_page, tuple(hits), filters)
+    return Page(parsed.echo, total, page, per_page, tuple(hits), filters, removed(searcher, parsed))
+
+
+def removed(searcher: Searcher, parsed: Parsed) -> tuple[Removed, ...]:
+    """The public removal notices of the whole case number typed (one per removed debtor)."""
+    if parsed.removal_key is None:
+        return ()
+    out = []
+    for docnum in sorted(searcher.document_numbers(ident=parsed.removal_key)):
+        f = searcher.stored_fields(docnum)
+        if f.get("kind") == "removal":
+            out.append(Removed(f["title"], f["snippet"], f["url"]))
+    return tuple(out)
 
 
 _NO_ORDER = (9, 0, "")  # a document of an index without sort keys: after the others

@@ -68,6 +68,7 @@ class Generation:
     stats: sq.IndexStats
     site: dict[str, Any]
     places: tuple[sq.Place, ...]
+    known: dict[str, frozenset[str]]  # court and region codes of the index (filters: else 400)
     env: jinja2.Environment
     headers: list[tuple[str, str]]
 
@@ -179,7 +180,8 @@ class SearchApp:
             templates = PACKAGE_TEMPLATES  # index built from another checkout: use our own theme
         env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), autoescape=True, trim_blocks=False)
         places = sq.places_from_facets(site.get("facets") or {})
-        return Generation(key, ix, stats, site, places, env, security_headers(site.get("SITEURL", "")))
+        known = sq.known_filters(site.get("facets") or {})
+        return Generation(key, ix, stats, site, places, known, env, security_headers(site.get("SITEURL", "")))
 
     def warm(self) -> None:
         """Load jieba's dictionary and open the index now, not on a visitor's first request."""
@@ -247,20 +249,25 @@ class SearchApp:
         raw = environ.get("QUERY_STRING", "")
         if len(raw) > MAX_QUERY_STRING:
             raise SearchError("请求参数过长")
+        raw = raw_utf8(raw)
         try:
             parsed = parse_qs(raw, keep_blank_values=True, errors="strict", max_num_fields=20)
         except (UnicodeDecodeError, ValueError):
             raise SearchError("请求参数编码不正确（应为 UTF-8）") from None
         return {k: v[0] for k, v in parsed.items()}
 
-    def _query(self, params: dict[str, str]) -> tuple[str, sq.Filters, int]:
-        filters = sq.parse_filters(params.get("court"), params.get("region"), params.get("ground"), params.get("kind"))
+    @staticmethod
+    def _query(params: dict[str, str], gen: Generation) -> tuple[str, sq.Filters, int]:
+        filters = sq.parse_filters(params.get("court"), params.get("region"), params.get("ground"), params.get("kind"),
+                                   gen.known)  # fmt: skip
         return params.get("q", ""), filters, sq.parse_page(params.get("page"))
 
     def _api(self, environ: dict[str, Any]) -> tuple[str, str, bytes]:
-        text, filters, page = self._query(self._params(environ))
-        result = self.search(text, filters, page)
-        return "200 OK", "application/json; charset=utf-8", _json(result.as_json())
+        params = self._params(environ)
+        gen = self.generation()
+        text, filters, page = self._query(params, gen)
+        result = self.search(text, filters, page, gen)
+        return "200 OK", "application/json; charset=utf-8", _json(result.as_json(site_root(gen.site)))
 
     def _health(self) -> tuple[str, str, bytes]:
         try:
@@ -278,7 +285,7 @@ class SearchApp:
         if "q" not in params:
             return "200 OK", "text/html; charset=utf-8", render_page(gen.env, gen.site, filters=sq.Filters())
         try:
-            text, filters, page = self._query(params)
+            text, filters, page = self._query(params, gen)
             result = self.search(text, filters, page, gen)
         except SearchError as exc:
             if exc.status >= 500 and exc.status != 503:
@@ -298,6 +305,26 @@ class SearchApp:
 
 _REASONS = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error",
             503: "Service Unavailable"}  # fmt: skip
+
+
+def raw_utf8(query_string: str) -> str:
+    """The query string with characters sent unescaped read as UTF-8. WSGI (PEP 3333) hands the
+    request's bytes over as latin-1: `curl 'http://…/api/search?q=张三'` arrives as 'å¼ ä¸\x89'.
+    Percent-escapes are left to parse_qs; a string that is not latin-1 was decoded already."""
+    if query_string.isascii():
+        return query_string
+    try:
+        return query_string.encode("latin-1").decode("utf-8")
+    except UnicodeEncodeError:
+        return query_string
+    except UnicodeDecodeError:
+        raise SearchError("请求参数编码不正确（应为 UTF-8）") from None
+
+
+def site_root(site: dict[str, Any]) -> str:
+    """The site's root path, with a slash at each end: / or SITEURL's path (/shixin/)."""
+    path = urlsplit(str(site.get("SITEURL") or "")).path.strip("/")
+    return f"/{path}/" if path else "/"
 
 
 def _status(code: int) -> str:

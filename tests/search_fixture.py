@@ -88,7 +88,19 @@ WITHHELD = {
         listed_on=date(2026, 12, 20),
         vetting={**record()["vetting"], "vetted_on": date(2026, 12, 19)},
     ),  # fmt: skip
+    # removed a fortnight before AS_OF: its removal notice is public (case number, court, date, reason)
+    "周九": _person(
+        "（2024）鲁0502执1405号",
+        "周九",
+        "3705021964****5950",
+        "男",
+        62,
+        status="removed",
+        removed_on=date(2026, 11, 11),
+        removal_reason="corrected",
+    ),  # fmt: skip
 }
+REMOVED_CASE = "（2024）鲁0502执1405号"
 # 钱七 is a draft: entered, not yet vetted
 del WITHHELD["钱七"]["vetting"]["vetted_by"], WITHHELD["钱七"]["vetting"]["vetted_on"]
 for _name, _rec in WITHHELD.items():

@@ -285,7 +285,7 @@ def test_unreadable_files(tmp_path, capsys):
 def test_sample_file_imports_cleanly(tmp_path, capsys):
     from scripts.make_import_sample import write_sample
 
-    sample = write_sample(tmp_path / "import-sample.csv")
+    sample = write_sample(tmp_path / "import-sample.csv", date(2026, 3, 1))
     code, out, err = run(capsys, "import", str(sample), "-o", str(tmp_path / "d"))
     assert code == 0, out + err
     assert len(written(tmp_path / "d")) >= 3

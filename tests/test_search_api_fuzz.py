@@ -100,7 +100,7 @@ def assert_answer(app, qs: str) -> None:
     data = json.loads(body)
     event(f"api {status}" + (" with results" if status == 200 and data["results"] else ""))
     if status == 200:
-        assert set(data) == {"query", "total", "page", "per_page", "results"}
+        assert set(data) == {"query", "total", "page", "per_page", "results", "removed"}
         assert isinstance(data["total"], int) and 1 <= data["page"] <= 100
         for hit in data["results"]:
             assert {"id", "url", "title", "kind", "court", "snippet"} <= set(hit)

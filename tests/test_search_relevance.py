@@ -13,7 +13,7 @@ from generator.errors import SearchError
 from search import query as sq
 from search.indexer import SITE_FILE
 
-from .search_fixture import PUBLIC, WITHHELD, build_index, full_id, view
+from .search_fixture import PUBLIC, REMOVED_CASE, WITHHELD, build_index, full_id, view
 
 
 @pytest.fixture(scope="module")
@@ -231,8 +231,10 @@ def test_index_holds_public_records_and_news_only(built):
     ix = index.open_dir(str(built))
     with ix.searcher() as s:
         docs = list(s.all_stored_fields())
-    assert sorted(d["title"] for d in docs if d["kind"] != "news") == sorted(PUBLIC)
+    assert sorted(d["title"] for d in docs if d["kind"] not in ("news", "removal")) == sorted(PUBLIC)
     assert [d["kind"] for d in docs].count("news") == 1
+    # and the public removal notices, by case number and date only (tests/test_search_people.py)
+    assert [d["title"] for d in docs if d["kind"] == "removal"] == [REMOVED_CASE]
     for d in docs:
         assert set(d) <= {"id", "url", "title", "kind", "court", "court_slug", "region_code", "grounds", "snippet",
                           "body", "order", "lengths"}  # fmt: skip
@@ -296,4 +298,4 @@ def test_a_failed_index_build_leaves_the_folder_to_the_next_build(tmp_path):
     assert multiprocessing.active_children() == []
     indexer.build(RenderContext(view=view, settings={}), tmp_path / "ix")
     with index.open_dir(str(tmp_path / "ix")).searcher() as s:
-        assert s.doc_count() == len(view.public)
+        assert s.doc_count() == len(view.public) + len(view.notices)

@@ -62,13 +62,13 @@ def test_api_json_shape(app):
     assert status == 200
     assert headers["Content-Type"] == "application/json; charset=utf-8"
     data = json.loads(body)
-    assert list(data) == ["query", "total", "page", "per_page", "results"]
+    assert list(data) == ["query", "total", "page", "per_page", "results", "removed"]
     assert data["query"] == "张三丰" and data["page"] == 1 and data["total"] >= 1
     first = data["results"][0]
     assert list(first) == ["id", "url", "title", "kind", "court", "snippet"]
     assert first == {
         "id": "2024-lu0502-zhi-1234",
-        "url": "debtors/2024-lu0502-zhi-1234/",
+        "url": "/debtors/2024-lu0502-zhi-1234/",
         "title": "张三丰",
         "kind": "person",
         "court": "东营市东营区人民法院",

@@ -37,7 +37,7 @@ def test_build_writes_the_index_beside_the_output(site):
     data = json.loads(call(app, "/api/search", {"q": "zsf"})[2])
     assert [r["title"] for r in data["results"]] == ["张三丰"]
     data = json.loads(call(app, "/api/search", {"q": "集中执行"})[2])
-    assert data["results"][0]["url"] == "news/action/" and data["results"][0]["kind"] == "news"
+    assert data["results"][0]["url"] == "/news/action/" and data["results"][0]["kind"] == "news"
 
 
 @pytest.mark.parametrize("kind", sorted(NON_PUBLIC))

@@ -168,7 +168,7 @@ def _files(folder: Path) -> dict[str, tuple[int, str]]:
 def test_updated_index_answers_as_a_full_index(tmp_path, seed):
     site = Site(tmp_path, seed)
     live, result = site.build()
-    assert result.full and result.count == len(result.docs) == len(site.ctx().view.public) + len(site.news)
+    assert result.full and result.count == len(result.docs) == len(site.ctx().view.public) + len(site.news) + len(site.ctx().view.notices)
     rng = random.Random(seed)
     for step, (edits, adds, removes) in enumerate([(20, 10, 10), (5, 0, 30), (40, 30, 0), (1, 1, 1)]):
         before, previous = _files(live), result.docs

@@ -40,7 +40,12 @@ def test_tables_equal_counts_from_view(tmp_path):
     public = ctx.view.public
     assert int(doc.cssselect("#stats-public")[0].text) == len(public)
     assert _table(doc, "court") == dict(Counter(r.court for r in public))
-    assert _table(doc, "region") == dict(Counter(f"{r.region_name}（{r.region_code}）" for r in public))
+    # the demo's courts are one per region: the region is a column of the court table
+    assert not doc.cssselect("#table-region")
+    region_of = {r.court: f"{r.region_name}（{r.region_code}）" for r in public}
+    for tr in doc.cssselect("#table-court tbody tr"):
+        assert tr.cssselect("td")[1].text_content() == region_of[tr.cssselect("th")[0].text_content()]
+    assert "不另列“按地区”" in doc.cssselect("#court .stats-note")[0].text_content()
     assert sum(_table(doc, "ground").values()) == sum(len(r.grounds) for r in public)
     months = _table(doc, "month")
     assert sum(months.values()) == len(public)
@@ -52,7 +57,7 @@ def test_tables_equal_counts_from_view(tmp_path):
 
 def test_charts_are_accessible_svg_proportional_to_counts(tmp_path):
     _ctx, _out, doc = _page(tmp_path, make_records(60, seed=3, as_of=AS_OF))
-    for key in ("court", "region", "ground", "kind", "month", "removal"):
+    for key in ("court", "ground", "kind", "month", "removal", "reason"):
         [svg] = doc.cssselect(f"#{key} svg")
         assert svg.get("role") == "img"
         title = svg.cssselect("title")[0]
@@ -75,7 +80,7 @@ def test_only_public_records_are_counted(tmp_path):
                     vetting__decision="（2024）鲁0502执998号之一")  # fmt: skip
     _ctx, out, doc = _page(tmp_path, [listed, removed, future])
     assert _table(doc, "court") == {"东营市东营区人民法院": 1}
-    assert _table(doc, "region") == {"东营区（370502）": 1}
+    assert not doc.cssselect("#table-region")
     assert _table(doc, "month")["2025年6月"] == 1
     assert sum(_table(doc, "month").values()) == 1
     assert "2026年12月" not in _table(doc, "month")
@@ -108,11 +113,82 @@ def test_counts_from_the_view_groups_equal_a_count_of_every_record(tmp_path):
     courts = Counter(r.court_slug for r in public)
     names = {r.court_slug: r.court for r in public}
     assert series["court"] == {names[k]: v for k, v in courts.items()}
-    regions = Counter(r.region_code for r in public)
-    region_names = {r.region_code: r.region_name for r in public}
-    assert series["region"] == {f"{region_names[k]}（{k}）": v for k, v in regions.items()}
+    assert "region" not in series and stats.one_court_per_region(view)
     grounds = Counter(g for r in public for g in r.grounds)
     assert sum(series["ground"].values()) == sum(grounds.values()) and len(series["ground"]) == len(grounds)
     listed = Counter((r.listed_on.year, r.listed_on.month) for r in public)
     assert {k: v for k, v in series["month"].items() if v} == {stats.month_label(*k): v for k, v in listed.items()}
     assert sum(series["kind"].values()) == len(public)
+
+
+# ---------------------------------------------------------------- for journalists (issue 18, point 7)
+
+
+def _rows(doc, key):
+    """Every row of a table as its cell texts, header cell first."""
+    return [[c.text_content() for c in tr.cssselect("th, td")] for tr in doc.cssselect(f"#table-{key} tbody tr")]
+
+
+def _journalists_records():
+    """Two courts in one region (东营区), another court in its own; amounts, removals, a record
+    without an amount."""
+    return [
+        record(outstanding=100),  # 鲁0502, 370502, evades_by_fraud, listed 2025-06-01
+        record(case_number="（2024）鲁0502执1301号", outstanding=300, vetting__decision="（2024）鲁0502执1301号之一",
+               grounds=["evades_by_fraud", "violates_asset_report"]),
+        record(case_number="（2024）鲁0502执1302号", outstanding=None, vetting__decision="（2024）鲁0502执1302号之一"),
+        # another court of the same region
+        record(case_number="（2024）鲁05执1303号", court="东营市中级人民法院", outstanding=1000,
+               vetting__decision="（2024）鲁05执1303号之一", listed_on=date(2026, 11, 2),
+               vetting__vetted_on=date(2026, 11, 1)),
+        record(case_number="（2024）鲁0503执1304号", court="东营市河口区人民法院", region_code="370503", outstanding=50,
+               vetting__decision="（2024）鲁0503执1304号之一"),
+        # removed in October and November (public notices), reasons of art. 10 and art. 12
+        record(case_number="（2024）鲁0502执1305号", status="removed", removed_on=date(2026, 10, 3),
+               removal_reason="corrected", vetting__decision="（2024）鲁0502执1305号之一"),
+        record(case_number="（2024）鲁0502执1306号", status="removed", removed_on=date(2026, 11, 20),
+               removal_reason="corrected", vetting__decision="（2024）鲁0502执1306号之一"),
+        record(case_number="（2024）鲁0502执1307号", status="removed", removed_on=date(2026, 11, 21),
+               removal_reason="performed", grounds=["able_but_refuses"], term_years=None,
+               vetting__decision="（2024）鲁0502执1307号之一"),
+    ]  # fmt: skip
+
+
+def test_listings_against_removals_by_month(tmp_path):
+    ctx, _out, doc = _page(tmp_path, _journalists_records())
+    rows = {r[0]: r[1:] for r in _rows(doc, "flow")}
+    assert rows["2025年6月"] == ["4", "—"]  # before the notice window: removals not known
+    assert rows["2026年10月"] == ["0", "1"]
+    assert rows["2026年11月"] == ["1", "2"]
+    assert doc.cssselect("#table-flow tfoot td")[1].text_content() == "3"
+    # the chart draws both: blue listings, orange removals where known
+    [svg] = doc.cssselect("#flow svg")
+    assert len(svg.cssselect("rect.second")) == 2
+    assert len(svg.cssselect("rect")) == 2 + sum(1 for v in rows.values() if v[0] != "0")
+
+
+def test_removal_reasons(tmp_path):
+    _ctx, _out, doc = _page(tmp_path, _journalists_records())
+    assert _table(doc, "reason") == {"纠正（不应纳入）": 2, "已履行完毕": 1}
+
+
+def test_outstanding_amounts_by_court_and_ground(tmp_path):
+    _ctx, _out, doc = _page(tmp_path, _journalists_records())
+    court = {r[0]: r[1:] for r in _rows(doc, "money-court")}
+    # records, with an amount, sum, median
+    assert court["东营市东营区人民法院"] == ["3", "2", "400.00", "200.00"]
+    assert court["东营市中级人民法院"] == ["1", "1", "1,000.00", "1,000.00"]
+    assert court["东营市河口区人民法院"] == ["1", "1", "50.00", "50.00"]
+    assert [c.text_content() for c in doc.cssselect("#table-money-court tfoot td")] == ["5", "4", "1,450.00", "200.00"]
+    ground = {r[0]: r[1:] for r in _rows(doc, "money-ground")}
+    assert ground["以虚假诉讼、虚假仲裁或者以隐匿、转移财产等方法规避执行"] == ["5", "4", "1,450.00", "200.00"]
+    assert ground["违反财产报告制度"] == ["1", "1", "300.00", "300.00"]
+    assert not doc.cssselect("#money-court svg")
+
+
+def test_regions_are_shown_when_they_say_something_new(tmp_path):
+    _ctx, _out, doc = _page(tmp_path, _journalists_records())
+    # 东营区 has two courts: counts by region differ from those by court
+    assert _table(doc, "region") == {"东营区（370502）": 4, "河口区（370503）": 1}
+    assert not doc.cssselect("#court .stats-note")
+    assert len(doc.cssselect("#table-court thead th")) == 2

@@ -26,6 +26,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from generator import progress
 from generator.build import leakcheck
 from generator.build.forked import Forked
 from generator.build.generations import Generation, Generations, locked
@@ -279,18 +280,22 @@ class Build:
         started = time.perf_counter()
         all_renderers = renderers()
         parallel = [(r, job) for r in all_renderers if r.parallel for job in r.jobs(ctx)]
+        serial = [(r, list(r.jobs(ctx))) for r in all_renderers if not r.parallel]
+        # the steps: each render job (a parallel one counts when a worker hands it back)
+        progress.phase("生成网页", len(parallel) + sum(len(jobs) for _r, jobs in serial))
         pool = run_jobs(ctx, parallel, sink, lambda: _fresh(make_sink()), len(self.view.public), procs)
         try:
-            for r in all_renderers:
-                if not r.parallel:
-                    mark = time.perf_counter()
-                    for job in r.jobs(ctx):
-                        sink.put_all(r.run(ctx, job))
-                    self.phases[f"render.{r.name}"] = time.perf_counter() - mark
+            for r, jobs in serial:
+                mark = time.perf_counter()
+                for job in jobs:
+                    sink.put_all(r.run(ctx, job))
+                    progress.advance()
+                self.phases[f"render.{r.name}"] = time.perf_counter() - mark
             if pool is not None:
                 pool.finish(sink)
             self.phases["render.pages"] = time.perf_counter() - started
             mark = time.perf_counter()
+            progress.phase("写入搜索索引")
             self._finish_index(index)
             self.phases["render.index"] = time.perf_counter() - mark
         finally:
@@ -349,6 +354,7 @@ class Build:
         if sink is None:
             raise BuildError("构建未生成任何文件（记录生成器未运行：请检查 pelicanconf.py 的 PLUGINS）")
         self.lap("render")
+        progress.phase("泄漏检查")
         self._adopt_pelican_files(sink)
         sink.clean()
         leaks = list(sink.leaks) + list(self.index_leaks)
@@ -361,6 +367,7 @@ class Build:
             leaks += leakcheck.scan_listed(self.gate, self.gen.site, again)
         leakcheck.report(leaks)
         self.lap("leak_gate")
+        progress.phase("保存并切换上线")
         live_any = self.live_any
         self._drop_guard(self._meta(live_any, "info", {}))
         _retain(self.settings, self.output, self.gen.site)
@@ -514,6 +521,7 @@ def build_site(
     if build.unchanged:
         return build.result_unchanged()
     token = PENDING.set(build)
+    progress.phase("读取新闻与页面")  # Pelican's own reading, before the plugin renders
     try:
         pelican = Pelican(settings)  # its `initialized` signal attaches the build (plugin)
         if getattr(pelican, BUILD_ATTR, None) is not build:

@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from generator import progress
 from generator.build.sink import Sink
 from generator.render.outputs import RenderContext, Renderer
 
@@ -44,14 +45,16 @@ class Pool:
             self.pool = multiprocessing.get_context("fork").Pool(procs, initializer=gc.freeze)
         finally:
             _WORK = None
-        self.results = self.pool.map_async(_run, range(len(jobs)), chunksize=1)
+        # imap, not map_async: the same order, and each job's result as it is done (progress)
+        self.results = self.pool.imap(_run, range(len(jobs)), chunksize=1)
 
     def finish(self, sink: Sink) -> None:
         """Wait for the workers and merge what they wrote into `sink`."""
         try:
-            for entries, kept, linked, leaks, made, skipped, memo_rows in self.results.get():
+            for entries, kept, linked, leaks, made, skipped, memo_rows in self.results:
                 sink.merge(entries, kept, linked, leaks, made, skipped)
                 sink.memo.merge(memo_rows)
+                progress.advance()
             self.pool.close()
             self.pool.join()
         finally:
@@ -74,5 +77,6 @@ def run_jobs(
     if procs < 2 or size < PARALLEL_MIN_RECORDS or not jobs:
         for renderer, job in jobs:
             sink.put_all(renderer.run(ctx, job))
+            progress.advance()
         return None
     return Pool(ctx, jobs, make_sink, procs)

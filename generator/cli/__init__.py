@@ -11,6 +11,7 @@ import threading
 from collections.abc import Sequence
 
 from generator.cli.registry import COMMANDS, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, command, parse_date
+from generator.cli.usage import ChineseParser
 from generator.errors import BuildError, ContentErrors, PortalError, RecordError, SearchError, UsageError, machine_error
 from generator.settings import today_shanghai
 
@@ -19,13 +20,6 @@ __all__ = ["COMMANDS", "EXIT_ERRORS", "EXIT_OK", "EXIT_USAGE", "command", "main"
 # Commands that leave millions of objects behind (100,000 records): their process ends at once
 # when they are done (`end_process`), instead of freeing every object one by one (0.65 s).
 EXIT_AT_ONCE = frozenset({"build"})
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        print(f"chenglai: 用法错误：{message}", file=sys.stderr)
-        raise SystemExit(EXIT_USAGE)
 
 
 # The module of each command (generator/commands/), for a run that needs only its own: `chenglai
@@ -48,8 +42,8 @@ def _load_commands(name: str | None = None) -> None:
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser of every command, or of `command` alone (its run needs no other)."""
     _load_commands(command)
-    parser = _Parser(prog="chenglai", description="惩赖：失信被执行人名单公示网站生成器")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    parser = ChineseParser(prog="chenglai", description="惩赖：失信被执行人名单公示网站生成器")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ChineseParser, title="命令")
     sub.required = True
     for name, (help_text, (configure, run)) in COMMANDS.items():
         if command in COMMAND_MODULES and name != command:

@@ -76,7 +76,8 @@ def check_record(src: SourceRecord, drafts_ok: bool = False) -> list[RecordError
         err("E030", "filed_on", f"立案时间 {r.filed_on} 晚于发布时间 {r.listed_on}")
     if v.vetted_on is not None:
         if v.vetted_on > r.listed_on:
-            err("E031", "vetting.vetted_on", f"审核时间 {v.vetted_on} 晚于发布时间 {r.listed_on}：应先审核后发布")
+            err("E031", "vetting.vetted_on", f"审核时间 {v.vetted_on} 晚于发布时间 {r.listed_on}：应先审核后发布；"
+                f"请把 listed_on 改为实际公布的日期（不早于 {v.vetted_on}），或核对 vetted_on")  # fmt: skip
         if v.vetted_on < r.filed_on:
             err("E032", "vetting.vetted_on", f"审核时间 {v.vetted_on} 早于立案时间 {r.filed_on}")
 

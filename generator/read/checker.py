@@ -11,13 +11,15 @@ import gc
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel
 
+from generator import progress
 from generator.domain import policy, rules
 from generator.domain.records import Basis, Debtor, Record, SourceRecord, Vetting, parse_file, record_files
 from generator.domain.yamlload import Lines
@@ -151,7 +153,11 @@ def no_gc() -> Iterator[None]:
 
 # -- chunks of files, here and in worker processes ------------------------------------
 def _here(items: list[Item], drafts_ok: bool) -> list[tuple[Checked, SourceRecord | _Plain | None]]:
-    return [check_one(path, drafts_ok, data, warn=True) for path, data in items]
+    out: list[tuple[Checked, SourceRecord | _Plain | None]] = []
+    for path, data in items:
+        out.append(check_one(path, drafts_ok, data, warn=True))
+        progress.advance()  # (a no-op in a worker process: its chunk is counted when it comes back)
+    return out
 
 
 def _plain_chunk(items: list[Item], drafts_ok: bool) -> list[tuple[Checked, SourceRecord | _Plain | None]]:
@@ -165,7 +171,16 @@ def _plain_chunk(items: list[Item], drafts_ok: bool) -> list[tuple[Checked, Sour
 
 def _checked_chunk(items: list[Item], drafts_ok: bool) -> list[Checked]:
     with no_gc():
-        return [check_one(path, drafts_ok, data)[0] for path, data in items]
+        out = []
+        for path, data in items:
+            out.append(check_one(path, drafts_ok, data)[0])
+            progress.advance()  # (a no-op in a worker process: its chunk is counted when it comes back)
+        return out
+
+
+def _count_back(n: int, future: Future[Any]) -> None:
+    if not future.cancelled():
+        progress.advance(n)
 
 
 def _shared(
@@ -184,6 +199,9 @@ def _shared(
     out: list[T] = []
     with ProcessPoolExecutor(jobs - 1) as pool:
         futures = [pool.submit(remote, chunk, *args) for chunk in chunks]
+        for future, chunk in zip(futures, chunks, strict=True):
+            # a worker's chunk counts when it is back; a cancelled one is done here, counted there
+            future.add_done_callback(partial(_count_back, len(chunk)))
         for i in reversed(range(len(chunks))):
             if not futures[i].cancel():
                 break  # a worker has it already, and every chunk before it
@@ -195,6 +213,8 @@ def _shared(
 
 def check_files(files: list[Item], drafts_ok: bool, jobs: int) -> list[Checked]:
     """Each file parsed and checked by the single-record rules, in the order given."""
+    if files:
+        progress.phase("检查记录文件", len(files))
     if jobs > 1 and len(files) >= PARALLEL_MIN_FILES:
         return _shared(files, jobs, _checked_chunk, _checked_chunk, drafts_ok)
     return _checked_chunk(files, drafts_ok)
@@ -204,6 +224,7 @@ def check_paths(paths: Iterable[str | Path], drafts_ok: bool = False, jobs: int 
     """Check record files (folders are searched for *.yaml): all problems of all files."""
     files: list[Item] = [(path, None) for path in record_files(paths)]
     jobs = jobs or os.cpu_count() or 1
+    progress.phase("检查记录文件", len(files))
     with no_gc():
         if jobs > 1 and len(files) >= PARALLEL_MIN_FILES:
             checked = _shared(files, jobs, _plain_chunk, _here, drafts_ok)

@@ -32,8 +32,9 @@ Matrix = list[bytes]  # rows of 0 (light) / 1 (dark) bytes, as segno's QRCode.ma
 def record_link(settings: dict[str, Any], record: PublicRecord) -> str:
     """What the QR code encodes: the record page's absolute URL.
 
-    With an empty SITEURL (local preview) there is no absolute address to give, so the code
-    holds the site-relative path `/debtors/<id>/`; publishconf.py sets SITEURL for the real site.
+    With an empty SITEURL (a plain `chenglai build`) there is no absolute address to give, so the
+    code holds the site-relative path `/debtors/<id>/`; `chenglai serve` builds with
+    http://localhost:PORT, publishconf.py sets SITEURL for the real site.
     """
     siteurl = str(settings.get("SITEURL") or "").rstrip("/")
     return f"{siteurl}/{record.url}"

@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from generator import progress
 from generator.domain import casenumber, rules
 from generator.domain.records import SourceRecord
 from generator.errors import RecordError
@@ -107,7 +108,7 @@ def import_file(source: Path, out_dir: Path, entered_by: str | None = None, upda
     result = ImportResult(warnings=[*table.notes, *warnings])
     existing = _Existing(check_paths([out_dir], drafts_ok=True).records if out_dir.is_dir() else [])
     seen: dict[tuple[str, int | None], int] = {}
-    for number, cells in table.rows:
+    for number, cells in progress.track(table.rows, "导入数据行"):
         row = Row(number, {key: cells[i] for key, i in columns.items()})
         case_text = row.text("case_number") or ""
         rec = row_to_record(row, entered_by)

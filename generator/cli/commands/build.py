@@ -18,11 +18,13 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from generator import progress
     from generator.build.pipeline import build_site
 
-    r = build_site(
-        args.settings, output=args.output, as_of=args.as_of, allow_drop=args.allow_drop, full=args.full
-    )
+    with progress.shown():  # on a terminal: the phase, a count and the time left, erased at the end
+        r = build_site(
+            args.settings, output=args.output, as_of=args.as_of, allow_drop=args.allow_drop, full=args.full
+        )
     if r.unchanged:
         print(
             f"内容、设置与发布日期（{r.as_of.isoformat()}）均与线上构建相同，无需重新生成："

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from generator import progress
 from generator.cli.registry import EXIT_ERRORS, EXIT_OK, command
 from generator.errors import UsageError
 from generator.read.checker import check_paths
@@ -21,7 +22,8 @@ def run(args: argparse.Namespace) -> int:
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
         raise UsageError(f"路径不存在：{', '.join(missing)}")
-    result = check_paths(paths, drafts_ok=args.drafts)
+    with progress.shown():
+        result = check_paths(paths, drafts_ok=args.drafts)
     # warnings (W codes) in the same form, in file order among the errors; they fail nothing
     for err in sorted([*result.errors, *result.warnings]):
         print(err)

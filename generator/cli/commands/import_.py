@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from generator import progress
 from generator.cli.registry import EXIT_ERRORS, EXIT_OK, command
 from generator.errors import ContentErrors, UsageError
 from generator.staff.importer import ImportFileError, import_file
@@ -28,7 +29,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"导入文件不存在：{source}")
     entered_by = args.entered_by.strip() if args.entered_by else None
     try:
-        result = import_file(source, Path(args.output), entered_by=entered_by, update=args.update)
+        with progress.shown():
+            result = import_file(source, Path(args.output), entered_by=entered_by, update=args.update)
     except ImportFileError as exc:
         raise ContentErrors(exc.errors) from None
     for warning in result.warnings:

@@ -26,13 +26,14 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from search import query as sq
-    from search.service import KIND_LABELS, SearchApp
+    from search.service import KIND_LABELS, SearchApp, site_root
 
     app = SearchApp(Path(args.index)) if args.index else SearchApp(output=Path(args.output))
     folder = app.live_index()
     try:
-        filters = sq.parse_filters(args.court, args.region, args.ground, args.kind)
-        page = app.search(args.query, filters, sq.parse_page(args.page))
+        gen = app.generation()
+        filters = sq.parse_filters(args.court, args.region, args.ground, args.kind, gen.known)
+        page = app.search(args.query, filters, sq.parse_page(args.page), gen)
     except SearchError as exc:
         if exc.status == 503:
             raise UsageError(f"找不到搜索索引 {folder}：请先运行 chenglai build，或用 --index 指定") from None
@@ -40,8 +41,10 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
         raise
     if args.json:
-        print(json.dumps(page.as_json(), ensure_ascii=False, indent=2))
+        print(json.dumps(page.as_json(site_root(gen.site)), ensure_ascii=False, indent=2))
         return EXIT_OK
+    for r in page.removed:
+        print(f"案号 {r.case_number} 的失信信息已于 {r.removed_on} 删除，见删除公告 /{r.url}")
     first = (page.page - 1) * page.per_page
     for n, hit in enumerate(page.hits, start=first + 1):
         court = f" · {hit.court}" if hit.court else ""

@@ -10,8 +10,10 @@ gunicorn runs `search.service:create_app()`.
 from __future__ import annotations
 
 import argparse
+import errno
 import mimetypes
 import os
+import re
 import signal
 import sys
 from collections.abc import Callable, Iterable
@@ -134,10 +136,25 @@ class ThreadingServer(ThreadingMixIn, WSGIServer):
     allow_reuse_address = True
 
 
+_RAW_BYTE = re.compile(rb"[\x80-\xff]")
+
+
+def escape_raw_bytes(request_line: bytes) -> bytes:
+    """A request line with bytes above ASCII percent-escaped. `curl 'http://…/search/?q=张三'`
+    sends UTF-8 unescaped, and http.server splits the line on what latin-1 calls spaces (张 is
+    E5 BC A0: A0 is NBSP), answering 400; escaped, the bytes reach the app as if the client
+    had escaped them."""
+    return _RAW_BYTE.sub(lambda m: b"%%%02X" % m.group()[0], request_line)
+
+
 class QuietHandler(WSGIRequestHandler):
     """Logs method, path and status, never the query string: it may hold a name or an ID number."""
 
     timeout = 10  # seconds: an idle connection (a browser's preconnect) cannot hold up the exit
+
+    def parse_request(self) -> bool:
+        self.raw_requestline = escape_raw_bytes(self.raw_requestline)  # type: ignore[has-type]
+        return super().parse_request()
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         path = self.path.split("?", 1)[0]
@@ -162,41 +179,78 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--index", metavar="DIR", help="固定使用此搜索索引目录（默认：输出目录所指的当前构建的索引）")
 
 
-def run(args: argparse.Namespace) -> int:
-    state = None
-    if args.no_build:
-        output = Path(args.output or "output")
-    else:
-        from generator.build.pipeline import build_site  # lazily: the build pulls in Pelican
+def local_siteurl(port: int) -> str:
+    """The SITEURL of a local preview: absolute, so that feeds, OPML, sitemaps, CSV and the
+    notices' QR text carry URLs a reader and a validator accept (relative ones are invalid there)."""
+    return f"http://localhost:{port}"
 
-        built = build_site(args.settings, output=args.output, as_of=args.as_of)
-        output, state = built.output, built.state
-        print(f"构建完成（发布日期 {built.as_of.isoformat()}）：公开记录 {built.public} 条。", flush=True)
-    if not (output / "index.html").is_file():
-        raise UsageError(f"输出目录 {output} 中没有已构建的网站：请先运行 chenglai build，或去掉 --no-build")
-    if not 0 <= args.port <= 65535:
+
+def listen(port: int, app: Callable[..., Iterable[bytes]]) -> ThreadingServer:
+    """The preview's server on 127.0.0.1:`port` (0: any free port); a clear message when taken."""
+    if not 0 <= port <= 65535:
         raise UsageError("端口应在 0 到 65535 之间")
-    from search.service import make_app
-
-    # the output path itself, not where it points now: a later build switches it
-    search = make_app(Path(args.index)) if args.index else make_app(output=output, state=state)
-    app = dispatcher(StaticFiles(output), search)
     try:
-        server = make_server("127.0.0.1", args.port, app, server_class=ThreadingServer, handler_class=QuietHandler)
+        return make_server("127.0.0.1", port, app, server_class=ThreadingServer,  # type: ignore[return-value]
+                           handler_class=QuietHandler)  # fmt: skip
     except OSError as exc:
-        raise UsageError(f"无法在 127.0.0.1:{args.port} 上监听：{exc.strerror}") from None
-    port = server.server_address[1]
-    print(f"本地预览已启动：http://127.0.0.1:{port}/  （搜索：http://127.0.0.1:{port}/search/）", flush=True)
-    print("按 Ctrl+C 停止。", flush=True)
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill PID` stops as cleanly as Ctrl+C
+        if exc.errno == errno.EADDRINUSE:
+            raise UsageError(
+                f"端口 {port} 已被占用（可能已有一个预览在运行）：请换一个端口，"
+                f"如 chenglai serve --port {port + 1 if port < 65535 else 8001}，"
+                f"或 make serve PORT={port + 1 if port < 65535 else 8001}"
+            ) from None
+        raise UsageError(f"无法在 127.0.0.1:{port} 上监听：{exc.strerror}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    # the socket first: the build needs the port for its absolute SITEURL (--port 0 picks one)
+    app = Dispatch()
+    server = listen(args.port, app)
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        port = server.server_address[1]
+        state = None
+        if args.no_build:
+            output = Path(args.output or "output")
+        else:
+            from generator import progress
+            from generator.build.pipeline import build_site  # lazily: the build pulls in Pelican
+
+            with progress.shown():
+                built = build_site(args.settings, output=args.output, as_of=args.as_of,
+                                   overrides={"SITEURL": local_siteurl(port)})  # fmt: skip
+            output, state = built.output, built.state
+            print(f"构建完成（发布日期 {built.as_of.isoformat()}）：公开记录 {built.public} 条。", flush=True)
+        if not (output / "index.html").is_file():
+            raise UsageError(f"输出目录 {output} 中没有已构建的网站：请先运行 chenglai build，或去掉 --no-build")
+        from search.service import make_app
+
+        # the output path itself, not where it points now: a later build switches it
+        search = make_app(Path(args.index)) if args.index else make_app(output=output, state=state)
+        app.app = dispatcher(StaticFiles(output), search)
+        url = local_siteurl(port)
+        print(f"本地预览已启动：{url}/  （搜索：{url}/search/；也可用 http://127.0.0.1:{port}/）", flush=True)
+        print("按 Ctrl+C 停止。", flush=True)
+        signal.signal(signal.SIGTERM, _interrupt)  # `kill PID` stops as cleanly as Ctrl+C
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
     finally:
         server.server_close()
     print("已停止。", flush=True)
     return EXIT_OK
+
+
+class Dispatch:
+    """The server's app, set once the build is done (the socket is open before: its port is
+    the build's SITEURL). No request is served before: serve_forever starts after."""
+
+    def __init__(self) -> None:
+        self.app: Callable[..., Iterable[bytes]] | None = None
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        assert self.app is not None
+        return self.app(environ, start_response)
 
 
 command("serve", "构建并在本机预览网站与搜索（127.0.0.1）")((configure, run))
