@@ -49,11 +49,20 @@ CODES: dict[str, str] = {
     "E100": "导入文件缺少必填列",
     "E101": "导入文件无法读取",
     "E102": "记录已存在（导入时未加 --update）",
+    "E110": "有纳入期限的记录删除原因不适用",
+    "E111": "期限延长理由缺失或多余",
+    "E112": "延长理由 violence 缺少对应失信情形",
+    "E113": "再次纳入须填写 listing_no",
+    "E114": "再次纳入早于前次记录删除",
+    "E115": "发布时间早于决定书送达",
+    "E116": "决定、送达、宽限日期先后不对",
 }
 # Warning codes (`chenglai check` prints them in the same form; they fail neither check nor
 # build), also documented in docs/error-codes.md (checked by tests/test_csv_injection.py).
 WARNINGS: dict[str, str] = {
     "W001": "文字以电子表格公式符号开头",
+    "W110": "未填写决定书送达日期",
+    "W111": "单位的法定代表人同案被列为个人",
 }
 
 
