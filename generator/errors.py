@@ -56,6 +56,8 @@ CODES: dict[str, str] = {
     "E114": "再次纳入早于前次记录删除",
     "E115": "发布时间早于决定书送达",
     "E116": "决定、送达、宽限日期先后不对",
+    "E117": "证件号码与证件类型不符",
+    "E118": "组织机构代码校验失败",
 }
 # Warning codes (`chenglai check` prints them in the same form; they fail neither check nor
 # build), also documented in docs/error-codes.md (checked by tests/test_csv_injection.py).

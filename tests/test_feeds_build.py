@@ -15,7 +15,7 @@ import lxml.html
 import pytest
 from lxml import etree
 
-from .factory import AS_OF, ORG_DEBTOR, record, write
+from .factory import AS_OF, NO_TERM, ORG_DEBTOR, record, write
 
 build = pytest.importorskip("generator.build.pipeline", reason="the site build (issue 3) is not merged yet")
 
@@ -38,7 +38,7 @@ def records() -> dict[str, dict]:
         ),
         "removed.yaml": record(
             case_number="（2024）鲁0502执2001号", debtor__name="钱某removed", status="removed",
-            removed_on=date(2026, 11, 1), removal_reason="performed",
+            removed_on=date(2026, 11, 1), removal_reason="performed", **NO_TERM,
         ),
     }  # fmt: skip
 

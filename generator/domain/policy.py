@@ -14,7 +14,7 @@ from operator import attrgetter
 from typing import NamedTuple
 
 from generator.domain import casenumber, ids
-from generator.domain.records import GROUNDS, NO_FIXED_TERM, REMOVAL_REASONS, Record, SourceRecord
+from generator.domain.records import GROUNDS, ID_KINDS, NO_FIXED_TERM, REMOVAL_REASONS, Record, SourceRecord
 
 DEFAULT_REMOVAL_NOTICE_DAYS = 90
 
@@ -88,6 +88,13 @@ class PublicRecord(NamedTuple):
     term_years: int | None
     term_ends_on: date | None  # the term's last public day (民法典 art. 202)
     listing_no: int | None = None  # 2, 3…: a re-listing (art. 10 ¶3)
+    id_kind: str | None = None  # person: None is a resident ID (records.ID_KINDS)
+    org_code: str | None = None  # organization without a uscc: 组织机构代码 (art. 6)
+
+    @property
+    def id_label(self) -> str:
+        """What the person's number is (证件号码 of art. 6)."""
+        return "身份证号码" if self.id_kind is None else ID_KINDS[self.id_kind] + "号码"
 
     @property
     def url(self) -> str:
@@ -188,6 +195,8 @@ def _public_record(src: SourceRecord, case: casenumber.CaseNumber, end: date | N
         term_years=r.term_years,
         term_ends_on=end,
         listing_no=r.listing_no,
+        id_kind=d.id_kind if d.id_kind != "resident" else None,
+        org_code=d.org_code,
     )
 
 

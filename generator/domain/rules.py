@@ -144,7 +144,7 @@ def _debtor_rules(src: SourceRecord, err) -> list[RecordError]:  # type: ignore[
     person_fields: dict[str, object] = {"id_masked": d.id_masked, "gender": d.gender, "age": d.age}
     org_fields: dict[str, object] = {"uscc": d.uscc, "legal_representative": d.legal_representative}
     if d.kind == "person":
-        for name, value in org_fields.items():
+        for name, value in {**org_fields, "org_code": d.org_code}.items():
             if value is not None:
                 err("E086", f"debtor.{name}", f"自然人记录不应有 {name}（仅用于法人或其他组织）")
         for name, value in person_fields.items():
@@ -152,15 +152,27 @@ def _debtor_rules(src: SourceRecord, err) -> list[RecordError]:  # type: ignore[
                 err("E011", f"debtor.{name}", "自然人记录缺少必填字段", "debtor.kind")
         if d.age is not None and d.age < MIN_AGE:
             err("E084", "debtor.age", f"年龄 {d.age} 岁：未成年人不得纳入失信被执行人名单（规定第四条）")
-        if d.id_masked is not None:
-            _masked_id_rules(d.id_masked, d.gender, d.age, r.listed_on.year, err)
+        kind = d.id_kind or "resident"
+        problem = None if d.id_masked is None else ids.masked_problem(d.id_masked, kind)
+        if problem is not None:
+            err("E117", "debtor.id_masked", f"{problem}（《规定》第六条：证件号码；debtor.id_kind: {kind}）")
+        elif d.id_masked is not None and not ids.masked_without_birth(d.id_masked, kind):
+            _masked_id_rules(d.id_masked, d.gender, d.age, r.listed_on.year, err, kind)
     else:
-        for name, value in person_fields.items():
+        for name, value in {**person_fields, "id_kind": d.id_kind}.items():
             if value is not None:
                 err("E086", f"debtor.{name}", f"法人或其他组织记录不应有 {name}（仅用于自然人）")
-        for name, value in org_fields.items():
-            if value is None:
-                err("E011", f"debtor.{name}", "法人或其他组织记录缺少必填字段", "debtor.kind")
+        if d.legal_representative is None:
+            err("E011", "debtor.legal_representative", "法人或其他组织记录缺少必填字段", "debtor.kind")
+        if d.uscc is None and d.org_code is None:
+            err("E011", "debtor.uscc", "法人或其他组织记录须填写统一社会信用代码 uscc；没有统一社会信用代码的，"
+                "填写组织机构代码 org_code（如 12345678-8，《规定》第六条）", "debtor.kind")  # fmt: skip
+        if d.org_code is not None and not ids.is_org_code_valid(d.org_code):
+            if ids.ORG_CODE_RE.fullmatch(d.org_code):
+                err("E118", "debtor.org_code", f"组织机构代码 {d.org_code} 校验码不正确（GB 11714）：请核对（《规定》第六条）")
+            else:
+                err("E118", "debtor.org_code", f"组织机构代码 {d.org_code!r} 格式不正确：应为 8 位数字或大写字母、"
+                    "连字符和 1 位校验码，如 12345678-8（GB 11714，《规定》第六条）")  # fmt: skip
         if d.uscc is not None and not ids.is_uscc_valid(d.uscc):
             if ids.USCC_RE.fullmatch(d.uscc):
                 err("E090", "debtor.uscc", f"统一社会信用代码 {d.uscc} 校验位不正确（GB 32100）：请核对")
@@ -174,7 +186,7 @@ def _debtor_rules(src: SourceRecord, err) -> list[RecordError]:  # type: ignore[
     return []
 
 
-def _masked_id_rules(masked: str, gender: str | None, age: int | None, listed_year: int, err) -> None:  # type: ignore[no-untyped-def]
+def _masked_id_rules(masked: str, gender: str | None, age: int | None, listed_year: int, err, kind: str = "resident") -> None:  # type: ignore[no-untyped-def]
     field = "debtor.id_masked"
     if ids.FULL_RE.match(masked.upper()):
         if not ids.FULL_ID_RE.search(masked):
@@ -191,7 +203,7 @@ def _masked_id_rules(masked: str, gender: str | None, age: int | None, listed_ye
             "E080", field, f"脱敏身份证号码 {masked!r} 格式不正确，应为前 10 位 + **** + 后 4 位，如 3705021985****1234"
         )
         return
-    if ids.region_name(m["region"]) is None:
+    if kind == "resident" and ids.region_name(m["region"]) is None:
         err("E081", field, f"身份证号码地区码 {m['region']} 不在 GB/T 2260 行政区划代码（含历史代码）中")
     born = int(m["year"])
     if age is not None:
@@ -204,7 +216,7 @@ def _masked_id_rules(masked: str, gender: str | None, age: int | None, listed_ye
             )
         elif expected < MIN_AGE <= age:
             err("E084", field, f"出生于 {born} 年，发布时未满 18 周岁：未成年人不得纳入失信被执行人名单")
-    if gender is not None and ids.gender(masked) != gender:
+    if gender is not None and kind != "foreign_permanent" and ids.gender(masked) != gender:
         err("E083", "debtor.gender", f"性别 {gender} 与身份证号码第 17 位（{masked[16]}，奇数为男、偶数为女）不符")
 
 
