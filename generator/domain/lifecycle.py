@@ -8,7 +8,6 @@ a stable code (E110–E119, W110–W111) and a Chinese message naming the articl
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 
 from generator.domain.records import REMOVAL_REASONS, TERM_EXTENSIONS, TERM_REMOVAL_REASONS, SourceRecord
 from generator.errors import RecordError
@@ -47,7 +46,11 @@ def check(src: SourceRecord, err: Err) -> None:
                 "term_years",
             )
         elif r.term_years <= MIN_TERM and r.term_extension is not None:
-            err("E111", "term_extension", f"期限为 {r.term_years} 年，未延长：请删除 term_extension（《规定》第二条第一款）")
+            err(
+                "E111",
+                "term_extension",
+                f"期限为 {r.term_years} 年，未延长：请删除 term_extension（《规定》第二条第一款）",
+            )
     elif r.term_extension is not None:
         err("E111", "term_extension", "没有纳入期限的记录不能写延长理由：请删除 term_extension（《规定》第二条第一款）")
     if r.term_extension == "violence" and "obstructs_by_force" not in r.grounds:

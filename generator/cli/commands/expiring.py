@@ -15,8 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from generator.cli.registry import EXIT_OK, command, parse_date
-from generator.domain import casenumber
-from generator.domain import workdays
+from generator.domain import casenumber, workdays
 from generator.domain.policy import term_last_day
 from generator.errors import UsageError
 from generator.read.checker import check_paths
