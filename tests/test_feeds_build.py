@@ -107,7 +107,7 @@ def test_next_day_build_after_one_removal_and_one_addition(tmp_path):
     site.build(records())
     day2 = AS_OF + timedelta(days=1)
     recs = records()
-    recs["person.yaml"] |= {"status": "removed", "removed_on": day2, "removal_reason": "settlement_performed"}
+    recs["person.yaml"] |= {"status": "removed", "removed_on": day2, "removal_reason": "settlement_performed", **NO_TERM}
     recs["new.yaml"] = record(case_number="（2026）鲁0502执3000号", debtor__name="吴某新", listed_on=day2)
     site.build(recs, day2)
 

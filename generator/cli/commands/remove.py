@@ -28,7 +28,7 @@ def _reason(text: str) -> str:
     code = by_label.get(text.strip(), text.strip())
     if code == COMPUTED:
         raise argparse.ArgumentTypeError(
-            "term_expired（期限届满）由系统按 listed_on + term_years 自动计算，无需删除操作"
+            "term_expired（期限届满）由系统按 listed_on 与 term_years（民法典第二百零一、二百零二条）自动计算，无需删除操作"
         )
     if code not in REMOVAL_REASONS:
         choices = "；".join(f"{c}（{label}）" for c, label in REMOVAL_REASONS.items() if c != COMPUTED)
