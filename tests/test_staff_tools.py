@@ -579,3 +579,23 @@ def test_expiring_gives_the_art_10_deadline_in_working_days(tmp_path, capsys):
     # public through 2026-09-28 (民法典 art. 202); 1–8 October 2026 are holidays
     assert (row["term_ends_on"], row["calendar_known"]) == ("2026-09-28", True)
     assert row["delete_by"] == "2026-10-08"  # 29, 30 September, then 8 October
+
+
+def test_remove_finds_the_listed_record_of_a_relisted_debtor(tmp_path, capsys):
+    folder = tmp_path / "debtors"
+    first = write(folder, "a.yaml", record(status="removed", removed_on=date(2026, 1, 5), removal_reason="early_deletion"))
+    again = write(folder, "a-n2.yaml", record(listing_no=2, listed_on=date(2026, 2, 3), vetting__vetted_on=date(2026, 2, 2)))
+    before = first.read_bytes()
+    code, out, _ = run(capsys, "remove", "（2024）鲁0502执1234号", "--reason", "corrected", "--on", "2026-03-01", str(folder))
+    assert code == 0, out
+    assert yaml.safe_load(again.read_text(encoding="utf-8"))["status"] == "removed" and first.read_bytes() == before
+
+
+def test_expiring_says_when_the_holiday_calendar_does_not_know_the_year(tmp_path, capsys):
+    folder = tmp_path / "debtors"
+    write(folder, "a.yaml", record(listed_on=date(2097, 12, 1), filed_on=date(2097, 1, 1),
+                                   vetting__vetted_on=date(2097, 12, 1), debtor__age=40,
+                                   debtor__id_masked="3705022057****1234"))  # fmt: skip
+    code, out, _ = run(capsys, "expiring", str(folder), "--as-of", "2099-11-20")
+    assert code == 0 and "最迟删除 2099-12-04" in out  # Tuesday 1 December + 3 days, Monday–Friday
+    assert "2099 年的节假日安排尚未收入 chinese-calendar" in out and "周一至周五" in out

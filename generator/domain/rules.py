@@ -286,7 +286,8 @@ def check_across(entries: Iterable[AcrossEntry]) -> list[RecordError]:
                     "E021",
                     "case_number",
                     f"与 {clash.path}:{clash.case_line} 重复：同一执行案号 {text}{seq}只能有一条在列记录；"
-                    "重复录入的请删除多余的文件，同案另一名被执行人请填写不同的 debtor_seq",
+                    "重复录入的请删除多余的文件；前次纳入已删除、再次纳入的，前次记录应为 status: removed，"
+                    "新记录填写 listing_no（《规定》第十条第三款）",
                 )
             )
         elif clash is not None:

@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
             )
         )
         return EXIT_OK
-    unknown = sorted({row["delete_by"][:4] for row in rows if not row["calendar_known"]})
+    unknown = sorted({str(row["delete_by"])[:4] for row in rows if not row["calendar_known"]})
     for row in rows:
         draft = "  [草稿]" if row["draft"] else ""
         print(f"{row['term_ends_on']}  还有 {row['days_left']:>3} 天  {row['case_number']}  {row['name']}  "

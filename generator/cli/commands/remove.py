@@ -69,6 +69,7 @@ class Match:
     path: Path
     seq: int | None
     name: str
+    removed: bool = False  # an earlier listing of a re-listed debtor (art. 10 ¶3) stays as removed
 
 
 def find_records(case: casenumber.CaseNumber, root: str | Path) -> list[Match]:
@@ -90,7 +91,7 @@ def find_records(case: casenumber.CaseNumber, root: str | Path) -> list[Match]:
             debtor = raw.get("debtor")
             seq = raw.get("debtor_seq")
             name = str(debtor.get("name", "")) if isinstance(debtor, dict) else ""
-            found.append(Match(path, seq if isinstance(seq, int) else None, name))
+            found.append(Match(path, seq if isinstance(seq, int) else None, name, raw.get("status") == "removed"))
     return found
 
 
@@ -105,6 +106,9 @@ def run(args: argparse.Namespace) -> int:
     listing = "\n".join(f"  --seq {m.seq if m.seq is not None else '（无）'}  {m.name}  {m.path}" for m in matches)
     if args.seq is not None:
         matches = [m for m in matches if m.seq == args.seq]
+    listed = [m for m in matches if not m.removed]
+    if len(listed) == 1 and len({m.seq for m in matches}) == 1:
+        matches = listed  # a re-listing: the earlier listing of the same debtor is removed already
     if not matches:
         where = f"（序号 {args.seq}）" if args.seq is not None else ""
         more = f"；该案号的记录有：\n{listing}" if listing else ""
