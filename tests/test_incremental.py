@@ -294,7 +294,8 @@ FIELD_EDITS: dict[str, dict[str, Any]] = {
     "grounds": {"grounds": ["evades_by_fraud", "violates_asset_report"]},
     "listed_on": {"listed_on": date(2026, 11, 24), "vetting__vetted_on": date(2026, 11, 23)},
     "filed_on": {"filed_on": date(2024, 1, 2)},
-    "term_years": {"term_years": 3},
+    "term_years": {"term_years": 3, "term_extension": "multiple_acts"},
+    "grace_until": {"grace_until": date(2026, 12, 1)},  # SPEC §6: withheld until then
     "court": {
         "court": "东营市河口区人民法院",
         "region_code": "370503",
