@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from generator.domain.records import REMOVAL_REASONS, TERM_EXTENSIONS, TERM_REMOVAL_REASONS, SourceRecord
+from generator.domain.records import REMOVAL_REASONS, TERM_REMOVAL_REASONS, SourceRecord
 from generator.errors import RecordError
 
 Err = Callable[..., None]
@@ -99,5 +99,3 @@ def warnings(src: SourceRecord) -> list[RecordError]:
         )
     ]
 
-
-__all__ = ["TERM_EXTENSIONS", "check", "warnings"]

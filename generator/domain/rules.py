@@ -54,7 +54,7 @@ def check_warnings(src: SourceRecord) -> list[RecordError]:
 
 def same_person(a: str, b: str) -> bool:
     """王某（书记员） and 王某（执行法官） are one person: a role in brackets does not make a second."""
-    return _ROLE.sub("", a.strip()) == _ROLE.sub("", b.strip())
+    return same_key(a) == same_key(b)
 
 
 def check_record(src: SourceRecord, drafts_ok: bool = False) -> list[RecordError]:
@@ -383,4 +383,5 @@ def warn_across(entries: Iterable[AcrossEntry]) -> list[RecordError]:
 
 
 def same_key(name: str | None) -> str:
+    """A person's name without a role in brackets: what same_person compares."""
     return _ROLE.sub("", (name or "").strip())
