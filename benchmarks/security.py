@@ -210,7 +210,7 @@ def tries_crash(work: Path) -> list[tuple[str, int, int]]:
     s = make_site(work / "crash")
     _chenglai(s.root)
     write(s.records, "lu0502/person.yaml", record(status="removed", removed_on=date(2026, 11, 20),
-                                                 removal_reason="performed"))  # fmt: skip
+                                                 removal_reason="early_deletion"))  # fmt: skip
     (s.content / "news" / "action.md").write_text(NEWS.replace("集中执行", "集中执行与惩戒"), encoding="utf-8")
     trace = work / "renames.trace"  # how many renames the build makes: counted on a copy
     counted = _chenglai(shutil.copytree(s.root, work / "count", symlinks=True),

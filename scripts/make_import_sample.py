@@ -40,7 +40,10 @@ HEADER = [
     "失信情形",
     "发布时间",
     "期限（年）",
+    "延长理由",
     "纳入决定书文号",
+    "决定书作出日期",
+    "送达日期",
     "录入人",
     "被执行人序号",
 ]
@@ -54,25 +57,27 @@ def rows(on: date) -> list[list[str]]:
     """The four fictitious rows, dated relative to `on` (the day of import and vetting)."""
     filed = on - FILED_BEFORE
     listed = on + PUBLISHED_AFTER
+    decided, served = (listed - timedelta(days=5)).isoformat(), (listed - timedelta(days=3)).isoformat()
     y, b = filed.year, filed.year - 1  # case year = filing year; the judgment a year before
     court = "东营市东营区人民法院"
     clerk = "王某（书记员）"
     return [
         [f"（{y}）鲁0502执101号", court, "370502", filed.isoformat(), court, f"（{b}）鲁0502民初901号", "自然人",
          "示例甲", "{id:37050119800315011}", "", "支付货款86000元及利息", "全部未履行", "86000", "违反财产报告制度",
-         f"{listed.year}/{listed.month}/{listed.day}", "2", f"（{y}）鲁0502执101号之一", clerk, ""],
+         f"{listed.year}/{listed.month}/{listed.day}", "2", "", f"（{y}）鲁0502执101号之一", decided, served, clerk, ""],
         [f"（{y}）鲁0502执102号", court, "370502", (filed + timedelta(days=3)).isoformat(), court,
          f"（{b}）鲁0502民初902号", "法人或其他组织", "东营示例商贸有限公司", "91370502MA3X0DEMP6", "示例乙",
          "支付工程款450000元", "部分未履行", "120000.50",
          "以伪造证据、暴力、威胁等方法妨碍、抗拒执行；违反限制消费令", listed.isoformat(), "3",
-         f"（{y}）鲁0502执102号之一", clerk, ""],
+         "以暴力、威胁方法妨碍、抗拒执行情节严重", f"（{y}）鲁0502执102号之一", decided, served, clerk, ""],
         [f"（{y}）鲁0502执103号", court, "370502", (filed + timedelta(days=8)).isoformat(), court,
          f"（{b}）鲁0502民初903号", "自然人", "示例丙", "{id:37050119720908026}", "", "偿还借款本金30000元",
-         "全部未履行", "30000", "有履行能力而拒不履行生效法律文书确定义务", listed.isoformat(), "",
-         f"（{y}）鲁0502执103号之一", clerk, "1"],
+         "全部未履行", "30000", "有履行能力而拒不履行生效法律文书确定义务", listed.isoformat(), "", "",
+         f"（{y}）鲁0502执103号之一", decided, served, clerk, "1"],
         [f"（{y}）鲁0502执103号", court, "370502", (filed + timedelta(days=8)).isoformat(), court,
          f"（{b}）鲁0502民初903号", "自然人", "示例丁", "{id:37050119750421043}", "", "对上述借款承担连带清偿责任",
-         "全部未履行", "30000", "able_but_refuses", listed.isoformat(), "", f"（{y}）鲁0502执103号之一", clerk, "2"],
+         "全部未履行", "30000", "able_but_refuses", listed.isoformat(), "", "", f"（{y}）鲁0502执103号之一",
+         decided, served, clerk, "2"],
     ]  # fmt: skip
 
 

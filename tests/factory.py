@@ -68,3 +68,7 @@ def write(folder: Path, name: str, rec: dict[str, Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(to_yaml(rec), encoding="utf-8")
     return path
+
+# A record without a term (art. 2: able_but_refuses alone), so that the art. 10 ¶1 removal
+# reasons (performed…) apply to it (art. 10 ¶2)
+NO_TERM: dict[str, Any] = {"grounds": ["able_but_refuses"], "term_years": None}

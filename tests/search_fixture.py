@@ -18,7 +18,7 @@ from generator.render.outputs import NewsItem, RenderContext
 from generator.state import paths
 from search import indexer
 
-from .factory import AS_OF, ORG_DEBTOR, record, write
+from .factory import AS_OF, NO_TERM, ORG_DEBTOR, record, write
 
 SETTINGS = {
     "SITENAME": "失信被执行人名单公示（测试）",
@@ -66,7 +66,7 @@ WITHHELD = {
         65,
         status="removed",
         removed_on=date(2026, 1, 10),
-        removal_reason="performed",
+        removal_reason="performed", **NO_TERM,
     ),  # fmt: skip
     "赵六": _person(
         "（2019）鲁0502执1402号",

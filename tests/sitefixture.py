@@ -14,7 +14,7 @@ from lxml import html as lxml_html
 
 from generator.build.pipeline import BuildResult, build_site
 
-from .factory import AS_OF, ORG_DEBTOR, record, write
+from .factory import AS_OF, NO_TERM, ORG_DEBTOR, record, write
 
 REPO = Path(__file__).resolve().parent.parent
 SETTINGS = REPO / "pelicanconf.py"
@@ -49,7 +49,7 @@ def standard_records() -> dict[str, dict[str, Any]]:
         # removed last month: a removal notice, never the name
         "lu0502/removed.yaml": record(
             case_number="（2024）鲁0502执2001号", debtor__name="钱removed", status="removed",
-            removed_on=date(2026, 11, 1), removal_reason="performed",
+            removed_on=date(2026, 11, 1), removal_reason="performed", **NO_TERM,
         ),
         # listed 2023-01-10 for 2 years: expired 2025-01-10, long past the notice window
         "lu0502/expired.yaml": record(

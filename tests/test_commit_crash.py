@@ -19,7 +19,7 @@ from whoosh import index
 from generator.state import paths
 from search import query
 
-from .factory import write
+from .factory import NO_TERM, write
 from .sitefixture import NEWS, REPO, SETTINGS, make_site, record
 
 STRACE = shutil.which("strace")
@@ -72,7 +72,7 @@ def prepared(tmp_path_factory):
         assert done.returncode == 0, done.stderr
     assert _served(s.root) and _found(s.root)
     write(s.records, "lu0502/person.yaml", record(status="removed", removed_on=date(2026, 11, 20),
-                                                 removal_reason="performed"))  # fmt: skip
+                                                 removal_reason="performed", **NO_TERM))  # fmt: skip
     (s.content / "news" / "action.md").write_text(NEWS.replace("集中执行", "集中执行与惩戒"), encoding="utf-8")
     # how many renames the build makes: counted on a copy
     trace = root / "renames.trace"

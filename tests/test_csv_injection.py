@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from generator.cli import main
-from generator.domain.records import GROUNDS, KINDS
+from generator.domain.records import GROUNDS, ID_KINDS, KINDS
 from generator.errors import WARNINGS
 from generator.read.checker import check_paths
 from generator.render import exports
@@ -46,6 +46,8 @@ def _old_csv_cell(key, value):  # the cell function before issue 19: the bytes o
         return ""
     if key == "kind":
         return KINDS[value]
+    if key == "id_kind":  # a column added since (SPEC §6), Chinese like kind
+        return ID_KINDS[value]
     if key == "grounds":
         return "；".join(GROUNDS[g] for g in value)
     return str(value)
@@ -185,7 +187,8 @@ def test_check_warns_and_passes(tmp_path, capsys):
     assert code == 0
     lines = [WARNING_LINE.match(line) for line in out.splitlines()]
     assert all(lines), out
-    found = {(Path(m["path"]).name, m["code"], m["field"]) for m in lines}  # type: ignore[index]
+    # (W110: these records carry no service date, SPEC §6)
+    found = {(Path(m["path"]).name, m["code"], m["field"]) for m in lines if m["code"] != "W110"}  # type: ignore[index]
     assert found == {("a.yaml", "W001", "obligation"), ("b.yaml", "W001", "debtor.name"),
                      ("b.yaml", "W001", "basis.issuer"), ("b.yaml", "W001", "basis.document"),
                      ("b.yaml", "W001", "vetting.decision")}  # fmt: skip
@@ -193,9 +196,9 @@ def test_check_warns_and_passes(tmp_path, capsys):
     assert path.read_text(encoding="utf-8").splitlines()[int(first["line"]) - 1].lstrip().startswith("obligation:")
     assert "“=”" in first["message"] and "公式" in first["message"] and "单引号" in first["message"]
     assert all(re.search(r"[\u4e00-\u9fff]", m["message"]) for m in lines if m)
-    assert "3 条记录全部通过检查" in err and "5 个警告" in err and "Traceback" not in err
+    assert "3 条记录全部通过检查" in err and "8 个警告" in err and "Traceback" not in err
     result = check_paths([folder])
-    assert result.errors == [] and len(result.warnings) == 5 and result.passed == 3
+    assert result.errors == [] and len(result.warnings) == 8 and result.passed == 3
 
 
 def test_warnings_come_with_errors_in_file_order(tmp_path, capsys):
@@ -205,7 +208,7 @@ def test_warnings_come_with_errors_in_file_order(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert code == 1
     codes = [line.split(" ")[1] for line in out.splitlines()]
-    assert sorted(codes) == ["E052", "W001"] and "1 个警告" in err
+    assert sorted(codes) == ["E052", "W001", "W110"] and "2 个警告" in err
 
 
 def test_warning_code_is_documented():

@@ -12,11 +12,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from generator.domain.records import GROUNDS, KINDS
+from generator.domain.records import GROUNDS, ID_KINDS, KINDS
 from generator.errors import BuildError
 from generator.render import exports
 
-from .factory import AS_OF, ORG_DEBTOR, record
+from .factory import AS_OF, NO_TERM, ORG_DEBTOR, record
 from .renderctx import context as plain_context
 from .renderctx import rendered, view_of
 
@@ -91,7 +91,8 @@ def test_csv_reads_back_as_the_public_records(files, view):
         expected.append([
             r.id, r.case_number, "" if r.debtor_seq is None else str(r.debtor_seq), r.court, r.region_code,
             r.region_name, r.filed_on.isoformat(), r.basis_issuer, r.basis_document, KINDS[r.kind], r.name,
-            r.id_masked or "", r.gender or "", "" if r.age is None else str(r.age), r.uscc or "",
+            "" if r.kind != "person" else ID_KINDS[r.id_kind or "resident"],
+            r.id_masked or "", r.gender or "", "" if r.age is None else str(r.age), r.uscc or "", r.org_code or "",
             r.legal_representative or "", r.obligation, r.performance,
             "" if r.outstanding is None else f"{r.outstanding:.2f}", "；".join(GROUNDS[g] for g in r.grounds),
             r.listed_on.isoformat(), "" if r.term_years is None else str(r.term_years),
@@ -100,9 +101,10 @@ def test_csv_reads_back_as_the_public_records(files, view):
     assert rows[1:] == expected
     assert [row[0] for row in rows[1:]] == ["2024-lu0502-zhi-1240", "2025-lu0503-zhi-100-2", "2024-lu0502-zhi-1234"]
     org = rows[2]
-    assert org[9] == "法人或其他组织" and org[14] == ORG_DEBTOR["uscc"] and org[11] == ""
-    assert org[19] == "有履行能力而拒不履行生效法律文书确定义务；违反财产报告制度" and org[22] == "2028-01-05"
-    assert rows[1][21] == rows[1][22] == ""  # no fixed term
+    assert org[9] == "法人或其他组织" and org[15] == ORG_DEBTOR["uscc"] and org[11] == org[12] == ""
+    assert org[21] == "有履行能力而拒不履行生效法律文书确定义务；违反财产报告制度" and org[24] == "2028-01-05"
+    assert rows[1][23] == rows[1][24] == ""  # no fixed term
+    assert rows[1][11] == "居民身份证"
 
 
 def test_json_validates_against_schema(files):
@@ -150,7 +152,7 @@ def test_one_removal_and_one_addition_give_one_del_and_one_add(tmp_path):
     site = Site(tmp_path)
     site.build(base_records(), AS_OF)
     recs = base_records()
-    recs[0] |= {"status": "removed", "removed_on": AS_OF + timedelta(days=1), "removal_reason": "performed"}
+    recs[0] |= {"status": "removed", "removed_on": AS_OF + timedelta(days=1), "removal_reason": "performed", **NO_TERM}
     recs.append(record(case_number="（2024）鲁0502执1500号", debtor__name="周九", listed_on=AS_OF + timedelta(days=1)))
     next_day = AS_OF + timedelta(days=1)
     out = site.build(recs, next_day)

@@ -13,7 +13,7 @@ from generator.errors import BuildError
 from generator.render import feeds
 from generator.render.outputs import Lazy, NewsItem, render_all
 
-from .factory import AS_OF, ORG_DEBTOR, record
+from .factory import AS_OF, NO_TERM, ORG_DEBTOR, record
 from .renderctx import context, rendered, view_of
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -37,12 +37,12 @@ def fixture_records() -> list[dict]:
         ),
         record(
             case_number="（2024）鲁0502执1300号", debtor__name="赵六", status="removed",
-            removed_on=date(2026, 11, 20), removal_reason="performed",
+            removed_on=date(2026, 11, 20), removal_reason="performed", **NO_TERM,
         ),
         record(
             case_number="（2023）鲁0503执200号", debtor__name="钱七", debtor__id_masked="3705031980****1236", debtor__age=43,
             listed_on=date(2024, 9, 1), filed_on=date(2023, 3, 5), vetting__vetted_on=date(2024, 8, 30), **COURT2,
-        ),  # term of 2 years ended 2026-09-01
+        ),  # term of 2 years: last public day 2026-09-01, gone 2026-09-02 (民法典 art. 202)
         record(
             case_number="（2024）鲁0502执1400号", debtor__name="孙八", listed_on=date(2026, 12, 1),
             vetting__vetted_on=date(2026, 11, 30),
@@ -157,7 +157,7 @@ def test_removal_entries_carry_no_personal_data(files, view):
         assert parsed.bozo == 0
         assert [e.id for e in parsed.entries] == [
             TAG + "removal/2024-lu0502-zhi-1300/2026-11-20",
-            TAG + "removal/2023-lu0503-zhi-200/2026-09-01",
+            TAG + "removal/2023-lu0503-zhi-200/2026-09-02",
         ]
         first = parsed.entries[0]
         for shown in ("（2024）鲁0502执1300号", "东营市东营区人民法院", "2026-11-20", "已履行完毕"):
@@ -173,7 +173,7 @@ def test_removals_atom_has_rfc6721_tombstones(files, tmp_path):
     stones = root.findall(f"{AT}deleted-entry")
     assert [(s.get("ref"), s.get("when")) for s in stones] == [
         (TAG + "debtor/2024-lu0502-zhi-1300", "2026-11-20T00:00:00+08:00"),
-        (TAG + "debtor/2023-lu0503-zhi-200", "2026-09-01T00:00:00+08:00"),
+        (TAG + "debtor/2023-lu0503-zhi-200", "2026-09-02T00:00:00+08:00"),
     ]
     assert stones[0].findtext(f"{AT}comment") == "已删除：已履行完毕"
     # a removed case number is said by the removal notices only, not by the tombstones elsewhere
@@ -312,7 +312,7 @@ def _records_steps() -> list[tuple[str, list[dict], date]]:
     recs[2] = {**recs[2], "listed_on": date(2026, 3, 3)}  # the order of the feeds
     step("listed_on")
     step("as_of", date(2026, 11, 26))
-    recs[0] = {**recs[0], "status": "removed", "removed_on": date(2026, 11, 26), "removal_reason": "performed"}
+    recs[0] = {**recs[0], "status": "removed", "removed_on": date(2026, 11, 26), "removal_reason": "performed", **NO_TERM}
     step("removed", date(2026, 11, 26))
     recs.append(record(case_number="（2024）鲁0502执1500号", debtor__name="周九", listed_on=date(2026, 11, 1)))
     step("added", date(2026, 11, 26))
@@ -353,3 +353,18 @@ def test_feeds_of_a_view_out_of_order_are_the_newest(tmp_path, view):
     shuffled = dataclasses.replace(view, public=tuple(reversed(view.public)))
     limited = {"PORTAL_FEED_LIMIT": 2}
     assert made(context(shuffled, limited)) == made(context(view, limited))
+
+
+def test_a_record_listed_and_removed_the_same_day_gets_a_tombstone(tmp_path):
+    # SPEC §6: public for hours (most likely a wrongly listed person): re-users need the tombstone
+    same_day = record(case_number="（2026）鲁0502执7号", debtor__name="吴十", listed_on=date(2026, 11, 24),
+                      filed_on=date(2026, 3, 5), vetting__vetted_on=date(2026, 11, 24), status="removed",
+                      removed_on=date(2026, 11, 24), removal_reason="corrected")  # fmt: skip
+    files = made(context(view_of(tmp_path, [same_day]), news=NEWS))
+    root = etree.fromstring(files["feeds/removals.atom"])
+    stones = root.findall(f"{AT}deleted-entry")
+    assert [(s.get("ref"), s.get("when")) for s in stones] == [
+        (TAG + "debtor/2026-lu0502-zhi-7", "2026-11-24T00:00:00+08:00")
+    ]
+    assert stones[0].findtext(f"{AT}comment") == "已删除：纠正（不应纳入）"
+    assert "吴十".encode() not in files["feeds/removals.atom"] + files["feeds/removals.rss"]

@@ -15,7 +15,7 @@ import lxml.html
 import pytest
 from lxml import etree
 
-from .factory import AS_OF, ORG_DEBTOR, record, write
+from .factory import AS_OF, NO_TERM, ORG_DEBTOR, record, write
 
 build = pytest.importorskip("generator.build.pipeline", reason="the site build (issue 3) is not merged yet")
 
@@ -38,7 +38,7 @@ def records() -> dict[str, dict]:
         ),
         "removed.yaml": record(
             case_number="（2024）鲁0502执2001号", debtor__name="钱某removed", status="removed",
-            removed_on=date(2026, 11, 1), removal_reason="performed",
+            removed_on=date(2026, 11, 1), removal_reason="performed", **NO_TERM,
         ),
     }  # fmt: skip
 
@@ -111,7 +111,7 @@ def test_next_day_build_after_one_removal_and_one_addition(tmp_path):
     site.build(records())
     day2 = AS_OF + timedelta(days=1)
     recs = records()
-    recs["person.yaml"] |= {"status": "removed", "removed_on": day2, "removal_reason": "settlement_performed"}
+    recs["person.yaml"] |= {"status": "removed", "removed_on": day2, "removal_reason": "settlement_performed", **NO_TERM}
     recs["new.yaml"] = record(case_number="（2026）鲁0502执3000号", debtor__name="吴某新", listed_on=day2)
     site.build(recs, day2)
 

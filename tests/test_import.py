@@ -98,7 +98,7 @@ def test_xlsx_good_and_bad_rows(tmp_path, capsys):
     assert code == 1
     assert refusals(out) == EXPECTED_REFUSALS
     assert "新建 3 条，更新 0 条，未变 0 条，拒绝 6 行" in out
-    assert "忽略第 20 列“备注”" in err and err.count("备注") == 1
+    assert "忽略第 21 列“备注”" in err and err.count("备注") == 1
     assert "只导入第一个工作表“失信名单”" in err
     files = written(out_dir)
     assert set(files) == EXPECTED_FILES
@@ -335,3 +335,17 @@ def test_text_that_yaml_1_1_would_misread_stays_text(tmp_path, capsys):
     (text,) = written(tmp_path / "d").values()
     rec = yaml.safe_load(text)
     assert (rec["debtor"]["name"], rec["debtor"]["legal_representative"], rec["obligation"]) == ("No", "yes", "10:30")
+
+
+def test_extension_reason_and_service_dates_are_imported(tmp_path, capsys):
+    # SPEC §6: 延长理由 (art. 2 ¶1) in words or as the code; 决定书作出日期 and 送达日期 (art. 5)
+    rows = [org_row(1, **{"延长理由": "多项失信行为"}), org_row(2, **{"延长理由": "violence"}), org_row(3, **{"延长理由": "情节严重"})]
+    headers = [*HEADERS, "决定书作出日期", "送达日期"]
+    for row in rows:
+        row.update({"决定书作出日期": "2025-05-28", "送达日期": "2025/5/29"})
+    source = write_csv(tmp_path / "export.csv", rows, headers=headers)
+    code, out, _ = run(capsys, "import", str(source), "-o", str(tmp_path / "d"))
+    assert code == 1 and "第 4 行" in out and "E012 term_extension:" in out and "第二条第一款" in out
+    recs = sorted((yaml.safe_load(t) for t in written(tmp_path / "d").values()), key=lambda r: r["case_number"])
+    assert [r["term_extension"] for r in recs] == ["multiple_acts", "violence"]
+    assert recs[0]["vetting"]["decided_on"] == date(2025, 5, 28) and recs[0]["vetting"]["served_on"] == date(2025, 5, 29)

@@ -22,7 +22,7 @@ from generator.state import paths
 from generator.state.store import FILE
 from search import query
 
-from .factory import AS_OF, record, write
+from .factory import AS_OF, NO_TERM, record, write
 from .sitefixture import NEWS, REPO, Site, grep_tree, make_site, tree
 
 PER_PAGE = 4  # small pages: a new or removed record shifts many list pages
@@ -111,7 +111,7 @@ def _edit(s: Site) -> None:
 def _remove(s: Site) -> None:
     write(
         s.records, "lu0502/person.yaml",
-        record(status="removed", removed_on=date(2026, 11, 20), removal_reason="performed"),
+        record(status="removed", removed_on=date(2026, 11, 20), removal_reason="performed", **NO_TERM),
     )  # fmt: skip
 
 
@@ -295,7 +295,8 @@ FIELD_EDITS: dict[str, dict[str, Any]] = {
     "grounds": {"grounds": ["evades_by_fraud", "violates_asset_report"]},
     "listed_on": {"listed_on": date(2026, 11, 24), "vetting__vetted_on": date(2026, 11, 23)},
     "filed_on": {"filed_on": date(2024, 1, 2)},
-    "term_years": {"term_years": 3},
+    "term_years": {"term_years": 3, "term_extension": "multiple_acts"},
+    "grace_until": {"grace_until": date(2026, 12, 1)},  # SPEC §6: withheld until then
     "court": {
         "court": "东营市河口区人民法院",
         "region_code": "370503",
@@ -304,7 +305,7 @@ FIELD_EDITS: dict[str, dict[str, Any]] = {
     },  # fmt: skip
     "basis": {"basis": {"issuer": "东营市中级人民法院", "document": "（2023）鲁05民初1号"}},
     "vetting": {"vetting__vetted_by": "赵某（执行法官）"},
-    "removed": {"status": "removed", "removed_on": date(2026, 11, 20), "removal_reason": "performed"},
+    "removed": {"status": "removed", "removed_on": date(2026, 11, 20), "removal_reason": "performed", **NO_TERM},
 }
 
 

@@ -23,7 +23,7 @@ from generator.domain.ids import check_digit
 from generator.domain.policy import PublicView
 from generator.errors import BuildError
 
-from .factory import ORG_DEBTOR, record, write
+from .factory import NO_TERM, ORG_DEBTOR, record, write
 from .sitefixture import NON_PUBLIC, REPO, make_site
 from .test_site_leakcheck import _public
 
@@ -38,7 +38,7 @@ LEAK_LINE = re.compile(r"^\s*(?P<path>\S+): (?P<kind>身份证号码|姓名/名�
 
 
 def _removed(**changes: object) -> dict[str, object]:
-    return record(status="removed", removed_on=date(2026, 11, 1), removal_reason="performed", **changes)
+    return record(status="removed", removed_on=date(2026, 11, 1), removal_reason="performed", **NO_TERM, **changes)
 
 
 @pytest.fixture(scope="module")

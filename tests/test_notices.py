@@ -14,7 +14,7 @@ from generator.render.outputs import Lazy, render_all
 from generator.render.pagecontext import page_context
 from generator.staff import demo
 
-from .factory import ORG_DEBTOR, record
+from .factory import NO_TERM, ORG_DEBTOR, record
 from .qrimage import decode_path
 from .renderctx import context, materialise, view_of
 
@@ -37,7 +37,7 @@ ORG = record(case_number="（2025）鲁05执77号", court="东营市中级人民
              basis={"issuer": "东营市中级人民法院", "document": "（2024）鲁05民初1号"},
              vetting__decision="（2025）鲁05执77号之一", grounds=["able_but_refuses"], term_years=None)  # fmt: skip
 REMOVED = record(case_number="（2024）鲁0502执999号", debtor__name="王五", status="removed",
-                 removed_on=date(2026, 11, 1), removal_reason="performed", vetting__decision="（2024）鲁0502执999号之一")  # fmt: skip
+                 removed_on=date(2026, 11, 1), removal_reason="performed", **NO_TERM, vetting__decision="（2024）鲁0502执999号之一")  # fmt: skip
 
 
 def _render(tmp_path, **settings):

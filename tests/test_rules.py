@@ -243,7 +243,8 @@ def test_term_out_of_range(tmp_path, term):
 
 @pytest.mark.parametrize("term", [2, 3, 4, 5])
 def test_term_in_range(tmp_path, term):
-    assert check(tmp_path, record(term_years=term)) == []
+    extension = {"term_extension": "multiple_acts"} if term > 2 else {}
+    assert check(tmp_path, record(term_years=term, **extension)) == []
 
 
 def test_no_term_may_be_written_for_able_but_refuses_alone(tmp_path):
@@ -258,11 +259,11 @@ def test_removed_needs_date_and_reason(tmp_path):
 
 
 def test_removed_with_date_and_reason_is_valid(tmp_path):
-    assert check(tmp_path, record(status="removed", removed_on=date(2026, 1, 5), removal_reason="performed")) == []
+    assert check(tmp_path, record(status="removed", removed_on=date(2026, 1, 5), removal_reason="early_deletion")) == []
 
 
 def test_listed_must_not_carry_removal_fields(tmp_path):
-    problems = check(tmp_path, record(removed_on=date(2026, 1, 5), removal_reason="performed"))
+    problems = check(tmp_path, record(removed_on=date(2026, 1, 5), removal_reason="corrected"))
     assert sorted(problems) == [("E061", "removal_reason"), ("E061", "removed_on")]
 
 
@@ -272,7 +273,7 @@ def test_removal_reason_from_the_list(tmp_path):
 
 
 def test_removed_before_listed(tmp_path):
-    rec = record(status="removed", removed_on=date(2025, 5, 31), removal_reason="performed")
+    rec = record(status="removed", removed_on=date(2025, 5, 31), removal_reason="corrected")
     assert check(tmp_path, rec) == [("E062", "removed_on")]
 
 

@@ -22,7 +22,7 @@ from generator.render import outputs
 from generator.state import paths
 from generator.state.store import FILE, Store, gen_key
 
-from .factory import write
+from .factory import NO_TERM, write
 from .sitefixture import REPO, SETTINGS, make_site, record, tree
 
 GOLDEN = Path(__file__).parent / "golden" / "record.html"
@@ -190,7 +190,7 @@ def test_rollback_restores_site_and_index_together(tmp_path, capsys, monkeypatch
     s.build()
     first = _live(s)
     write(s.records, "lu0502/person.yaml", record(status="removed", removed_on=date(2026, 11, 20),
-                                                 removal_reason="performed"))  # fmt: skip
+                                                 removal_reason="performed", **NO_TERM))  # fmt: skip
     s.build(allow_drop=True)
     assert _live(s) != first
     settings = tmp_path / "conf.py"

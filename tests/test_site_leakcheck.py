@@ -116,14 +116,14 @@ def test_clean_tree_passes(tmp_path):
 def test_a_withheld_name_inside_a_feed_title_is_no_leak(tmp_path):
     """区新 (a fictitious withheld name) reads inside 东营区新纳入名单, the title of a region's
     feed that list pages name: the gate must not refuse the build for it."""
+    from .factory import NO_TERM, write
     from .factory import record as make_record
-    from .factory import write
     from .sitefixture import make_site
 
     s = make_site(tmp_path)
     write(
         s.records, "lu0502/quxin.yaml",
         make_record(case_number="（2024）鲁0502执3001号", debtor__name="区新", status="removed",
-                    removed_on=date(2026, 11, 1), removal_reason="performed"),
+                    removed_on=date(2026, 11, 1), removal_reason="performed", **NO_TERM),
     )  # fmt: skip
     assert s.build().public == 3

@@ -10,7 +10,7 @@ from lxml import etree
 
 from generator.render import sitemap
 
-from .factory import write
+from .factory import NO_TERM, write
 from .sitefixture import REPO, grep_tree, make_site, record
 
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -277,7 +277,7 @@ def test_fast_page_falls_back_when_the_chrome_depends_on_the_page():
 
 
 def test_site_with_no_public_record(tmp_path):
-    removed = record(status="removed", removed_on=date(2026, 11, 1), removal_reason="performed")
+    removed = record(status="removed", removed_on=date(2026, 11, 1), removal_reason="performed", **NO_TERM)
     s = make_site(tmp_path, {"a.yaml": removed}, news=False)
     result = s.build()
     assert result.public == 0

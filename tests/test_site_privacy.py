@@ -57,7 +57,7 @@ def test_each_non_public_kind_leaves_no_trace(tmp_path):
 
 
 def test_recently_expired_record_gets_a_notice_without_name(tmp_path):
-    # listed 2024-11-20 for 2 years: expired 2026-11-20, inside the 90-day notice window
+    # listed 2024-11-20 for 2 years: public through 2026-11-20 (民法典 art. 202), gone 2026-11-21, inside the window
     expiring = record(
         case_number="（2024）鲁0502执3001号", debtor__name="吴expiring", debtor__age=39,
         listed_on=date(2024, 11, 20), vetting__vetted_on=date(2024, 11, 19),
@@ -67,7 +67,7 @@ def test_recently_expired_record_gets_a_notice_without_name(tmp_path):
     assert grep_tree(s.output, "吴expiring") == []
     doc = s.page("removals/")
     cells = [c.text_content() for c in doc.cssselect("tbody tr")[0]]
-    assert cells == ["（2024）鲁0502执3001号", "东营市东营区人民法院", "2026-11-20", "期限届满"]
+    assert cells == ["（2024）鲁0502执3001号", "东营市东营区人民法院", "2026-11-21", "期限届满"]
 
 
 def test_a_minor_that_slips_past_the_checker_is_still_withheld(tmp_path):
@@ -111,7 +111,7 @@ def test_withheld_record_pages_from_an_earlier_build_do_not_survive(tmp_path):
     assert (s.output / "debtors/2024-lu0502-zhi-5001/index.html").is_file()
     write(s.records, "b.yaml", record(
         case_number="（2024）鲁0502执5001号", debtor__name="冯later", status="removed",
-        removed_on=date(2026, 11, 24), removal_reason="applicant_request",
+        removed_on=date(2026, 11, 24), removal_reason="early_deletion",
     ))  # fmt: skip
     s.build(allow_drop=True)
     assert not (s.output / "debtors/2024-lu0502-zhi-5001").exists()

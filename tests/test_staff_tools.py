@@ -219,22 +219,22 @@ def test_remove_finds_the_record_by_normalised_case_number(tmp_path, capsys):
     before = path.read_text(encoding="utf-8")
     capsys.readouterr()
     code, out, _ = run(
-        capsys, "remove", "(２０２４) 鲁0502执１２３４号", "--reason", "performed", "--on", "2026-11-27", str(folder)
+        capsys, "remove", "(２０２４) 鲁0502执１２３４号", "--reason", "early_deletion", "--on", "2026-11-27", str(folder)
     )
     assert code == 0, out
     assert "三个工作日" in out and "2026-12-02" in out  # Friday + 3 working days
     after = path.read_text(encoding="utf-8")
     assert after == before.replace(
         "status: listed   # 在列\n",
-        "status: removed  # 在列\nremoved_on: 2026-11-27\nremoval_reason: performed\n",
+        "status: removed  # 在列\nremoved_on: 2026-11-27\nremoval_reason: early_deletion\n",
     )
     result = check_paths([folder])
     assert result.errors == []
     view = decide_records(result.records, date(2026, 11, 28))
-    assert view.public == () and [(n.reason, n.removed_on) for n in view.notices] == [("performed", date(2026, 11, 27))]
+    assert view.public == () and [(n.reason, n.removed_on) for n in view.notices] == [("early_deletion", date(2026, 11, 27))]
     # the same again: nothing to change; a different reason: refused
     assert (
-        run(capsys, "remove", "（2024）鲁0502执1234号", "--reason", "已履行完毕", "--on", "2026-11-27", str(folder))[0]
+        run(capsys, "remove", "（2024）鲁0502执1234号", "--reason", "提前删除（信用修复）", "--on", "2026-11-27", str(folder))[0]
         == 0
     )
     code, out, _ = run(capsys, "remove", "（2024）鲁0502执1234号", "--reason", "terminated", str(folder))
@@ -249,7 +249,7 @@ def test_remove_with_several_debtors_needs_seq(tmp_path, capsys):
         capsys, "remove", "（2024）鲁0502执1234号", "--reason", "performed", "--on", "2026-01-05", str(folder)
     )
     assert code == 2 and "--seq 1  张三丰" in err and "--seq 2  东营鑫盛商贸有限公司" in err
-    code, out, _ = run(capsys, "remove", "（2024）鲁0502执1234号", "--reason", "performed", "--seq", "2", "--on", "2026-01-05", str(folder))  # fmt: skip
+    code, out, _ = run(capsys, "remove", "（2024）鲁0502执1234号", "--reason", "corrected", "--seq", "2", "--on", "2026-01-05", str(folder))  # fmt: skip
     assert code == 0, out
     assert yaml.safe_load(two.read_text(encoding="utf-8"))["status"] == "removed"
     assert yaml.safe_load(one.read_text(encoding="utf-8"))["status"] == "listed"
@@ -281,10 +281,10 @@ def test_remove_refusals(tmp_path, capsys):
 def test_remove_defaults_to_today_in_shanghai(tmp_path, capsys):
     folder = tmp_path / "debtors"
     path = write(folder, "a.yaml", record())
-    code, out, _ = run(capsys, "remove", "（2024）鲁0502执1234号", str(folder), "--reason", "applicant_request")
+    code, out, _ = run(capsys, "remove", "（2024）鲁0502执1234号", str(folder), "--reason", "early_deletion")
     assert code == 0, out
     rec = yaml.safe_load(path.read_text(encoding="utf-8"))
-    assert (rec["removed_on"], rec["removal_reason"]) == (today_shanghai(), "applicant_request")
+    assert (rec["removed_on"], rec["removal_reason"]) == (today_shanghai(), "early_deletion")
 
 
 # -- expiring --------------------------------------------------------------------------------
@@ -293,6 +293,8 @@ def test_remove_defaults_to_today_in_shanghai(tmp_path, capsys):
 def test_expiring_lists_terms_ending_in_the_window_sorted(tmp_path, capsys):
     def rec(n: int, listed: date, term: int | None, **changes):
         grounds = ["able_but_refuses"] if term is None else ["evades_by_fraud"]
+        if term is not None and term > 2:
+            changes["term_extension"] = "multiple_acts"
         return record(
             case_number=f"（2024）鲁0502执{n}号", filed_on=date(2023, 1, 1), listed_on=listed, term_years=term,
             grounds=grounds, vetting__vetted_on=listed, **changes,
@@ -307,7 +309,7 @@ def test_expiring_lists_terms_ending_in_the_window_sorted(tmp_path, capsys):
     write(folder, "d.yaml", rec(4, date(2023, 12, 26), 3, debtor=dict(ORG_DEBTOR)))  # ends 2026-12-26: 31 days, outside
     write(folder, "e.yaml", rec(5, date(2024, 11, 24), 2))  # ended yesterday
     write(folder, "f.yaml", rec(6, date(2024, 12, 2), None))  # no fixed term
-    write(folder, "g.yaml", rec(7, date(2024, 12, 3), 2, status="removed", removed_on=date(2025, 1, 1), removal_reason="performed"))  # fmt: skip
+    write(folder, "g.yaml", rec(7, date(2024, 12, 3), 2, status="removed", removed_on=date(2025, 1, 1), removal_reason="early_deletion"))  # fmt: skip
     write(folder, "h.yaml", rec(8, date(2024, 12, 10), 2, debtor_seq=2))
 
     code, out, err = run(capsys, "expiring", str(folder), "--as-of", "2026-11-25", "--json")
@@ -379,7 +381,22 @@ BREAKAGES = {
     "term missing": lambda r: r.pop("term_years"),
     "slashed date": lambda r: r.update(listed_on="2025/6/1"),
     "minor": lambda r: r["debtor"].update(age=17),
+    "extension without reason": lambda r: r.update(term_years=4),
+    "violence without force": lambda r: r.update(term_years=4, term_extension="violence"),
+    "listing_no 1": lambda r: r.update(listing_no=1),
+    "unknown id kind": lambda r: r["debtor"].update(id_kind="driving_licence"),
+    "organization without any code": lambda r: r.update(debtor={k: v for k, v in ORG_DEBTOR.items() if k != "uscc"}),
+    "slashed service date": lambda r: r["vetting"].update(served_on="2025/5/30"),
 }
+
+
+def test_schema_takes_the_new_optional_fields():
+    _schema_, validator = _schema()
+    org = {k: v for k, v in ORG_DEBTOR.items() if k != "uscc"} | {"org_code": "12345678-8"}
+    rec = _json_ready(record(debtor=org, term_years=4, term_extension="multiple_acts", listing_no=2,
+                             grace_until=date(2025, 6, 8), vetting__decided_on=date(2025, 5, 28),
+                             vetting__served_on=date(2025, 5, 29)))  # fmt: skip
+    assert list(validator.iter_errors(rec)) == []
 
 
 @pytest.mark.parametrize("breakage", BREAKAGES)
@@ -511,3 +528,74 @@ def test_edits_keep_the_file_own_indentation(text):
     nested = text.split("c: 1")[0].rsplit("\n", 1)[1]  # the indentation of `c:`
     dash = [line for line in text.splitlines() if line.lstrip().startswith("- ")][0].split("-")[0]
     assert f"\n{nested}e: 3\n" in out and f"\n{dash}- z\n" in out
+
+
+# -- SPEC §6: remove and art. 10 ¶2; working days ------------------------------------------
+
+
+@pytest.mark.parametrize("reason", ["performed", "applicant_request", "suspended"])
+def test_remove_refuses_art_10_1_reasons_on_a_term_record(tmp_path, capsys, reason):
+    folder = tmp_path / "debtors"
+    path = write(folder, "a.yaml", record())
+    before = path.read_bytes()
+    code, out, _ = run(capsys, "remove", "（2024）鲁0502执1234号", "--reason", reason, "--on", "2026-01-05", str(folder))
+    assert code == 1 and "E110 removal_reason:" in out and "early_deletion" in out and "第十条第二款" in out
+    assert path.read_bytes() == before
+
+
+def test_remove_takes_art_10_1_reasons_on_a_record_without_a_term(tmp_path, capsys):
+    folder = tmp_path / "debtors"
+    path = write(folder, "a.yaml", record(grounds=["able_but_refuses"], term_years=None))
+    code, out, _ = run(capsys, "remove", "（2024）鲁0502执1234号", "--reason", "performed", "--on", "2026-01-05", str(folder))
+    assert code == 0, out
+    assert yaml.safe_load(path.read_text(encoding="utf-8"))["removal_reason"] == "performed"
+
+
+def test_remove_counts_the_state_councils_holidays_and_working_weekends(tmp_path, capsys):
+    folder = tmp_path / "debtors"
+    write(folder, "a.yaml", record())
+    # 2025-09-30 (Tuesday): 1–8 October are the National Day and Mid-Autumn holidays, Saturday
+    # 11 October is worked (调休): 9, 10, 11 October are the three working days
+    code, out, _ = run(capsys, "remove", "（2024）鲁0502执1234号", "--reason", "corrected", "--on", "2025-09-30", str(folder))
+    assert code == 0 and "2025-10-11 前" in out and "调休" in out
+
+
+def test_working_days_outside_the_calendar_say_so_and_count_monday_to_friday():
+    from generator.domain import workdays
+
+    assert workdays.add_working_days(date(2024, 9, 27), 3) == (date(2024, 10, 8), True)  # 29 Sep worked, 国庆
+    assert workdays.add_working_days(date(2024, 9, 26), 2) == (date(2024, 9, 29), True)  # a worked Sunday
+    late = workdays.add_working_days(date(2099, 9, 30), 3)  # Wednesday
+    assert late == (date(2099, 10, 5), False)
+    assert "周一至周五" in workdays.describe(late) and "2099" in workdays.describe(late)
+
+
+def test_expiring_gives_the_art_10_deadline_in_working_days(tmp_path, capsys):
+    folder = tmp_path / "debtors"
+    write(folder, "a.yaml", record(listed_on=date(2024, 9, 28), filed_on=date(2024, 1, 1),
+                                   vetting__vetted_on=date(2024, 9, 28)))  # fmt: skip
+    code, out, _ = run(capsys, "expiring", str(folder), "--as-of", "2026-09-20", "--json")
+    (row,) = json.loads(out)["records"]
+    # public through 2026-09-28 (民法典 art. 202); 1–8 October 2026 are holidays
+    assert (row["term_ends_on"], row["calendar_known"]) == ("2026-09-28", True)
+    assert row["delete_by"] == "2026-10-08"  # 29, 30 September, then 8 October
+
+
+def test_remove_finds_the_listed_record_of_a_relisted_debtor(tmp_path, capsys):
+    folder = tmp_path / "debtors"
+    first = write(folder, "a.yaml", record(status="removed", removed_on=date(2026, 1, 5), removal_reason="early_deletion"))
+    again = write(folder, "a-n2.yaml", record(listing_no=2, listed_on=date(2026, 2, 3), vetting__vetted_on=date(2026, 2, 2)))
+    before = first.read_bytes()
+    code, out, _ = run(capsys, "remove", "（2024）鲁0502执1234号", "--reason", "corrected", "--on", "2026-03-01", str(folder))
+    assert code == 0, out
+    assert yaml.safe_load(again.read_text(encoding="utf-8"))["status"] == "removed" and first.read_bytes() == before
+
+
+def test_expiring_says_when_the_holiday_calendar_does_not_know_the_year(tmp_path, capsys):
+    folder = tmp_path / "debtors"
+    write(folder, "a.yaml", record(listed_on=date(2097, 12, 1), filed_on=date(2097, 1, 1),
+                                   vetting__vetted_on=date(2097, 12, 1), debtor__age=40,
+                                   debtor__id_masked="3705022057****1234"))  # fmt: skip
+    code, out, _ = run(capsys, "expiring", str(folder), "--as-of", "2099-11-20")
+    assert code == 0 and "最迟删除 2099-12-04" in out  # Tuesday 1 December + 3 days, Monday–Friday
+    assert "2099 年的节假日安排尚未收入 chinese-calendar" in out and "周一至周五" in out

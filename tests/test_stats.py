@@ -11,7 +11,7 @@ from generator.render import stats
 from generator.render.outputs import render_all
 from generator.staff.demo import make_records
 
-from .factory import AS_OF, record
+from .factory import AS_OF, NO_TERM, record
 from .renderctx import context, materialise, view_of
 
 
@@ -74,7 +74,7 @@ def test_charts_are_accessible_svg_proportional_to_counts(tmp_path):
 def test_only_public_records_are_counted(tmp_path):
     listed = record()
     removed = record(case_number="（2024）鲁0503执999号", debtor__name="王五", status="removed", region_code="370503",
-                     court="东营市河口区人民法院", removed_on=date(2026, 10, 3), removal_reason="performed",
+                     court="东营市河口区人民法院", removed_on=date(2026, 10, 3), removal_reason="performed", **NO_TERM,
                      vetting__decision="（2024）鲁0503执999号之一")  # fmt: skip
     future = record(case_number="（2024）鲁0502执998号", listed_on=date(2026, 12, 1), vetting__vetted_on=date(2026, 11, 30),
                     vetting__decision="（2024）鲁0502执998号之一")  # fmt: skip

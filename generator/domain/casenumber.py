@@ -102,6 +102,7 @@ def court_slug(court_code: str) -> str:
     return PROVINCES.get(court_code[:1], _pinyin(court_code[:1])) + court_code[1:]
 
 
-def record_id(case: CaseNumber, debtor_seq: int | None) -> str:
-    """The record id used in URLs and file names."""
-    return case.slug if debtor_seq is None else f"{case.slug}-{debtor_seq}"
+def record_id(case: CaseNumber, debtor_seq: int | None, listing_no: int | None = None) -> str:
+    """The record id used in URLs and file names; a re-listing (art. 10 ¶3) adds "-n2", "-n3"…"""
+    rid = case.slug if debtor_seq is None else f"{case.slug}-{debtor_seq}"
+    return rid if listing_no is None or listing_no < 2 else f"{rid}-n{listing_no}"

@@ -157,3 +157,78 @@ def is_uscc_valid(number: str) -> bool:
         return False
     total = sum(_USCC_VALUE[c] * w for c, w in zip(number[:17], _USCC_WEIGHTS, strict=True))
     return number[17] == _USCC_ALPHABET[-total % 31]
+
+
+# -- other identity documents (SPEC §6: debtor.id_kind) ----------------------------------------
+# The residence permits of Hong Kong, Macao and Taiwan residents and the 2023 foreigner's
+# permanent residence ID are 18 characters in the GB 11643 layout (with its check character):
+# they are masked like a resident ID, and a full one is found by the same text scan (E085, the
+# leak gate's FULL_ID_RE). Region codes: 810000 Hong Kong, 820000 Macao, 830000 Taiwan; the
+# foreigner's ID begins with 9 (then province, nationality, birth date).
+PERMIT_REGIONS = {"hk_macao_permit": ("810000", "820000"), "taiwan_permit": ("830000",)}
+# 2017 foreigner's permanent residence card: 3 letters (nationality) + 12 digits
+FOREIGN_OLD_RE = re.compile(r"[A-Z]{3}\d{12}")
+FOREIGN_OLD_MASKED_RE = re.compile(r"[A-Z]{3}\d{4}\*{4}\d{4}")
+PASSPORT_RE = re.compile(r"(?=[A-Z0-9]*\d)[A-Z0-9]{5,17}")
+PASSPORT_MASKED_RE = re.compile(r"[A-Z0-9]{2}\*{4}[A-Z0-9]{2}")
+
+
+def mask_any(number: str, kind: str = "resident") -> str:
+    """The published (masked) form of an identity number of the given kind: 18-character numbers
+    keep 10 + **** + 4 (the national portal's form), the 2017 foreigner's card 7 + **** + 4,
+    a passport its first two and last two characters."""
+    number = re.sub(r"[\s-]", "", number).upper()
+    if kind == "passport":
+        return number[:2] + "****" + number[-2:]
+    if kind == "foreign_permanent" and FOREIGN_OLD_RE.fullmatch(number):
+        return number[:7] + "****" + number[11:]
+    return mask(number)
+
+
+def masked_problem(masked: str, kind: str) -> str | None:
+    """Why a masked number does not fit its kind (a Chinese message), or None; the resident ID's
+    own rules (region, birth year, gender) stay in rules.py."""
+    if kind == "passport":
+        if PASSPORT_MASKED_RE.fullmatch(masked):
+            return None
+        if PASSPORT_RE.fullmatch(masked):
+            return f"护照号码未脱敏：应写成前 2 位 + **** + 后 2 位，如 {mask_any(masked, 'passport')}"
+        return f"护照号码（脱敏）{masked!r} 格式不正确：应为前 2 位 + **** + 后 2 位（大写字母或数字），如 E1****78"
+    if kind == "foreign_permanent" and FOREIGN_OLD_MASKED_RE.fullmatch(masked):
+        return None  # the 2017 card: shape only (no published check character)
+    if kind == "foreign_permanent" and FOREIGN_OLD_RE.fullmatch(masked):
+        return f"外国人永久居留证号码未脱敏：应写成前 7 位 + **** + 后 4 位，如 {mask_any(masked, kind)}"
+    m = MASKED_RE.match(masked)
+    if m is None:
+        return None  # the shape error (E080) is the resident rule's, with its example
+    if kind in PERMIT_REGIONS and m["region"] not in PERMIT_REGIONS[kind]:
+        expected = "、".join(PERMIT_REGIONS[kind])
+        return f"{_KIND_NAMES[kind]}号码应以 {expected} 开头，实际为 {m['region']}"
+    if kind == "foreign_permanent" and not masked.startswith("9"):
+        return "外国人永久居留身份证（2023 年版，18 位）号码以 9 开头；2017 年版为 3 个字母 + 12 位数字"
+    return None
+
+
+def masked_without_birth(masked: str, kind: str) -> bool:
+    """A passport or a 2017 foreigner's card: no birth year or gender to compare with the record."""
+    return kind == "passport" or (kind == "foreign_permanent" and FOREIGN_OLD_MASKED_RE.fullmatch(masked) is not None)
+
+
+_KIND_NAMES = {"hk_macao_permit": "港澳居民居住证", "taiwan_permit": "台湾居民居住证"}
+
+# GB 11714 组织机构代码: 8 characters (digits or capital letters) and a check character
+ORG_CODE_RE = re.compile(r"[0-9A-Z]{8}-[0-9X]")
+_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def org_code_check(body: str) -> str:
+    """GB 11714 check character of the 8-character body (python-stdnum has no module for it):
+    11 − (Σ value × weight mod 11), 10 → X, 11 → 0; letters are worth A = 10 … Z = 35."""
+    total = sum(int(c, 36) * w for c, w in zip(body, _ORG_WEIGHTS, strict=True))
+    check = 11 - total % 11
+    return "X" if check == 10 else "0" if check == 11 else str(check)
+
+
+def is_org_code_valid(code: str) -> bool:
+    """Written as published (12345678-8) with the right check character."""
+    return ORG_CODE_RE.fullmatch(code) is not None and org_code_check(code[:8]) == code[9]

@@ -15,24 +15,47 @@ from typing import NamedTuple
 
 from generator.domain import casenumber, ids
 from generator.domain.certificates import CERTIFIED_REASONS
-from generator.domain.records import GROUNDS, NO_FIXED_TERM, REMOVAL_REASONS, SourceRecord
+from generator.domain.records import GROUNDS, ID_KINDS, NO_FIXED_TERM, REMOVAL_REASONS, Record, SourceRecord
 
 DEFAULT_REMOVAL_NOTICE_DAYS = 90
 
 
 def add_years(d: date, years: int) -> date:
-    """Same day `years` later; 29 February falls back to 28 February."""
+    """The corresponding day `years` later; with no such day (29 February) the month's last day
+    (民法典 art. 202)."""
     try:
         return d.replace(year=d.year + years)
     except ValueError:
         return d.replace(year=d.year + years, day=28)
 
 
-def term_end(listed_on: date, term_years: int | None, grounds: Iterable[str]) -> date | None:
-    """First day the record is no longer public by lapse of its term; None: no fixed term."""
+def term_last_day(listed_on: date, term_years: int | None, grounds: Iterable[str]) -> date | None:
+    """The last day a record is public by its term; None: no fixed term (art. 2).
+
+    Counted as the Civil Code counts (arts. 201–202): the listing day itself is not counted,
+    and the corresponding day of the last year is the term's last day. Listed 2024-10-30 for
+    2 years: public through 2026-10-30, gone on 2026-10-31."""
     if term_years is None or all(g == NO_FIXED_TERM for g in grounds):
         return None
     return add_years(listed_on, term_years)
+
+
+def term_end(listed_on: date, term_years: int | None, grounds: Iterable[str]) -> date | None:
+    """First day the record is no longer public by lapse of its term; None: no fixed term."""
+    last = term_last_day(listed_on, term_years, grounds)
+    return None if last is None else last + timedelta(days=1)
+
+
+def public_from(record: Record) -> date | None:
+    """The first day a record may be public, or None when it never may: publication waits for
+    the decision's service (art. 5: listed_on ≥ vetting.served_on) and for the grace period of
+    法发〔2019〕35号 (grace_until), each when given."""
+    served = record.vetting.served_on
+    if served is not None and record.listed_on < served:
+        return None
+    if record.grace_until is not None and record.grace_until > record.listed_on:
+        return record.grace_until
+    return record.listed_on
 
 
 class PublicRecord(NamedTuple):
@@ -64,7 +87,15 @@ class PublicRecord(NamedTuple):
     grounds: tuple[str, ...]
     listed_on: date
     term_years: int | None
-    term_ends_on: date | None
+    term_ends_on: date | None  # the term's last public day (民法典 art. 202)
+    listing_no: int | None = None  # 2, 3…: a re-listing (art. 10 ¶3)
+    id_kind: str | None = None  # person: None is a resident ID (records.ID_KINDS)
+    org_code: str | None = None  # organization without a uscc: 组织机构代码 (art. 6)
+
+    @property
+    def id_label(self) -> str:
+        """What the person's number is (证件号码 of art. 6)."""
+        return "身份证号码" if self.id_kind is None else ID_KINDS[self.id_kind] + "号码"
 
     @property
     def url(self) -> str:
@@ -142,7 +173,7 @@ def _group(items, key):  # type: ignore[no-untyped-def]
 def _public_record(src: SourceRecord, case: casenumber.CaseNumber, end: date | None) -> PublicRecord:
     r, d = src.record, src.record.debtor
     return PublicRecord(
-        id=casenumber.record_id(case, r.debtor_seq),
+        id=casenumber.record_id(case, r.debtor_seq, r.listing_no),
         case_number=case.text,
         court=r.court,
         court_slug=case.court_slug,
@@ -166,6 +197,9 @@ def _public_record(src: SourceRecord, case: casenumber.CaseNumber, end: date | N
         listed_on=r.listed_on,
         term_years=r.term_years,
         term_ends_on=end,
+        listing_no=r.listing_no,
+        id_kind=d.id_kind if d.id_kind != "resident" else None,
+        org_code=d.org_code,
     )
 
 
@@ -176,7 +210,7 @@ class Facts(NamedTuple):
 
     record: PublicRecord | None  # as it would be published; None: never public (not eligible)
     listed: bool  # status is listed
-    listed_on: date
+    public_from: date  # the first day it may be public: listed_on, or grace_until when later
     removed: tuple[date, str] | None  # (removed_on, removal_reason) of a removed record
     name: str  # the debtor's name (withheld when not public)
     case_text: str | None  # the normalised case number; None when it does not parse
@@ -186,8 +220,10 @@ def facts(src: SourceRecord) -> Facts:
     """The date-independent part of `decide` for one record."""
     r = src.record
     case = casenumber.parse(r.case_number)
+    start = public_from(r)
     eligible = (
         case is not None
+        and start is not None
         and not r.is_draft
         and r.vetting.vetted_by != r.vetting.entered_by
         and not (r.debtor.kind == "person" and (r.debtor.age is None or r.debtor.age < 18))
@@ -195,11 +231,11 @@ def facts(src: SourceRecord) -> Facts:
     public = None
     if eligible:
         assert case is not None
-        public = _public_record(src, case, term_end(r.listed_on, r.term_years, r.grounds))
+        public = _public_record(src, case, term_last_day(r.listed_on, r.term_years, r.grounds))
     removed = None
     if r.status == "removed" and r.removed_on is not None and r.removal_reason is not None:
         removed = (r.removed_on, r.removal_reason)
-    return Facts(public, r.status == "listed", r.listed_on, removed, r.debtor.name, case.text if case else None)
+    return Facts(public, r.status == "listed", start or r.listed_on, removed, r.debtor.name, case.text if case else None)
 
 
 def newest_first(r: PublicRecord) -> tuple[int, str]:
@@ -217,20 +253,22 @@ def place(f: Facts, as_of: date, notice_from: date) -> tuple[PublicRecord | None
     """One record on `as_of`: (its PublicRecord when public, else None; its removal notice when
     it was public and is no longer, within the notice period)."""
     p = f.record  # None: not eligible
-    end = p.term_ends_on if p is not None else None
-    if p is not None and f.listed and f.listed_on <= as_of and (end is None or as_of < end):
+    last = p.term_ends_on if p is not None else None
+    if p is not None and f.listed and f.public_from <= as_of and (last is None or as_of <= last):
         return p, None
-    if p is None or f.listed_on > as_of:
+    if p is None or f.public_from > as_of:
         return None, None  # never public: nothing to announce
     # was public and is no longer: the earlier of removal and term end
-    ends = [(end, "term_expired")] if end is not None else []
+    ends = [(last + timedelta(days=1), "term_expired")] if last is not None else []
     if f.removed is not None:
         ends.append(f.removed)
     ends = [(d, why) for d, why in ends if d <= as_of]
     if not ends:
         return None, None
     gone_on, reason = min(ends)
-    if gone_on > f.listed_on and notice_from < gone_on:
+    # removed on its first public day (a wrongly listed person, `corrected`) it was still public
+    # for hours: exactly the record whose re-users most need the notice and the tombstone
+    if gone_on >= f.public_from and notice_from < gone_on:
         return None, RemovalNotice(
             id=p.id, case_number=p.case_number, court=p.court,
             court_slug=p.court_slug, region_code=p.region_code, removed_on=gone_on, reason=reason,

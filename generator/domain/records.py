@@ -38,6 +38,22 @@ REMOVAL_REASONS: dict[str, str] = {
     "early_deletion": "提前删除（信用修复）",
     "term_expired": "期限届满",
 }
+# art. 10 ¶2: a record with a term leaves only by early deletion (art. 2 ¶2), correction
+# (art. 9/12) or the term's end; the other reasons (art. 10 ¶1) are for records without a term
+TERM_REMOVAL_REASONS = ("early_deletion", "corrected")
+# art. 2 ¶1: the two years may be extended by one to three for these reasons only
+TERM_EXTENSIONS: dict[str, str] = {
+    "violence": "以暴力、威胁方法妨碍、抗拒执行情节严重",
+    "multiple_acts": "具有多项失信行为",
+}
+# the kinds of identity document a person's record may carry (art. 6: 身份证号码)
+ID_KINDS: dict[str, str] = {
+    "resident": "居民身份证",
+    "hk_macao_permit": "港澳居民居住证",
+    "taiwan_permit": "台湾居民居住证",
+    "foreign_permanent": "外国人永久居留身份证",
+    "passport": "护照",
+}
 KINDS = {"person": "自然人", "organization": "法人或其他组织"}
 PERFORMANCE = ("全部未履行", "部分未履行")
 
@@ -90,10 +106,12 @@ class Basis(_Model):
 class Debtor(_Model):
     kind: Literal["person", "organization"]
     name: Text
+    id_kind: Literal["resident", "hk_macao_permit", "taiwan_permit", "foreign_permanent", "passport"] | None = None
     id_masked: Annotated[Text, BeforeValidator(_digits_as_text)] | None = None
     gender: Literal["男", "女"] | None = None
     age: Int | None = None
     uscc: Text | None = None
+    org_code: Text | None = None
     legal_representative: Text | None = None
 
 
@@ -102,6 +120,8 @@ class Vetting(_Model):
     entered_by: Text
     vetted_by: Text | None = None
     vetted_on: Day | None = None
+    decided_on: Day | None = None
+    served_on: Day | None = None
 
 
 class Record(_Model):
@@ -112,12 +132,15 @@ class Record(_Model):
     basis: Basis
     debtor: Debtor
     debtor_seq: Int | None = None
+    listing_no: Int | None = None
     obligation: Text
     performance: Literal["全部未履行", "部分未履行"]
     outstanding: Annotated[Decimal, BeforeValidator(_amount), Field(allow_inf_nan=False)] | None = None
     grounds: Annotated[list[Ground], Field(min_length=1)]
     listed_on: Day
     term_years: Int | None = None
+    term_extension: Literal["violence", "multiple_acts"] | None = None
+    grace_until: Day | None = None
     status: Literal["listed", "removed"]
     removed_on: Day | None = None
     removal_reason: Reason | None = None
@@ -126,6 +149,11 @@ class Record(_Model):
     @property
     def is_draft(self) -> bool:
         return self.vetting.vetted_by is None or self.vetting.vetted_on is None
+
+    @property
+    def has_term(self) -> bool:
+        """Whether art. 2 sets a term: any ground other than able_but_refuses."""
+        return any(g != NO_FIXED_TERM for g in self.grounds)
 
 
 # Field names per model, for "did you mean" on unknown keys.

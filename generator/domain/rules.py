@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import date
 from typing import NamedTuple
 
-from generator.domain import casenumber, ids
+from generator.domain import casenumber, ids, lifecycle
 from generator.domain.records import NO_FIXED_TERM, SourceRecord
 from generator.errors import RecordError
 
@@ -25,7 +26,7 @@ _UNPUBLISHED = ("vetting",)  # text of these models never reaches a page or a da
 
 def check_warnings(src: SourceRecord) -> list[RecordError]:
     """What `check` warns about (W codes: printed, never failing a check or a build): text
-    of a record that begins with a spreadsheet formula character (W001)."""
+    of a record that begins with a spreadsheet formula character (W001); no service date (W110)."""
     r = src.record
     out: list[RecordError] = []
     for prefix, model in (("", r), ("basis.", r.basis), ("debtor.", r.debtor), ("vetting.", r.vetting)):
@@ -48,12 +49,12 @@ def check_warnings(src: SourceRecord) -> list[RecordError]:
                     "请核对是否误录入，如非原文请删去开头的符号",
                 )
             )
-    return out
+    return out + lifecycle.warnings(src)
 
 
 def same_person(a: str, b: str) -> bool:
     """王某（书记员） and 王某（执行法官） are one person: a role in brackets does not make a second."""
-    return _ROLE.sub("", a.strip()) == _ROLE.sub("", b.strip())
+    return same_key(a) == same_key(b)
 
 
 def check_record(src: SourceRecord, drafts_ok: bool = False) -> list[RecordError]:
@@ -134,6 +135,7 @@ def check_record(src: SourceRecord, drafts_ok: bool = False) -> list[RecordError
     elif ids.region_name(r.region_code) is None:
         err("E072", "region_code", f"地区代码 {r.region_code} 不在 GB/T 2260 行政区划代码（含历史代码）中")
 
+    lifecycle.check(src, err)
     out.extend(_debtor_rules(src, err))
     return out
 
@@ -143,7 +145,7 @@ def _debtor_rules(src: SourceRecord, err) -> list[RecordError]:  # type: ignore[
     person_fields: dict[str, object] = {"id_masked": d.id_masked, "gender": d.gender, "age": d.age}
     org_fields: dict[str, object] = {"uscc": d.uscc, "legal_representative": d.legal_representative}
     if d.kind == "person":
-        for name, value in org_fields.items():
+        for name, value in {**org_fields, "org_code": d.org_code}.items():
             if value is not None:
                 err("E086", f"debtor.{name}", f"自然人记录不应有 {name}（仅用于法人或其他组织）")
         for name, value in person_fields.items():
@@ -151,15 +153,27 @@ def _debtor_rules(src: SourceRecord, err) -> list[RecordError]:  # type: ignore[
                 err("E011", f"debtor.{name}", "自然人记录缺少必填字段", "debtor.kind")
         if d.age is not None and d.age < MIN_AGE:
             err("E084", "debtor.age", f"年龄 {d.age} 岁：未成年人不得纳入失信被执行人名单（规定第四条）")
-        if d.id_masked is not None:
-            _masked_id_rules(d.id_masked, d.gender, d.age, r.listed_on.year, err)
+        kind = d.id_kind or "resident"
+        problem = None if d.id_masked is None else ids.masked_problem(d.id_masked, kind)
+        if problem is not None:
+            err("E117", "debtor.id_masked", f"{problem}（《规定》第六条：证件号码；debtor.id_kind: {kind}）")
+        elif d.id_masked is not None and not ids.masked_without_birth(d.id_masked, kind):
+            _masked_id_rules(d.id_masked, d.gender, d.age, r.listed_on.year, err, kind)
     else:
-        for name, value in person_fields.items():
+        for name, value in {**person_fields, "id_kind": d.id_kind}.items():
             if value is not None:
                 err("E086", f"debtor.{name}", f"法人或其他组织记录不应有 {name}（仅用于自然人）")
-        for name, value in org_fields.items():
-            if value is None:
-                err("E011", f"debtor.{name}", "法人或其他组织记录缺少必填字段", "debtor.kind")
+        if d.legal_representative is None:
+            err("E011", "debtor.legal_representative", "法人或其他组织记录缺少必填字段", "debtor.kind")
+        if d.uscc is None and d.org_code is None:
+            err("E011", "debtor.uscc", "法人或其他组织记录须填写统一社会信用代码 uscc；没有统一社会信用代码的，"
+                "填写组织机构代码 org_code（如 12345678-8，《规定》第六条）", "debtor.kind")  # fmt: skip
+        if d.org_code is not None and not ids.is_org_code_valid(d.org_code):
+            if ids.ORG_CODE_RE.fullmatch(d.org_code):
+                err("E118", "debtor.org_code", f"组织机构代码 {d.org_code} 校验码不正确（GB 11714）：请核对（《规定》第六条）")
+            else:
+                err("E118", "debtor.org_code", f"组织机构代码 {d.org_code!r} 格式不正确：应为 8 位数字或大写字母、"
+                    "连字符和 1 位校验码，如 12345678-8（GB 11714，《规定》第六条）")  # fmt: skip
         if d.uscc is not None and not ids.is_uscc_valid(d.uscc):
             if ids.USCC_RE.fullmatch(d.uscc):
                 err("E090", "debtor.uscc", f"统一社会信用代码 {d.uscc} 校验位不正确（GB 32100）：请核对")
@@ -173,7 +187,7 @@ def _debtor_rules(src: SourceRecord, err) -> list[RecordError]:  # type: ignore[
     return []
 
 
-def _masked_id_rules(masked: str, gender: str | None, age: int | None, listed_year: int, err) -> None:  # type: ignore[no-untyped-def]
+def _masked_id_rules(masked: str, gender: str | None, age: int | None, listed_year: int, err, kind: str = "resident") -> None:  # type: ignore[no-untyped-def]
     field = "debtor.id_masked"
     if ids.FULL_RE.match(masked.upper()):
         if not ids.FULL_ID_RE.search(masked):
@@ -190,7 +204,7 @@ def _masked_id_rules(masked: str, gender: str | None, age: int | None, listed_ye
             "E080", field, f"脱敏身份证号码 {masked!r} 格式不正确，应为前 10 位 + **** + 后 4 位，如 3705021985****1234"
         )
         return
-    if ids.region_name(m["region"]) is None:
+    if kind == "resident" and ids.region_name(m["region"]) is None:
         err("E081", field, f"身份证号码地区码 {m['region']} 不在 GB/T 2260 行政区划代码（含历史代码）中")
     born = int(m["year"])
     if age is not None:
@@ -203,7 +217,7 @@ def _masked_id_rules(masked: str, gender: str | None, age: int | None, listed_ye
             )
         elif expected < MIN_AGE <= age:
             err("E084", field, f"出生于 {born} 年，发布时未满 18 周岁：未成年人不得纳入失信被执行人名单")
-    if gender is not None and ids.gender(masked) != gender:
+    if gender is not None and kind != "foreign_permanent" and ids.gender(masked) != gender:
         err("E083", "debtor.gender", f"性别 {gender} 与身份证号码第 17 位（{masked[16]}，奇数为男、偶数为女）不符")
 
 
@@ -222,6 +236,12 @@ class AcrossEntry(NamedTuple):
     case_line: int  # where its case number is written
     court_line: int  # where its court is written
     case_number: str  # the case number as written (named in the messages)
+    listing_no: int | None = None  # art. 10 ¶3: 2, 3… for a re-listing
+    listed_on: date | None = None
+    removed_on: date | None = None  # None: not removed (status listed)
+    person: str | None = None  # the debtor's name when a person
+    legal_representative: str | None = None  # an organisation's (W111)
+    listing_line: int = 1  # where listed_on is written
 
 
 def across_entry(src: SourceRecord) -> AcrossEntry:
@@ -229,33 +249,59 @@ def across_entry(src: SourceRecord) -> AcrossEntry:
     case = casenumber.parse(r.case_number)
     ids = None
     if case is not None:
-        ids = (case.text, r.debtor_seq, casenumber.record_id(case, r.debtor_seq), case.court_code, r.court)
-    return AcrossEntry(src.path, ids, src.line("case_number"), src.line("court"), r.case_number)
+        rid = casenumber.record_id(case, r.debtor_seq, r.listing_no)
+        ids = (case.text, r.debtor_seq, rid, case.court_code, r.court)
+    removed = r.removed_on if r.status == "removed" else None
+    return AcrossEntry(
+        src.path, ids, src.line("case_number"), src.line("court"), r.case_number,
+        r.listing_no, r.listed_on, removed, r.debtor.name if r.debtor.kind == "person" else None,
+        r.debtor.legal_representative, src.line("listed_on"),
+    )  # fmt: skip
+
+
+def _number(entry: AcrossEntry) -> int:
+    return entry.listing_no or 1
 
 
 def check_across(entries: Iterable[AcrossEntry]) -> list[RecordError]:
-    """Rules between records: duplicates, one page address per record, one name per court code.
-    The first record (in the order given) of a clash is the one the others are reported against."""
+    """Rules between records: duplicates among records not removed, re-listings (art. 10 ¶3),
+    one page address per record, one name per court code. The first record (in the order
+    given) of a clash is the one the others are reported against."""
     out: list[RecordError] = []
-    seen: dict[tuple[str, int | None], AcrossEntry] = {}
+    cases: dict[tuple[str, int | None], list[AcrossEntry]] = {}
     ids_seen: dict[str, AcrossEntry] = {}
     courts: dict[str, tuple[str, AcrossEntry]] = {}
     for entry in entries:
         if entry.ids is None:
             continue  # reported on its own (E020)
         text, debtor_seq, rid, court_code, court_name = entry.ids
-        key = (text, debtor_seq)
-        first = seen.setdefault(key, entry)
-        if first is not entry:
-            seq = "" if debtor_seq is None else f"（序号 {debtor_seq}）"
+        group = cases.setdefault((text, debtor_seq), [])
+        clash = next((e for e in group if _number(e) == _number(entry)), None)
+        group.append(entry)
+        seq = "" if debtor_seq is None else f"（序号 {debtor_seq}）"
+        if clash is not None and clash.removed_on is None and entry.removed_on is None:
             out.append(
                 RecordError(
                     entry.path,
                     entry.case_line,
                     "E021",
                     "case_number",
-                    f"与 {first.path}:{first.case_line} 重复：同一执行案号 {text}{seq}"
-                    "只能有一条记录；同案多名被执行人请填写 debtor_seq",
+                    f"与 {clash.path}:{clash.case_line} 重复：同一执行案号 {text}{seq}只能有一条在列记录；"
+                    "重复录入的请删除多余的文件；前次纳入已删除、再次纳入的，前次记录应为 status: removed，"
+                    "新记录填写 listing_no（《规定》第十条第三款）",
+                )
+            )
+        elif clash is not None:
+            # one of the two was removed: this is a re-listing (art. 10 ¶3) that must say so
+            after = max(_number(e) for e in group)
+            out.append(
+                RecordError(
+                    entry.path,
+                    entry.case_line,
+                    "E113",
+                    "listing_no",
+                    f"{clash.path}:{clash.case_line} 已有同一执行案号 {text}{seq}的记录且其中一条已删除："
+                    f"再次纳入（《规定》第十条第三款）须填写 listing_no: {after + 1}，发布时间晚于前次删除日期",
                 )
             )
         else:
@@ -283,4 +329,60 @@ def check_across(entries: Iterable[AcrossEntry]) -> list[RecordError]:
                     f"法院代码 {court_code} 在 {court[1].path} 中对应“{court[0]}”，此处为“{court_name}”",
                 )
             )
+    for group in cases.values():
+        if len(group) > 1:
+            out.extend(_relisting(group))
     return out
+
+
+def _relisting(group: list[AcrossEntry]) -> list[RecordError]:
+    """E114: a re-listing comes after every earlier listing of the case and debtor was removed."""
+    out: list[RecordError] = []
+    for entry in group:
+        if entry.listing_no is None or entry.listed_on is None:
+            continue
+        for earlier in group:
+            if _number(earlier) >= _number(entry):
+                continue
+            if earlier.removed_on is None:
+                message = (f"前次纳入的记录 {earlier.path} 仍在列：再次纳入须在前次记录删除之后"
+                           "（《规定》第十条第三款）；请先删除前次记录")  # fmt: skip
+            elif entry.listed_on <= earlier.removed_on:
+                message = (f"再次纳入的发布时间 {entry.listed_on} 不晚于前次记录 {earlier.path} 的删除日期 "
+                           f"{earlier.removed_on}（《规定》第十条第三款）：发布时间应在 {earlier.removed_on} 之后")  # fmt: skip
+            else:
+                continue
+            out.append(RecordError(entry.path, entry.listing_line, "E114", "listed_on", message))
+    return out
+
+
+def warn_across(entries: Iterable[AcrossEntry]) -> list[RecordError]:
+    """W111: an organisation's legal representative also listed as a person in the same case
+    (法发〔2019〕35号: not for the unit's debt)."""
+    by_case: dict[str, list[AcrossEntry]] = {}
+    for entry in entries:
+        if entry.ids is not None:
+            by_case.setdefault(entry.ids[0], []).append(entry)
+    out: list[RecordError] = []
+    for group in by_case.values():
+        reps = {same_key(e.legal_representative): e for e in group if e.legal_representative}
+        for entry in group:
+            org = reps.get(same_key(entry.person)) if entry.person else None
+            if org is not None:
+                out.append(
+                    RecordError(
+                        entry.path,
+                        entry.case_line,
+                        "W111",
+                        "debtor.name",
+                        f"被执行人 {entry.person} 是同案单位被执行人（{org.path}）的法定代表人或负责人："
+                        "单位是被执行人的，不得因单位的债务将其法定代表人、负责人纳入失信名单"
+                        "（法发〔2019〕35号）；请核对其本人是否另有失信情形",
+                    )
+                )
+    return out
+
+
+def same_key(name: str | None) -> str:
+    """A person's name without a role in brackets: what same_person compares."""
+    return _ROLE.sub("", (name or "").strip())

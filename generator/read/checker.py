@@ -236,5 +236,7 @@ def check_paths(paths: Iterable[str | Path], drafts_ok: bool = False, jobs: int 
         failed = {e.path for e in errors}
         passed = [src for c, src in checked if src is not None and c.path not in failed]
         errors.sort()
-        warnings = sorted(w for c, _src in checked for w in c.warnings)
+        warnings = [w for c, _src in checked for w in c.warnings]
+        warnings += rules.warn_across(c.entry for c, _src in checked if c.entry is not None)
+        warnings.sort()
     return CheckResult(errors, passed, warnings)

@@ -35,7 +35,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from generator.domain.policy import PublicRecord, PublicView, newest_first
-from generator.domain.records import GROUNDS, KINDS, PERFORMANCE, REMOVAL_REASONS
+from generator.domain.records import GROUNDS, ID_KINDS, KINDS, PERFORMANCE, REMOVAL_REASONS
 from generator.domain.rules import FORMULA_START
 from generator.errors import BuildError
 from generator.render.outputs import OutputFile, RenderContext, Single
@@ -91,12 +91,20 @@ FIELDS: tuple[Field, ...] = (
     Field("kind", "被执行人类型", "person 自然人 | organization 法人或其他组织（CSV 中为中文）",
           {"type": "string", "enum": list(KINDS)}, lambda r, s: r.kind),
     Field("name", "被执行人姓名/名称", "被执行人姓名或名称", _TEXT, lambda r, s: r.name),
-    Field("id_masked", "证件号码", "自然人的公民身份号码，已脱敏：前 10 位、****、后 4 位",
-          _opt({"type": "string", "pattern": r"^\d{10}\*{4}\d{3}[\dX]$"}), lambda r, s: r.id_masked),
+    Field("id_kind", "证件类型", "自然人的证件类型：resident 居民身份证、hk_macao_permit 港澳居民居住证、"
+          "taiwan_permit 台湾居民居住证、foreign_permanent 外国人永久居留身份证、passport 护照（CSV 中为中文）",
+          _opt({"type": "string", "enum": list(ID_KINDS)}),
+          lambda r, s: None if r.kind != "person" else (r.id_kind or "resident")),
+    Field("id_masked", "证件号码", "自然人的证件号码，已脱敏：18 位号码为前 10 位、****、后 4 位；"
+          "2017 年版外国人永久居留证为前 7 位、****、后 4 位；护照为前 2 位、****、后 2 位",
+          _opt({"type": "string", "pattern": r"^(\d{10}\*{4}\d{3}[\dX]|[A-Z]{3}\d{4}\*{4}\d{4}|[A-Z0-9]{2}\*{4}[A-Z0-9]{2})$"}),
+          lambda r, s: r.id_masked),
     Field("gender", "性别", "自然人的性别", _opt({"type": "string", "enum": ["男", "女"]}), lambda r, s: r.gender),
     Field("age", "年龄", "自然人在发布时间的周岁年龄", _opt({"type": "integer", "minimum": 18}), lambda r, s: r.age),
     Field("uscc", "统一社会信用代码", "组织的统一社会信用代码（GB 32100）",
           _opt({"type": "string", "pattern": r"^[0-9A-Z]{18}$"}), lambda r, s: r.uscc),
+    Field("org_code", "组织机构代码", "没有统一社会信用代码的组织的组织机构代码（GB 11714）",
+          _opt({"type": "string", "pattern": r"^[0-9A-Z]{8}-[0-9X]$"}), lambda r, s: r.org_code),
     Field("legal_representative", "法定代表人或负责人", "组织的法定代表人或负责人", _opt(_TEXT),
           lambda r, s: r.legal_representative),
     Field("obligation", "生效法律文书确定的义务", "生效法律文书确定的义务", _TEXT, lambda r, s: r.obligation),
@@ -111,7 +119,7 @@ FIELDS: tuple[Field, ...] = (
     Field("listed_on", "发布时间", "纳入名单并发布的日期", _DATE, lambda r, s: _iso(r.listed_on)),
     Field("term_years", "期限（年）", "失信期限（年）；仅因“有履行能力而拒不履行”纳入的为空",
           _opt({"type": "integer", "minimum": 1, "maximum": 5}), lambda r, s: r.term_years),
-    Field("term_ends_on", "期限届满日", "期限届满、自动删除的日期（当天起不再公布）", _opt(_DATE),
+    Field("term_ends_on", "期限届满日", "期限的最后一日（民法典第二百零二条：对应日；次日起不再公布）", _opt(_DATE),
           lambda r, s: _iso(r.term_ends_on)),
     Field("url", "网址", "本记录详情页网址", _TEXT, lambda r, s: site_url(s, r.url)),
 )  # fmt: skip
@@ -140,6 +148,8 @@ def csv_cell(key: str, value: Any) -> str:
         return ""
     if key == "kind":
         text = KINDS[value]
+    elif key == "id_kind":
+        text = ID_KINDS.get(value, value)
     elif key == "grounds":
         text = GROUND_SEPARATOR.join(GROUNDS[g] for g in value)
     else:
@@ -204,7 +214,7 @@ def schema(settings: dict[str, Any]) -> dict[str, Any]:
                 "if": {"properties": {"kind": {"const": "person"}}},
                 "then": {"properties": {"id_masked": {"type": "string"}, "gender": {"type": "string"},
                                         "age": {"type": "integer"}, "uscc": {"type": "null"}}},
-                "else": {"properties": {"uscc": {"type": "string"}, "id_masked": {"type": "null"},
+                "else": {"properties": {"id_masked": {"type": "null"}, "id_kind": {"type": "null"},
                                         "gender": {"type": "null"}, "age": {"type": "null"}}},
             }
         ],

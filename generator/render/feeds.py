@@ -120,7 +120,10 @@ def listing_id(settings: dict[str, Any], record_id: str) -> str:
 
 
 def listing_entry(settings: dict[str, Any], r: PublicRecord) -> Entry:
-    number = ("证件号码", r.id_masked) if r.kind == "person" else ("统一社会信用代码", r.uscc)
+    if r.kind == "person":
+        number = ("证件号码", r.id_masked)
+    else:
+        number = ("统一社会信用代码", r.uscc) if r.uscc else ("组织机构代码", r.org_code)
     summary = _lines([
         ("被执行人", r.name),
         ("类型", r.kind_label),

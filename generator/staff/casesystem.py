@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from generator.domain import casenumber, ids
-from generator.domain.records import GROUNDS, KINDS
+from generator.domain.records import GROUNDS, KINDS, TERM_EXTENSIONS
 from generator.errors import RecordError
 from generator.staff.tables import Table
 
@@ -60,7 +60,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("grounds", "grounds", ("失信情形", "失信被执行人行为具体情形")),
     Column("listed_on", "listed_on", ("发布时间", "发布日期")),
     Column("term_years", "term_years", ("期限（年）", "期限", "失信期限（年）", "纳入期限（年）"), required=False),
+    Column("term_extension", "term_extension", ("延长理由", "期限延长理由"), required=False),
     Column("decision", "vetting.decision", ("纳入决定书文号", "纳入决定书", "决定书文号")),
+    Column("decided_on", "vetting.decided_on", ("决定书作出日期", "决定日期", "纳入决定日期"), required=False),
+    Column("served_on", "vetting.served_on", ("送达日期", "决定书送达日期"), required=False),
     Column("entered_by", "vetting.entered_by", ("录入人",), required=False),  # or --entered-by
     Column("debtor_seq", "debtor_seq", ("被执行人序号",), required=False),
     # not written: gender comes from the ID number; a column that disagrees refuses the row
@@ -184,6 +187,22 @@ def _int(value: Any, unit: str = "") -> int:
     raise CellError("E012", f"应为整数，实际为 {value!r}")
 
 
+# art. 2 ¶1's two reasons for a longer term, as the code or in words
+_EXTENSION_WORDS = {**{v: k for k, v in TERM_EXTENSIONS.items()}, "暴力": "violence", "威胁": "violence",
+                    "多项失信行为": "multiple_acts", "多项": "multiple_acts"}  # fmt: skip
+
+
+def parse_extension(value: Any) -> str:
+    text = re.sub(r"\s+", "", str(value))
+    if text in TERM_EXTENSIONS:
+        return text
+    for words, code in sorted(_EXTENSION_WORDS.items(), key=lambda kv: -len(kv[0])):
+        if words in text:
+            return code
+    raise CellError("E012", f"延长理由 {text!r} 应为 violence（以暴力、威胁方法妨碍、抗拒执行情节严重）"
+                    "或 multiple_acts（具有多项失信行为）（《规定》第二条第一款）")  # fmt: skip
+
+
 def _amount(value: Any) -> Decimal:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         amount = Decimal(str(value))
@@ -288,11 +307,18 @@ def row_to_record(row: Row, entered_by: str | None) -> dict[str, Any] | None:
     term = row.convert("term_years", "term_years", "期限（年）", lambda v: _int(v, "年"), required=False)
     if term is not None:
         rec["term_years"] = term
+    extension = row.convert("term_extension", "term_extension", "延长理由", parse_extension, required=False)
+    if extension is not None:
+        rec["term_extension"] = extension
     rec["status"] = "listed"
     rec["vetting"] = {
         "decision": row.required("decision", "vetting.decision", "纳入决定书文号"),
         "entered_by": row.text("entered_by") or entered_by,
     }
+    for key, label in (("decided_on", "决定书作出日期"), ("served_on", "送达日期")):
+        day = row.convert(key, f"vetting.{key}", label, parse_date, required=False)
+        if day is not None:
+            rec["vetting"][key] = day
     if rec["vetting"]["entered_by"] is None:
         row.problem("E011", "vetting.entered_by", "“录入人”为空，且未用 --entered-by 指定")
     return None if row.problems else rec

@@ -16,7 +16,7 @@ import yaml
 from stdnum.cn import uscc
 
 from generator.domain import casenumber
-from generator.domain.records import GROUNDS, REMOVAL_REASONS
+from generator.domain.records import GROUNDS, REMOVAL_REASONS, TERM_REMOVAL_REASONS
 
 
 @dataclass(frozen=True)
@@ -108,18 +108,26 @@ def make_record(rng: random.Random, as_of: date, serial: int) -> dict[str, Any]:
     rec["listed_on"] = listed_on
     if term is not None:
         rec["term_years"] = term
+        if term > 2:  # art. 2 ¶1: an extension says why (no random draw: the same demo as before)
+            rec["term_extension"] = "violence" if "obstructs_by_force" in grounds else "multiple_acts"
     rec["status"] = "listed"
     if rng.random() < 0.1:
         removed = min(as_of, listed_on + timedelta(days=rng.randint(10, 400)))
         rec["status"] = "removed"
         rec["removed_on"] = removed
-        rec["removal_reason"] = rng.choice([r for r in REMOVAL_REASONS if r != "term_expired"])
+        reason = rng.choice([r for r in REMOVAL_REASONS if r != "term_expired"])
+        if term is not None and reason not in TERM_REMOVAL_REASONS:
+            reason = "early_deletion"  # art. 10 ¶2: a term record leaves by early deletion or correction
+        rec["removal_reason"] = reason
     clerk = rng.choice(CLERKS)
     rec["vetting"] = {
         "decision": f"{case}之一",
         "entered_by": clerk,
         "vetted_by": rng.choice(JUDGES),
         "vetted_on": vetted_on,
+        # art. 5: decided when vetted, served before the listing (derived: no extra random draw)
+        "decided_on": vetted_on,
+        "served_on": vetted_on + timedelta(days=(listed_on - vetted_on).days // 2),
     }
     return rec
 
@@ -141,13 +149,43 @@ def make_records(n: int, seed: int = 2026, as_of: date = date(2026, 11, 25)) -> 
             second["debtor"] = {**second["debtor"], "id_masked": masked, "age": second["listed_on"].year - born}
         records[i] = {**records[i], "debtor_seq": 1}
         records[i + 1] = _ordered(second)
+    # a re-listing (art. 10 ¶3) in every block of 50: the record after a removed one becomes
+    # the same case and debtor listed again; the shared cases above are left alone
+    for start in range(2, n - 1, 50):
+        for k in range(start, min(start + 22, n - 1)):
+            if k % 25 not in (0, 1) and (k + 1) % 25 not in (0, 1) and records[k]["status"] == "removed":
+                again = _relisted(records[k], as_of)
+                if again is not None:
+                    records[k + 1] = again
+                    break
+    # a grace period (法发〔2019〕35号) every 60 records: public a week after its listing day
+    for i in range(17, n, 60):
+        records[i] = {**records[i], "grace_until": records[i]["listed_on"] + timedelta(days=7)}
     return [_ordered(r) for r in records]
 
 
+def _relisted(rec: dict[str, Any], as_of: date) -> dict[str, Any] | None:
+    """The same case and debtor listed again a month after its removal, or None when too late."""
+    removed = rec["removed_on"]
+    listed = min(as_of, removed + timedelta(days=30))
+    if listed < removed + timedelta(days=2):
+        return None
+    again = {k: v for k, v in rec.items() if k not in ("removed_on", "removal_reason", "grace_until")}
+    day_before = listed - timedelta(days=1)
+    again.update(listing_no=2, status="listed", listed_on=listed)
+    again["vetting"] = {**rec["vetting"], "decision": f"{rec['case_number']}之二", "vetted_on": day_before,
+                        "decided_on": day_before, "served_on": day_before}  # fmt: skip
+    debtor = rec["debtor"]
+    if debtor["kind"] == "person":  # a year older perhaps: the age on the new listing day
+        born = int(debtor["id_masked"][6:10])
+        again["debtor"] = {**debtor, "age": max(debtor["age"], listed.year - born - 1)}
+    return again
+
+
 _ORDER = (
-    "case_number", "court", "region_code", "filed_on", "basis", "debtor", "debtor_seq", "obligation",
-    "performance", "outstanding", "grounds", "listed_on", "term_years", "status", "removed_on",
-    "removal_reason", "vetting",
+    "case_number", "court", "region_code", "filed_on", "basis", "debtor", "debtor_seq", "listing_no",
+    "obligation", "performance", "outstanding", "grounds", "listed_on", "term_years", "term_extension",
+    "grace_until", "status", "removed_on", "removal_reason", "vetting",
 )  # fmt: skip
 
 
@@ -173,7 +211,7 @@ def record_path(rec: dict[str, Any]) -> str:
     """content-relative path: debtors/<court slug>/<record id>.yaml."""
     case = casenumber.parse(rec["case_number"])
     assert case is not None
-    return f"{case.court_slug}/{casenumber.record_id(case, rec.get('debtor_seq'))}.yaml"
+    return f"{case.court_slug}/{casenumber.record_id(case, rec.get('debtor_seq'), rec.get('listing_no'))}.yaml"
 
 
 def write_records(folder: Path, records: list[dict[str, Any]]) -> list[Path]:

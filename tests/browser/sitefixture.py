@@ -50,6 +50,7 @@ LONG = record(
     obligation=("支付货款及利息" * 72)[:500],
     grounds=["evades_by_fraud", "violates_asset_report", "violates_consumption_ban"],
     term_years=5,
+    term_extension="multiple_acts",  # art. 2 ¶1: three grounds
     listed_on=date(2026, 11, 18),
     vetting__decision="（2025）鲁0502执8003号之一",
     vetting__vetted_on=date(2026, 11, 17),

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from generator.cli.registry import EXIT_ERRORS, EXIT_OK, command, parse_date
-from generator.domain import casenumber
+from generator.domain import casenumber, workdays
 from generator.domain.records import REMOVAL_REASONS, iter_record_files
 from generator.domain.yamlload import decode, load
 from generator.errors import RecordError, UsageError
@@ -29,7 +28,7 @@ def _reason(text: str) -> str:
     code = by_label.get(text.strip(), text.strip())
     if code == COMPUTED:
         raise argparse.ArgumentTypeError(
-            "term_expired（期限届满）由系统按 listed_on + term_years 自动计算，无需删除操作"
+            "term_expired（期限届满）由系统按 listed_on 与 term_years（民法典第二百零一、二百零二条）自动计算，无需删除操作"
         )
     if code not in REMOVAL_REASONS:
         choices = "；".join(f"{c}（{label}）" for c, label in REMOVAL_REASONS.items() if c != COMPUTED)
@@ -70,6 +69,7 @@ class Match:
     path: Path
     seq: int | None
     name: str
+    removed: bool = False  # an earlier listing of a re-listed debtor (art. 10 ¶3) stays as removed
 
 
 def find_records(case: casenumber.CaseNumber, root: str | Path) -> list[Match]:
@@ -91,18 +91,8 @@ def find_records(case: casenumber.CaseNumber, root: str | Path) -> list[Match]:
             debtor = raw.get("debtor")
             seq = raw.get("debtor_seq")
             name = str(debtor.get("name", "")) if isinstance(debtor, dict) else ""
-            found.append(Match(path, seq if isinstance(seq, int) else None, name))
+            found.append(Match(path, seq if isinstance(seq, int) else None, name, raw.get("status") == "removed"))
     return found
-
-
-def add_working_days(start: date, days: int) -> date:
-    """`days` working days after `start`, counting Monday–Friday only (holidays not known here)."""
-    d = start
-    while days:
-        d += timedelta(days=1)
-        if d.weekday() < 5:
-            days -= 1
-    return d
 
 
 def run(args: argparse.Namespace) -> int:
@@ -116,6 +106,9 @@ def run(args: argparse.Namespace) -> int:
     listing = "\n".join(f"  --seq {m.seq if m.seq is not None else '（无）'}  {m.name}  {m.path}" for m in matches)
     if args.seq is not None:
         matches = [m for m in matches if m.seq == args.seq]
+    listed = [m for m in matches if not m.removed]
+    if len(listed) == 1 and len({m.seq for m in matches}) == 1:
+        matches = listed  # a re-listing: the earlier listing of the same debtor is removed already
     if not matches:
         where = f"（序号 {args.seq}）" if args.seq is not None else ""
         more = f"；该案号的记录有：\n{listing}" if listing else ""
@@ -142,15 +135,18 @@ def run(args: argparse.Namespace) -> int:
     if errors:
         for e in errors:
             print(e)
+        if any(e.code == "E110" for e in errors):
+            print("有纳入期限的记录只能以 early_deletion（提前删除）或 corrected（纠正）删除，或待期限届满自动下线"
+                  "（《规定》第十条第二款）。")  # fmt: skip
         print(f"未修改 {path}：删除后的记录不能通过检查。")
         return EXIT_ERRORS
     print(
         f"已删除 {path}：status: removed，removed_on: {on}，removal_reason: {args.reason}（{REMOVAL_REASONS[args.reason]}）"
     )
-    deadline = add_working_days(on, REMOVAL_DAYS)
+    deadline = workdays.add_working_days(on, REMOVAL_DAYS)
     print(
         f"提醒：依《最高人民法院关于公布失信被执行人名单信息的若干规定》第十条，删除情形出现后应在三个工作日内删除失信信息。"
-        f"若删除情形出现于 {on}，最迟应在 {deadline} 前合并发布（仅扣除周末，遇法定节假日按调休安排另算）。"
+        f"若删除情形出现于 {on}，最迟应在 {deadline.day} 前合并发布（{workdays.describe(deadline)}）。"
         "请立即提交并发起合并请求；合并后网站自动重建，该记录从名单、搜索、订阅和数据文件中消失，/removals/ 显示删除公告。"
     )
     return EXIT_OK
