@@ -253,11 +253,11 @@ def _facts(tmp_path: Path, rec: dict):  # type: ignore[no-untyped-def]
         ),  # same day as listed
         ({"removed_on": date(2026, 10, 1), "removal_reason": "corrected"}, date(2026, 10, 1), False),
         (
-            {"removed_on": date(2027, 6, 1), "removal_reason": "early_deletion"},
-            date(2027, 6, 2),
+            {"removed_on": date(2027, 6, 2), "removal_reason": "early_deletion"},
+            date(2027, 6, 3),
             False,
-        ),  # the term's end day
-        ({"removed_on": date(2027, 5, 31), "removal_reason": "early_deletion"}, date(2027, 6, 2), True),  # its last day
+        ),  # the day after its last public day: the term had ended (Civil Code arts. 201–202)
+        ({"removed_on": date(2027, 6, 1), "removal_reason": "early_deletion"}, date(2027, 6, 2), True),  # its last day
         (
             {"removed_on": date(2026, 10, 1), "removal_reason": "early_deletion"},
             date(2031, 9, 30),

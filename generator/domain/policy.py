@@ -284,10 +284,10 @@ def certificate_of(f: Facts, as_of: date, years: int) -> RemovalNotice | None:
     if p is None or f.removed is None or years <= 0:
         return None
     removed_on, reason = f.removed
-    if reason not in CERTIFIED_REASONS or not f.listed_on <= removed_on <= as_of:
+    if reason not in CERTIFIED_REASONS or not f.public_from <= removed_on <= as_of:
         return None
-    if p.term_ends_on is not None and p.term_ends_on <= removed_on:
-        return None  # the term had ended: the record was no longer public to remove
+    if p.term_ends_on is not None and p.term_ends_on < removed_on:
+        return None  # the term (term_ends_on: its last public day) had ended: the record was no longer public to remove
     if add_years(removed_on, years) <= as_of:
         return None
     return RemovalNotice(

@@ -69,8 +69,8 @@ def refusal(src: SourceRecord, f: Facts, on: date, years: int) -> RecordError:
     if removed_on > on:
         return err("E142", "removed_on", f"删除日期 {removed_on} 晚于出具日期 {on}：删除生效后才能出具证明")
     end = f.record.term_ends_on
-    if end is not None and end <= removed_on:
-        return err("E143", "removed_on", f"公布期限已于 {end} 届满（《若干规定》第二条），记录在删除日 {removed_on} "
+    if end is not None and end < removed_on:
+        return err("E143", "removed_on", f"公布期限至 {end} 届满（《若干规定》第二条），记录在删除日 {removed_on} "
                    "前已不再公示，属期限届满而非信用修复，不出具信用修复证明")  # fmt: skip
     if add_years(removed_on, years) <= on:
         return err("E144", "removed_on", f"删除日期 {removed_on} 已超过 {years} 年（PORTAL_VERIFY_YEARS），"
