@@ -39,6 +39,7 @@ PORTAL_DEFAULTS: dict[str, tuple[Any, str]] = {
     "PORTAL_FEED_LIMIT": (100, "新纳入名单、各法院、各地区订阅中的最新条目数"),
     "PORTAL_CHANGES_DAYS": (90, "/data/changes/ 中每日变更文件保留的天数"),
     "PORTAL_DATA_LICENSE": ("CC BY 4.0", "开放数据与订阅的许可协议名称"),
+    "PORTAL_DATA_INCLUDE_PERSONS": (False, "为 True 时 /data/ 的批量文件（现为 restrictions.csv/json）也含自然人；默认只含法人或其他组织"),
     "PORTAL_DATA_LICENSE_URL": (
         "https://creativecommons.org/licenses/by/4.0/deed.zh-hans",
         "许可协议全文网址",

@@ -262,3 +262,9 @@ def kind_texts(view: PublicView) -> Iterable[str]:
             yield w.legal_representative
     for b in view.batches:
         yield from (b.title, b.court)
+
+
+def kind_counts(view: PublicView) -> dict[str, int]:
+    """What the home page and /publicity/ say of the kinds."""
+    return {"restrictions": len(view.restrictions), "lifts": len(view.lifts), "rewards": len(view.rewards),
+            "batches": len(view.batches)}  # fmt: skip

@@ -124,6 +124,8 @@ RENDERERS: list[str] = [
     "generator.render.exports:RENDERER",
     "generator.render.notices:RENDERER",
     "generator.render.stats:RENDERER",
+    "generator.render.kindpages:RENDERER",
+    "generator.render.kindexports:RENDERER",
     "search.pages:RENDERER",
 ]
 
