@@ -50,7 +50,11 @@ def _vetting(src: SourceItem, err, drafts_ok: bool) -> None:  # type: ignore[no-
     what = _KIND_NAMES[src.kind]
     if v.vetted_by is None and v.vetted_on is None:
         if not drafts_ok:
-            err("E150", "vetting", f"{what}尚未经第二人审核（草稿），不能发布：须由录入人以外的审核人填写 vetted_by 与 vetted_on")
+            err(
+                "E150",
+                "vetting",
+                f"{what}尚未经第二人审核（草稿），不能发布：须由录入人以外的审核人填写 vetted_by 与 vetted_on",
+            )
     elif v.vetted_on is None:
         err("E011", "vetting.vetted_on", "已填写审核人 vetted_by 但缺少审核日期 vetted_on", "vetting.vetted_by")
     elif v.vetted_by is None:
@@ -103,10 +107,18 @@ def _common(item: Restriction | Reward, day: date, err) -> None:  # type: ignore
 def _restriction(r: Restriction, err) -> None:  # type: ignore[no-untyped-def]
     if r.restricted_persons is not None:
         if r.debtor.kind == "person":
-            err("E153", "restricted_persons", "被执行人为自然人时不填写 restricted_persons（限消规定第三条第二款仅适用于单位）")
+            err(
+                "E153",
+                "restricted_persons",
+                "被执行人为自然人时不填写 restricted_persons（限消规定第三条第二款仅适用于单位）",
+            )
         for i, name in enumerate(r.restricted_persons):
             if any(ch.isdigit() for ch in name) or len(name) > 30:
-                err("E154", f"restricted_persons.{i}", f"受限制人员只写姓名（限消规定第三条第二款），不写证件号码或职务说明：{name!r}")
+                err(
+                    "E154",
+                    f"restricted_persons.{i}",
+                    f"受限制人员只写姓名（限消规定第三条第二款），不写证件号码或职务说明：{name!r}",
+                )
         if len(set(r.restricted_persons)) != len(r.restricted_persons):
             err("E154", "restricted_persons", "受限制人员姓名重复")
     if r.status == "lifted":
@@ -138,7 +150,11 @@ def _reward(r: Reward, err) -> None:  # type: ignore[no-untyped-def]
 def _batch(src: SourceItem, b: Batch, err) -> None:  # type: ignore[no-untyped-def]
     m = BATCH_FILE_RE.search(src.path.replace("\\", "/").rsplit("/", 1)[-1])
     if m is None or m.group(1) != b.published_on.isoformat():
-        err("E180", "published_on", f"集中曝光批次文件名应为发布日期 {b.published_on}.yaml（content/exposure/YYYY-MM-DD.yaml）")
+        err(
+            "E180",
+            "published_on",
+            f"集中曝光批次文件名应为发布日期 {b.published_on}.yaml（content/exposure/YYYY-MM-DD.yaml）",
+        )
     if (b.records is None) == (b.selection is None):
         err("E181", "records", "须填写 records（记录编号列表）或 selection（法院与发布日期范围）之一，且只填一个")
     if b.selection is not None and b.selection.listed_from > b.selection.listed_to:

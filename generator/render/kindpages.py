@@ -67,8 +67,11 @@ def column_text(b: PublicBatch, settings: dict[str, Any], as_of: Any) -> bytes:
     )
     for i, r in enumerate(b.records, 1):
         out.append("")
-        who = f"{r.name}，{r.gender}，身份证号码{r.id_masked}" if r.kind == "person" else (
-            f"{r.name}，统一社会信用代码{r.uscc}，法定代表人{r.legal_representative}")
+        who = (
+            f"{r.name}，{r.gender}，身份证号码{r.id_masked}"
+            if r.kind == "person"
+            else (f"{r.name}，统一社会信用代码{r.uscc}，法定代表人{r.legal_representative}")
+        )
         out += wrap(f"{i}. {who}；执行案号{r.case_number}；执行法院{r.court}；未履行义务：{r.obligation}；"
                          f"发布时间{cn_date(r.listed_on)}。")  # fmt: skip
     out.append("")
@@ -83,7 +86,9 @@ def render(ctx: RenderContext) -> Iterator[Lazy]:
     portal = portal_settings(ctx.settings)
     per_page, days = portal["PORTAL_PER_PAGE"], portal["PORTAL_REMOVAL_NOTICE_DAYS"]
     for pager, rows in paginate("restrictions/", view.restrictions, per_page):
-        yield _page(ctx, pager.save_as, "restrictions.html", pager=pager, rows=rows, as_of=as_of, nav_active="publicity")
+        yield _page(
+            ctx, pager.save_as, "restrictions.html", pager=pager, rows=rows, as_of=as_of, nav_active="publicity"
+        )
     for r in view.restrictions:
         yield _page(ctx, f"{r.url}index.html", "restriction.html", r=r, nav_active="publicity")
     for pager, rows in paginate("restrictions/lifted/", view.lifts, per_page):
