@@ -40,6 +40,9 @@ def site_urls(view: PublicView, per_page: int, extra: Iterable[str], records: bo
     yield "grounds/", None
     yield from ((f"grounds/{code}/", None) for code in GROUNDS)
     yield "removals/", None
+    # the other kinds' lists (SPEC §7); an item's page names a debtor, as a record page does
+    yield from ((url, None) for url in ("publicity/", "restrictions/", "rewards/", "exposure/"))
+    yield from ((b.url, b.published_on) for b in view.batches)
     yield from ((url, None) for url in extra)
     if records:
         yield from ((r.url, r.listed_on) for r in sorted(view.public, key=attrgetter("id")))
