@@ -149,3 +149,20 @@ def test_a_build_stops_on_the_kinds_problems_with_the_debtors(tmp_path):
     with pytest.raises(ContentErrors) as failed:
         site.build()
     assert sorted(e.code for e in failed.value.errors) == ["E160", "E184"]
+
+
+def test_vet_records_the_second_person_on_a_restriction(tmp_path, capsys):
+    (path,) = write_kinds(
+        tmp_path, {"restrictions/a.yaml": restriction(vetting__vetted_by=None, vetting__vetted_on=None)}
+    )
+    assert [e.code for e in check_items([path], False, None).errors] == ["E150"]
+    assert main(["vet", str(path), "--by", "王某（执行局长）"]) == 1  # the clerk who entered it
+    assert "E041" in capsys.readouterr().out
+    assert main(["vet", str(path), "--by", "李某（执行法官）", "--on", "2025-09-01"]) == 0
+    assert check_items([path], False, None).errors == []
+    assert "vetted_by: 李某（执行法官）" in path.read_text(encoding="utf-8")
+    # a vetting that would break the kind's own rules is refused, the file untouched
+    (late,) = write_kinds(tmp_path, {"rewards/b.yaml": reward(vetting__vetted_by=None, vetting__vetted_on=None)})
+    before = late.read_bytes()
+    assert main(["vet", str(late), "--by", "李某（执行法官）", "--on", "2026-10-05"]) == 1
+    assert "E152" in capsys.readouterr().out and late.read_bytes() == before

@@ -244,3 +244,40 @@ def test_a_batch_naming_no_record_stops_the_build(tmp_path):
     with pytest.raises(ContentErrors) as failed:
         s.build()
     assert [e.code for e in failed.value.errors] == ["E184"]
+
+
+# -- hostile input ----------------------------------------------------------------------------
+
+
+def test_a_disguised_withheld_person_in_the_news_is_still_caught(tmp_path):
+    from generator.errors import BuildError
+
+    s = make_site(tmp_path)
+    write_kinds(s.content, standard_kinds())
+    # spaced, Traditional, full-width: a reader still reads 尤未来 (an art. 3 ¶2 person of an order not yet out)
+    (s.content / "news" / "leak.md").write_text(
+        "Title: 限消\nDate: 2026-11-02\nSlug: leak\nSummary: x\n\n限制消费人员尤 未 來。\n", encoding="utf-8"
+    )
+    with pytest.raises(BuildError) as failed:
+        s.build()
+    assert "news/leak/" in str(failed.value)
+
+
+def test_drafts_and_formulas(tmp_path):
+    from .kindsfactory import org, restriction, reward
+
+    s = make_site(tmp_path)
+    write_kinds(s.content, {
+        "restrictions/draft.yaml": restriction(case_number="（2026）鲁0502执3010号", debtor__name="郑草稿限",
+                                               vetting__vetted_by=None, vetting__vetted_on=None),
+        "rewards/draft.yaml": reward(case_number="（2026）鲁0502执4010号", debtor__name="郑草稿赏",
+                                     vetting__vetted_by=None, vetting__vetted_on=None),
+        "restrictions/formula.yaml": restriction(case_number="（2025）鲁0502执3011号",
+                                                 debtor=org("=HYPERLINK(\"http://x.example\",\"点此\")")),
+    })  # fmt: skip
+    result = s.build(drafts_ok=True)  # a draft is accepted by the check, and never public
+    assert [r.id for r in result.view.restrictions] == ["2025-lu0502-zhi-3011"] and result.view.rewards == ()
+    assert grep_tree(s.output, "郑草稿限", "郑草稿赏", "鲁0502执3010", "鲁0502执4010") == []
+    assert grep_tree(paths.index_dir(s.output), "郑草稿限", "郑草稿赏") == []
+    rows = list(csv.reader(io.StringIO((s.output / "data" / "restrictions.csv").read_bytes().decode("utf-8-sig"))))
+    assert rows[1][2].startswith("'=HYPERLINK(")  # a spreadsheet shows it as text, never runs it

@@ -53,7 +53,7 @@ def _vetting(src: SourceItem, err, drafts_ok: bool) -> None:  # type: ignore[no-
             err(
                 "E150",
                 "vetting",
-                f"{what}尚未经第二人审核（草稿），不能发布：须由录入人以外的审核人填写 vetted_by 与 vetted_on",
+                f"{what}尚未经第二人审核（草稿），不能发布：请由录入人以外的审核人运行 `chenglai vet {src.path} --by 姓名`",
             )
     elif v.vetted_on is None:
         err("E011", "vetting.vetted_on", "已填写审核人 vetted_by 但缺少审核日期 vetted_on", "vetting.vetted_by")

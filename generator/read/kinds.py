@@ -111,3 +111,9 @@ def known_debtor_ids(paths: list[str], checked: object, drafts_ok: bool) -> set[
             seen.add(debtors)
             known |= record_ids(check_paths([debtors], drafts_ok=drafts_ok).records)
     return known if known or seen else None
+
+
+def check_one(path: str, kind: str, data: bytes, drafts_ok: bool) -> list[RecordError]:
+    """The single-item rules of one file of `kind` (the staff tools' check before they write)."""
+    src, errors = parse_item(path, kind, data)
+    return errors if src is None else kindrules.check_item(src, drafts_ok)

@@ -60,6 +60,6 @@ def test_batch_print_view_puts_several_records_on_an_a4_page(page, site):
 def test_column_txt_is_plain_text(page, site):
     response = page.request.get(site.first_item("exposure") + "column.txt")
     assert response.ok
-    assert response.headers["content-type"].startswith("text/plain")
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
     body = response.text()
     assert "<" not in body and "集中曝光" in body.splitlines()[0]
