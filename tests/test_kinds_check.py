@@ -166,3 +166,23 @@ def test_vet_records_the_second_person_on_a_restriction(tmp_path, capsys):
     before = late.read_bytes()
     assert main(["vet", str(late), "--by", "李某（执行法官）", "--on", "2026-10-05"]) == 1
     assert "E152" in capsys.readouterr().out and late.read_bytes() == before
+
+
+def test_demo_kinds_are_what_make_demo_writes_and_say_they_are_fictitious(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    shutil.copytree(root / "content" / "debtors", tmp_path / "debtors")
+    script = [sys.executable, str(root / "scripts" / "make_demo.py"), "--kinds-only", "-o", str(tmp_path / "debtors")]
+    subprocess.run(script, check=True, capture_output=True)
+    for folder in ("restrictions", "rewards", "exposure"):
+        written = sorted(p.relative_to(tmp_path) for p in (tmp_path / folder).rglob("*.yaml"))
+        committed = sorted(p.relative_to(root / "content") for p in (root / "content" / folder).rglob("*.yaml"))
+        assert written == committed and written, folder
+        for rel in written:
+            data = (tmp_path / rel).read_text(encoding="utf-8")
+            assert data == (root / "content" / rel).read_text(encoding="utf-8"), rel
+            assert data.startswith("# 演示数据：") and "虚构" in data.splitlines()[0]
