@@ -281,3 +281,46 @@ def test_drafts_and_formulas(tmp_path):
     assert grep_tree(paths.index_dir(s.output), "郑草稿限", "郑草稿赏") == []
     rows = list(csv.reader(io.StringIO((s.output / "data" / "restrictions.csv").read_bytes().decode("utf-8-sig"))))
     assert rows[1][2].startswith("'=HYPERLINK(")  # a spreadsheet shows it as text, never runs it
+
+
+# -- incremental = full -----------------------------------------------------------------------
+
+
+def _lift(s):
+    items = standard_kinds()
+    write_kinds(s.content, {"restrictions/lu0502/person.yaml": {
+        **items["restrictions/lu0502/person.yaml"], "status": "lifted", "lifted_on": date(2026, 11, 24),
+        "lift_reason": "security_provided"}})  # fmt: skip
+
+
+def _edit_reward(s):
+    item = standard_kinds()["rewards/open.yaml"]
+    write_kinds(s.content, {"rewards/open.yaml": {**item, "conditions": "提供线索经查证属实"}})
+
+
+def _close_reward(s):
+    write_kinds(s.content, {"rewards/open.yaml": {**standard_kinds()["rewards/open.yaml"], "status": "closed"}})
+
+
+def _remove_debtor(s):
+    write(s.records, "lu0502/person.yaml", record(status="removed", removed_on=date(2026, 11, 24),
+                                                  removal_reason="performed"))  # fmt: skip
+
+
+@pytest.mark.parametrize("change", [_lift, _edit_reward, _close_reward, _remove_debtor])
+def test_incremental_build_after_a_change_equals_a_full_one(tmp_path, change):
+    import shutil
+
+    from .sitefixture import Site, tree
+
+    s = make_site(tmp_path / "a")
+    write_kinds(s.content, standard_kinds())
+    s.build()
+    change(s)
+    copy = tmp_path / "full"
+    shutil.copytree(s.root, copy, symlinks=True, ignore=shutil.ignore_patterns("trash"))
+    full = Site(copy, copy / "content", copy / "output")
+    result = s.build(allow_drop=True)
+    reference = full.build(incremental=False, allow_drop=True)
+    assert result.incremental and not reference.incremental and result.files_written > 0
+    assert tree(s.output) == tree(full.output)
