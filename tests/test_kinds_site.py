@@ -54,6 +54,10 @@ def test_restriction_pages_and_list(site):
     person = site.page("restrictions/2025-lu0502-zhi-3001/")
     assert person.cssselect("meta[name=robots][content=noindex]")  # a natural person: not for crawlers
     assert "3705021980****1234" in person.text_content()
+    # not even the footer says an order is published under the 失信 rules
+    for path in ("restrictions/", "restrictions/2025-lu0502-zhi-3001/", "restrictions/lifted/", "rewards/"):
+        footer = site.page(path).cssselect("footer")[0].text_content()
+        assert "公布失信被执行人名单信息的若干规定" not in footer and "规定" in footer, path
     # the 失信 list knows nothing of them
     assert "褚限甲" not in text(site, "debtors/")
 
