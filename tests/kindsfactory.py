@@ -101,7 +101,7 @@ def standard_kinds() -> dict[str, dict[str, Any]]:
             case_number="（2026）鲁0502执3006号", debtor=org("东营秦将来限有限公司"), restricted_persons=["尤未来"],
             issued_on=date(2026, 12, 10), vetting__vetted_on=date(2026, 12, 1),
         ),
-        "rewards/open.yaml": reward(),
+        "rewards/open.yaml": reward(applicant="东营悬赏申请贸易有限公司"),
         "rewards/closed.yaml": reward(case_number="（2025）鲁0502执4002号", debtor__name="何关闭赏", status="closed"),
         "rewards/expired.yaml": reward(
             case_number="（2025）鲁0502执4003号", debtor__name="吕过期赏", valid_until=date(2026, 11, 20)

@@ -210,6 +210,7 @@ def test_the_leak_gate_knows_the_withheld_names_of_the_kinds(site):
         assert name in view.withheld_names
     for case in ("（2024）鲁0502执3004号", "（2026）鲁0502执3006号", "（2025）鲁0502执4002号"):
         assert case in view.withheld_case_numbers
+    assert "申请执行人" not in view.withheld_names  # a closed reward's unnamed applicant is no name
     # shown ones are not needles: the lifted unit is named in its notice
     assert "东营解除测试有限公司" not in view.withheld_names and "褚限甲" not in view.withheld_names
 

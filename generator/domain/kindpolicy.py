@@ -24,6 +24,7 @@ from generator.domain import casenumber, ids
 from generator.domain.kindmodels import LIFT_REASONS, Batch, Restriction, Reward, SourceItem
 from generator.domain.policy import PublicRecord, PublicView
 
+UNNAMED_APPLICANT = frozenset({"申请执行人", "申请人"})
 DISCLAIMER = "限制消费令与失信被执行人名单是两项不同的措施：被限制消费的被执行人并不因此成为失信被执行人。"
 
 
@@ -167,8 +168,8 @@ def _names(item: Restriction | Reward) -> set[str]:
         out.add(item.debtor.legal_representative)
     if isinstance(item, Restriction):
         out.update(item.restricted_persons or ())
-    else:
-        out.add(item.applicant)
+    elif item.applicant not in UNNAMED_APPLICANT:
+        out.add(item.applicant)  # a named applicant; "申请执行人" alone names no one
     return out
 
 
