@@ -329,3 +329,6 @@ def test_incremental_build_after_a_change_equals_a_full_one(tmp_path, change):
     reference = full.build(incremental=False, allow_drop=True)
     assert result.incremental and not reference.incremental and result.files_written > 0
     assert tree(s.output) == tree(full.output)
+    # the updated index answers as the full one does
+    for q in ("褚限甲", "许悬赏", "鲁0502", "卫受限", "张三丰"):
+        assert search(s, q=q) == search(full, q=q), q
