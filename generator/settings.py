@@ -25,6 +25,7 @@ PORTAL_DEFAULTS: dict[str, tuple[Any, str]] = {
     "PORTAL_PER_PAGE": (50, "列表页每页条数"),
     "PORTAL_MAX_DROP": (0.2, "公开记录数较上次构建下降超过此比例时拒绝构建（可用 --allow-drop 放行）"),
     "PORTAL_NOINDEX_RECORDS": (False, "为 True 时记录页加 noindex，搜索引擎不收录"),
+    "PORTAL_DATA_PERSONS": (False, "为 True 时开放数据（/data/ 的 CSV、JSON 与变更文件）也包含自然人；默认只含组织"),
     "PORTAL_STATE_PATH": (
         None,
         "构建状态目录（状态库 state.sqlite3、各代网站与搜索索引）；None 表示输出目录旁的 .chenglai-state/<输出目录名>",
@@ -39,7 +40,6 @@ PORTAL_DEFAULTS: dict[str, tuple[Any, str]] = {
     "PORTAL_FEED_LIMIT": (100, "新纳入名单、各法院、各地区订阅中的最新条目数"),
     "PORTAL_CHANGES_DAYS": (90, "/data/changes/ 中每日变更文件保留的天数"),
     "PORTAL_DATA_LICENSE": ("CC BY 4.0", "开放数据与订阅的许可协议名称"),
-    "PORTAL_DATA_INCLUDE_PERSONS": (False, "为 True 时 /data/ 的批量文件（现为 restrictions.csv/json）也含自然人；默认只含法人或其他组织"),
     "PORTAL_DATA_LICENSE_URL": (
         "https://creativecommons.org/licenses/by/4.0/deed.zh-hans",
         "许可协议全文网址",

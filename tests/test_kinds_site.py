@@ -185,7 +185,7 @@ def test_restrictions_data_holds_organisations_only(site):
 def test_a_setting_includes_persons_in_the_data(tmp_path):
     s = make_site(tmp_path)
     write_kinds(s.content, {"restrictions/a.yaml": standard_kinds()["restrictions/lu0502/person.yaml"]})
-    s.build(settings={"PORTAL_DATA_INCLUDE_PERSONS": True})
+    s.build(settings={"PORTAL_DATA_PERSONS": True})
     data = json.loads((s.output / "data" / "restrictions.json").read_text(encoding="utf-8"))
     assert [r["name"] for r in data["records"]] == ["褚限甲"] and data["persons_included"] is True
 

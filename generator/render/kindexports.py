@@ -3,7 +3,7 @@
 
 Organisations only by default, as the debtors' bulk files (SPEC §6, PIPL): a natural person's
 order is on its page and in search, not in a file anyone can mirror — unless the setting
-PORTAL_DATA_INCLUDE_PERSONS is True. Cells are written through exports.csv_cell (formula
+PORTAL_DATA_PERSONS is True. Cells are written through exports.csv_cell (formula
 injection: a leading ').
 """
 
@@ -45,7 +45,7 @@ def published(r: PublicRestriction, settings: dict[str, Any]) -> dict[str, Any]:
 
 def included(view_restrictions: tuple[Any, ...], settings: dict[str, Any]) -> list[PublicRestriction]:
     """The orders the bulk files hold: organisations, and persons only when the setting says so."""
-    persons = bool(setting(settings, "PORTAL_DATA_INCLUDE_PERSONS"))
+    persons = bool(setting(settings, "PORTAL_DATA_PERSONS"))
     return [r for r in view_restrictions if persons or r.kind == "organization"]
 
 
@@ -75,7 +75,7 @@ def render(ctx: RenderContext) -> Iterator[Lazy]:
     items = [published(r, s) for r in included(ctx.view.restrictions, s)]
     head = {
         "as_of": ctx.view.as_of.isoformat(), "count": len(items), "kind": "restriction",
-        "note": "限制消费令不是失信被执行人名单", "persons_included": bool(setting(s, "PORTAL_DATA_INCLUDE_PERSONS")),
+        "note": "限制消费令不是失信被执行人名单", "persons_included": bool(setting(s, "PORTAL_DATA_PERSONS")),
         "demo": bool(setting(s, "PORTAL_DEMO")), "license": setting(s, "PORTAL_DATA_LICENSE"),
     }  # fmt: skip
     yield Lazy("data/restrictions.csv", ("csv", items), lambda: restrictions_csv(items))
