@@ -237,6 +237,38 @@ def news_document(item: NewsItem) -> dict[str, Any]:
     })  # fmt: skip
 
 
+def _kind_document(uid: str, item: Any, kind: str, order: tuple[int, int, str], snippet: list[str],
+                   reps: tuple[str, ...]) -> dict[str, Any]:  # fmt: skip
+    """A document of the other kinds (SPEC §7): found as a debtor record is (name, pinyin or
+    words, case number, masked ID or USCC; the persons named beside the debtor by their names),
+    filtered by its own kind, never as a 失信 record (no ground, not kind person/organization)."""
+    person = item.kind == "person"
+    ngrams, more = _name_keys(item.name, person)
+    doc: dict[str, Any] = {
+        "uid": uid, "id": uid, "url": item.url, "title": item.name, "kind": kind, "court": item.court,
+        "court_slug": item.court_slug, "region_code": item.region_code, "snippet": " · ".join(p for p in snippet if p),
+        "facet": [f"K{kind}", f"C{item.court_slug}", f"R{item.region_code}"], "name": list(ngrams), "order": order,
+        "py" if person else "text": list(more),
+        "ident": _keys_of(analysis.case_keys(item.case_number),
+                          analysis.id_keys(item.id_masked) if person else [item.uscc.upper()] if item.uscc else []),
+        "rep": _keys_of(*(_rep_keys(n) for n in reps)),
+    }  # fmt: skip
+    return _finished(doc)
+
+
+def restriction_document(r: Any) -> dict[str, Any]:
+    reps = tuple(n for n in (r.legal_representative, *r.restricted_persons) if n)
+    snippet = ["限制消费令（不是失信被执行人名单）", r.case_number, r.court, r.order_no,
+               f"身份证号码 {r.id_masked}" if r.id_masked else f"统一社会信用代码 {r.uscc}"]  # fmt: skip
+    return _kind_document(f"restriction-{r.id}", r, "restriction", (2, -r.issued_on.toordinal(), r.id), snippet, reps)
+
+
+def reward_document(w: Any) -> dict[str, Any]:
+    snippet = ["悬赏执行公告", w.case_number, w.court, w.reward, f"有效期至 {w.valid_until.isoformat()}"]
+    reps = (w.legal_representative,) if w.legal_representative else ()
+    return _kind_document(f"reward-{w.id}", w, "reward", (3, -w.published_on.toordinal(), w.id), snippet, reps)
+
+
 def stored(doc: dict[str, Any]) -> dict[str, Any]:
     """A document's stored fields: what the index can show, what the leak gate reads."""
     return {name: doc[name] for name in STORED_FIELDS if name in doc}
@@ -256,6 +288,10 @@ def sources(ctx: RenderContext) -> Iterator[Source]:
     for i, n in enumerate(ctx.view.notices):
         url = notice_url(ctx, i)
         yield f"removal-{n.id}", (n, url), partial(notice_document, n, url)
+    for r in ctx.view.restrictions:  # SPEC §7: after the news (their sort keys say so too)
+        yield f"restriction-{r.id}", r, partial(restriction_document, r)
+    for w in ctx.view.rewards:
+        yield f"reward-{w.id}", w, partial(reward_document, w)
 
 
 def documents(ctx: RenderContext) -> Iterator[dict[str, Any]]:
@@ -279,6 +315,9 @@ def facets(ctx: RenderContext) -> dict[str, list[dict[str, Any]]]:
     }
     if ctx.news:
         out["kind"].append({"value": "news", "label": "执行新闻", "count": len(ctx.news)})
+    for kind, label, items in (("restriction", "限制消费令", view.restrictions), ("reward", "悬赏执行公告", view.rewards)):
+        if items:
+            out["kind"].append({"value": kind, "label": label, "count": len(items)})
     return out
 
 

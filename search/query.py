@@ -40,7 +40,7 @@ MAX_CHARS = 100
 PER_PAGE = 10
 MAX_PAGE = 100
 TIME_LIMIT = 2.0  # seconds per query
-KIND_VALUES = (*KINDS, "news")
+KIND_VALUES = (*KINDS, "news", "restriction", "reward")  # the last two: SPEC §7
 
 # Field weights: an exact identifier beats a name, a name beats a word in a court name.
 BOOST = {"ident": 8.0, "name": 4.0, "py": 4.0, "text": 1.5, "rep": 1.0, "place": 0.5}

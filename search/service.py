@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 StartResponse = Callable[..., Any]
 MAX_QUERY_STRING = 2048
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "theme" / "templates"
-KIND_LABELS = {**KINDS, "news": "执行新闻"}
+KIND_LABELS = {**KINDS, "news": "执行新闻", "restriction": "限制消费令（非失信名单）", "reward": "悬赏执行公告"}
 _TOC = re.compile(r"_MAIN_(\d+)\.toc")
 
 # (the index folder's real path, its device and inode, its table of contents' generation)

@@ -70,7 +70,7 @@ def test_bad_fixtures_every_file_reports_or_is_the_valid_one():
 def test_demo_content_passes():
     run = chenglai("check", "content")
     assert (run.returncode, run.stdout) == (0, "")
-    assert "200 条记录全部通过检查" in run.stderr
+    assert "212 条记录全部通过检查" in run.stderr  # 200 debtors, 6 orders, 4 rewards, 2 batches (SPEC §7)
 
 
 def test_default_path_is_content_debtors(tmp_path):

@@ -80,7 +80,7 @@ def feed_files(files):
 def test_expected_feed_files(files):
     assert set(feed_files(files)) == {
         "feeds/listings.atom", "feeds/listings.rss", "feeds/removals.atom", "feeds/removals.rss",
-        "feeds/news.atom", "feeds/news.rss",
+        "feeds/news.atom", "feeds/news.rss", "feeds/restrictions.atom", "feeds/rewards.atom",
         "feeds/courts/lu0502.atom", "feeds/courts/lu0503.atom",
         "feeds/regions/370502.atom", "feeds/regions/370503.atom",
     }  # fmt: skip
@@ -261,7 +261,9 @@ def test_empty_view_gives_valid_feeds(tmp_path):
     parsed = feedparser.parse(out["feeds/listings.atom"])
     assert parsed.bozo == 0 and parsed.entries == []
     assert parsed.feed.updated == "2026-11-25T00:00:00+08:00"  # the build date: nothing newer exists
-    assert set(feed_files(out)) == {f"feeds/{n}.{x}" for n in ("listings", "removals", "news") for x in ("atom", "rss")}
+    assert set(feed_files(out)) == {
+        f"feeds/{n}.{x}" for n in ("listings", "removals", "news") for x in ("atom", "rss")
+    } | {"feeds/restrictions.atom", "feeds/rewards.atom"}  # SPEC §7: there even when empty
 
 
 def test_same_input_gives_identical_bytes(tmp_path, files):

@@ -341,7 +341,8 @@ def test_every_page_is_a_lazy_of_its_template_inputs(tmp_path):
                 pager=pager, rows=rows, **fixed, row=site.row
             )
     home = by_path.pop("index.html")
-    counts, as_of, newest, news = home.inputs[1:]
+    counts, as_of, newest, news, kinds = home.inputs[1:]
+    assert kinds == {"restrictions": 0, "lifts": 0, "rewards": 0, "batches": 0}  # (SPEC §7: none here)
     assert (as_of, list(newest), news) == (ctx.view.as_of, list(ctx.view.public[:10]), ctx.news[:5])
     assert counts["public"] == len(ctx.view.public)
     assert by_path.pop("404.html").inputs == ()

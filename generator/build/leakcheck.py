@@ -122,7 +122,8 @@ class LeakGate:
     def public_uscc(self) -> set[bytes]:
         """The public USCCs (made when an 18-digit number is first found: most scans find none)."""
         if self._public_uscc is None:
-            self._public_uscc = {r.uscc.encode() for r in self._view.public if r.uscc}
+            shown = (*self._view.public, *self._view.restrictions, *self._view.rewards)  # (and SPEC §7's kinds)
+            self._public_uscc = {r.uscc.encode() for r in shown if r.uscc}
         return self._public_uscc
 
     def compile(self) -> LeakGate:

@@ -45,6 +45,7 @@ from itertools import product
 from urllib.parse import unquote, unquote_to_bytes
 
 from generator.domain import normalform
+from generator.domain.kindpolicy import kind_texts
 from generator.domain.policy import PublicView
 
 
@@ -182,9 +183,11 @@ def public_texts(view: PublicView) -> Iterator[str]:
             yield r.legal_representative
     for n in view.notices:
         yield from (n.case_number, n.court)
+    yield from kind_texts(view)  # the other kinds' (SPEC §7)
     # place names joined to the words pages and feeds put after them: a withheld 区新 is no
     # leak in 东营区新纳入名单 (a feed title)
     places = {r.court for r in view.public} | {r.region_name for r in view.public} | {n.court for n in view.notices}
+    places |= {k.court for k in (*view.restrictions, *view.rewards, *view.lifts, *view.batches)}
     for place in places:
         yield from (place + suffix for suffix in PLACE_SUFFIXES)
 

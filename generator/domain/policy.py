@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from operator import attrgetter
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from generator.domain import casenumber, ids
 from generator.domain.certificates import CERTIFIED_REASONS
@@ -138,6 +138,12 @@ class PublicView:
     withheld_case_numbers: frozenset[str] = field(default_factory=frozenset)
     # removals a 信用修复证明 attests, whose /verify/ page is kept (certificate_of): newest first
     certified: tuple[RemovalNotice, ...] = ()
+    # the other kinds of SPEC §7, public on as_of (kindpolicy.decide_kinds: the same law; their
+    # withheld names and case numbers are in the two sets above)
+    restrictions: tuple[Any, ...] = ()  # kindpolicy.PublicRestriction, newest order first
+    lifts: tuple[Any, ...] = ()  # kindpolicy.LiftNotice (解除限制消费令公告), newest first
+    rewards: tuple[Any, ...] = ()  # kindpolicy.PublicReward, newest first
+    batches: tuple[Any, ...] = ()  # kindpolicy.PublicBatch (集中曝光), newest first
     # the groupings, made once per view: pages, feeds, sitemaps and the index all ask
     _groups: dict[str, dict[str, list[PublicRecord]]] = field(
         default_factory=dict, init=False, compare=False, repr=False

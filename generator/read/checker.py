@@ -77,6 +77,13 @@ class CheckResult:
         self.errors = errors
         self._passed = passed
         self.warnings = warnings or []
+        self.passed_items: list[Any] = []  # the other kinds' items that passed (CheckResult.add)
+
+    def add(self, errors: list[RecordError], passed: list[Any], warnings: list[RecordError]) -> None:
+        """The problems and items of the other kinds (generator.read.kinds), in the same report."""
+        self.errors = sorted([*self.errors, *errors])
+        self.warnings = sorted([*self.warnings, *warnings])
+        self.passed_items = [*self.passed_items, *passed]
 
     @property
     def ok(self) -> bool:
@@ -85,7 +92,7 @@ class CheckResult:
     @property
     def passed(self) -> int:
         """How many records passed (without making models of those a worker checked)."""
-        return len(self._passed)
+        return len(self._passed) + len(self.passed_items)
 
     @property
     def records(self) -> list[SourceRecord]:

@@ -29,10 +29,12 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from generator.domain import rules
+from generator.domain.kindpolicy import decide_kinds
 from generator.domain.policy import Facts, PublicView, decide
 from generator.domain.records import record_files
 from generator.errors import ContentErrors, RecordError, UsageError
 from generator.read.checker import Item, check_files, no_gc
+from generator.read.kinds import check_items, kind_folders
 from generator.settings import portal_settings, today_shanghai
 from generator.state.store import Namespace, Store, digest_of
 
@@ -94,10 +96,20 @@ def load_view(
     except ValueError:
         pass
     jobs = portal["PORTAL_JOBS"] or os.cpu_count() or 1
+    kinds = kind_folders(Path(settings["PATH"]))
     with no_gc():  # 100,000 records allocate millions of objects, none in cycles
-        facts, stats = read_facts([folder], drafts_ok, store, jobs, shas)
+        try:
+            facts, stats = read_facts([folder], drafts_ok, store, jobs, shas)
+        except ContentErrors as failed:  # the kinds' problems too, in the same run
+            raise ContentErrors(sorted([*failed.errors, *check_items(kinds, drafts_ok, None).errors])) from None
+        # the other kinds (SPEC §7): a batch may name only debtor records that exist
+        known = {f.record.id for f in facts if f.record is not None}
+        checked = check_items(kinds, drafts_ok, known)
+        if checked.errors:
+            raise ContentErrors(checked.errors)
         years = portal["PORTAL_VERIFY_YEARS"] if certificates else 0
-        return decide(facts, as_of, portal["PORTAL_REMOVAL_NOTICE_DAYS"], years), stats
+        view = decide(facts, as_of, portal["PORTAL_REMOVAL_NOTICE_DAYS"], years)
+        return decide_kinds(view, checked.items, portal["PORTAL_REMOVAL_NOTICE_DAYS"]), stats
 
 
 Row = tuple[str, str, str]  # (path, stat digest, sha256): a FILES memo row to store

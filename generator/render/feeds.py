@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import heapq
 import html
+import importlib
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -108,6 +109,12 @@ def _tombstone_extension() -> type:
 def _lines(pairs: Iterable[tuple[str, str | None]]) -> str:
     """A small HTML block of 'label：value' lines; values escaped, empty ones left out."""
     return "<p>" + "<br>".join(f"{html.escape(k)}：{html.escape(v)}" for k, v in pairs if v) + "</p>"
+
+
+lines_html = _lines  # (public: the other kinds' feeds, generator.render.kindfeeds)
+# "module:function" of the other kinds' feeds (SPEC §7): (view, settings) -> (group, Feed)…; named,
+# not imported, since they are made of this module's Entry and Feed
+MORE_FEEDS = ["generator.render.kindfeeds:feeds"]
 
 
 def _amount(r: PublicRecord) -> str | None:
@@ -230,6 +237,10 @@ def feeds(view: PublicView, news: list[NewsItem], settings: dict[str, Any]) -> I
             ("atom", "rss"),
         ),
     )
+
+    for name in MORE_FEEDS:
+        module, attr = name.split(":")
+        yield from getattr(importlib.import_module(module), attr)(view, settings)
 
     # a court's or region's feed: its newest records, and tombstones of its removals (in the
     # order of `notices`)

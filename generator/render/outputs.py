@@ -128,6 +128,8 @@ RENDERERS: list[str] = [
     "generator.render.notices:RENDERER",
     "generator.render.verify:RENDERER",
     "generator.render.stats:RENDERER",
+    "generator.render.kindpages:RENDERER",
+    "generator.render.kindexports:RENDERER",
     "search.pages:RENDERER",
 ]
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from generator.domain.kindpolicy import kind_counts
 from generator.domain.policy import PublicRecord, PublicView
 from generator.domain.records import GROUNDS
 from generator.render.markup import plain, sanitize
@@ -390,7 +391,7 @@ class SitePages:
     def home(self) -> Lazy:
         return self._page(
             "index.html", "index.html", nav_active="home", counts=self._counts(), as_of=self.view.as_of,
-            newest=self.view.public[:HOME_NEWEST], news=self.ctx.news[:HOME_NEWS],
+            newest=self.view.public[:HOME_NEWEST], news=self.ctx.news[:HOME_NEWS], kinds=kind_counts(self.view),
         )  # fmt: skip
 
     def removals(self) -> Iterator[Lazy]:

@@ -43,6 +43,9 @@ def site_urls(
     yield "grounds/", None
     yield from ((f"grounds/{code}/", None) for code in GROUNDS)
     yield "removals/", None
+    # the other kinds' lists (SPEC §7); an item's page names a debtor, as a record page does
+    yield from ((url, None) for url in ("publicity/", "restrictions/", "rewards/", "exposure/"))
+    yield from ((b.url, b.published_on) for b in view.batches)
     yield from ((url, None) for url in extra)
     if records:
         shown = view.public if persons else [r for r in view.public if r.kind != "person"]

@@ -29,6 +29,7 @@ from generator.domain.records import Basis, Debtor, Record, Vetting
 from generator.domain.yamlload import decode
 from generator.errors import RecordError
 from generator.read.checker import check_file
+from generator.read.kinds import check_one, kind_of
 
 # Where a missing key goes: the model's field order, which is also the demo files' order.
 FIELD_ORDER: dict[tuple[str, ...], list[str]] = {
@@ -224,7 +225,11 @@ def save_checked(path: Path, doc: Document, drafts_ok: bool) -> list[RecordError
     """Write the edited record only if the bytes pass `chenglai check` (single-record rules);
     else write nothing and return the problems."""
     data = doc.dumps().encode("utf-8")
-    _src, errors = check_file(str(path), data, drafts_ok=drafts_ok)
+    kind = kind_of(path)  # a 限制消费令, 悬赏公告 or 曝光批次 (SPEC §7): its own rules
+    if kind is not None:
+        errors = check_one(str(path), kind, data, drafts_ok)
+    else:
+        _src, errors = check_file(str(path), data, drafts_ok=drafts_ok)
     if not errors:
         save(path, data)
     return errors

@@ -36,6 +36,17 @@ PAGES: dict[str, Callable[[FixtureSite], str]] = {
     "stats": lambda s: "/stats/",
     "feeds": lambda s: "/feeds/",
     "not-found": lambda s: "/no-such-page/",
+    # the other kinds (SPEC §7)
+    "publicity": lambda s: "/publicity/",
+    "restrictions": lambda s: "/restrictions/",
+    "restriction": lambda s: s.first_item("restrictions"),
+    "lifts": lambda s: "/restrictions/lifted/",
+    "lift": lambda s: s.first_item("restrictions/lifted"),
+    "rewards": lambda s: "/rewards/",
+    "reward": lambda s: s.first_item("rewards"),
+    "exposure": lambda s: "/exposure/",
+    "batch": lambda s: s.first_item("exposure"),
+    "batch-print": lambda s: s.first_item("exposure") + "print/",
 }
 PAGE_NAMES = list(PAGES)
 

@@ -15,7 +15,7 @@ from wsgiref.simple_server import make_server
 
 from generator.domain.policy import PublicRecord, PublicView, decide_records
 from generator.read.checker import check_paths
-from generator.staff import demo
+from generator.staff import demo, demokinds
 from generator.state.paths import index_dir
 
 from ..factory import ORG_DEBTOR, record
@@ -92,13 +92,23 @@ class FixtureSite:
     def view_record(self, record_id: str) -> PublicRecord:
         return next(p for p in self.view.public if p.id == record_id)
 
+    def first_item(self, folder: str) -> str:
+        """The site path of the first page under a kind's folder (restrictions/<id>/, …)."""
+        found = sorted(
+            p.parent.relative_to(self.output).as_posix() for p in (self.output / folder).glob("*/index.html")
+        )
+        return "/" + next(p for p in found if p.rsplit("/", 1)[-1] not in ("page", "lifted")) + "/"
+
 
 def write_content(root: Path) -> Path:
     """Fixture content: demo records, the named ones, the repository's news and pages plus one of each."""
     content = root / "content"
     debtors = content / "debtors"
-    demo.write_records(debtors, demo.make_records(150, seed=2026, as_of=AS_OF))
+    records = demo.make_records(150, seed=2026, as_of=AS_OF)
+    demo.write_records(debtors, records)
     demo.write_records(debtors, list(NAMED.values()))
+    # the other kinds (SPEC §7): orders (one lifted lately), rewards, batches naming demo records
+    demokinds.write_kinds(content, demokinds.make_kinds(records, seed=2026, as_of=AS_OF))
     for kind in ("news", "pages"):
         src = ROOT / "content" / kind
         if src.is_dir():

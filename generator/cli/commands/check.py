@@ -10,20 +10,27 @@ from generator import progress
 from generator.cli.registry import EXIT_ERRORS, EXIT_OK, command
 from generator.errors import UsageError
 from generator.read.checker import check_paths
+from generator.read.kinds import check_items, expand_content, kind_folders, kind_of, known_debtor_ids
 
 
 def configure(p: argparse.ArgumentParser) -> None:
-    p.add_argument("paths", nargs="*", metavar="PATH", help="记录文件或目录（默认 content/debtors）")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="记录文件或目录（默认 content/debtors 及 restrictions、rewards、exposure）")
     p.add_argument("--drafts", action="store_true", help="接受尚未审核的草稿")
 
 
 def run(args: argparse.Namespace) -> int:
-    paths = args.paths or ["content/debtors"]
+    paths = args.paths or ["content/debtors", *map(str, kind_folders(Path("content")))]
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
         raise UsageError(f"路径不存在：{', '.join(missing)}")
+    # a content folder stands for its debtors and the other kinds' folders (SPEC §7)
+    paths = [q for p in paths for q in (expand_content(Path(p)) or [p])]
+    kinds = [p for p in paths if kind_of(p) is not None]
     with progress.shown():
-        result = check_paths(paths, drafts_ok=args.drafts)
+        result = check_paths([p for p in paths if kind_of(p) is None], drafts_ok=args.drafts)
+    if kinds:
+        extra = check_items(kinds, args.drafts, known_debtor_ids(kinds, result, args.drafts))
+        result.add(extra.errors, extra.items, extra.warnings)
     # warnings (W codes) in the same form, in file order among the errors; they fail nothing
     for err in sorted([*result.errors, *result.warnings]):
         print(err)
