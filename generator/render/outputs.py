@@ -55,6 +55,18 @@ class NewsItem:
     html: str  # sanitised body HTML
 
 
+@dataclass(frozen=True)
+class PageItem:
+    """A static page (content/pages/*.md) that one of our renderers shows: /data/ lists the open
+    data files (their sizes are known only once they are made) above the page's own text."""
+
+    slug: str
+    title: str
+    url: str  # relative to the site root, e.g. "data/"
+    summary: str  # plain text
+    html: str  # sanitised body HTML
+
+
 @dataclass
 class RenderContext:
     view: PublicView
@@ -70,6 +82,8 @@ class RenderContext:
     # open data's daily change history), read-only; and what they record in this one
     previous: dict[str, Any] = field(default_factory=dict)
     recorded: dict[str, Any] = field(default_factory=dict)
+    # the static pages our renderers write themselves (generator.build.plugin.OWN_PAGES), by slug
+    pages: dict[str, PageItem] = field(default_factory=dict)
 
     def digest(self, *values: Any) -> str:
         """The digest of a producing function's inputs, for this theme, settings and code."""
@@ -124,6 +138,7 @@ RENDERERS: list[str] = [
     "generator.render.exports:RENDERER",
     "generator.render.notices:RENDERER",
     "generator.render.stats:RENDERER",
+    "generator.render.favicon:RENDERER",
     "search.pages:RENDERER",
 ]
 
