@@ -35,7 +35,8 @@ from generator.domain.policy import PublicRecord, PublicView, newest_first
 from generator.domain.records import GROUNDS, KINDS, PERFORMANCE, REMOVAL_REASONS
 from generator.domain.rules import FORMULA_START
 from generator.errors import BuildError
-from generator.render.outputs import OutputFile, RenderContext, Single
+from generator.render import datapage
+from generator.render.outputs import Lazy, OutputFile, RenderContext, Single
 from generator.render.siteurls import setting, site_url
 
 _PLAIN_ID = re.compile(r"[0-9a-z-]+")  # a record id (casenumber.record_id): JSON text as it is
@@ -396,7 +397,14 @@ def _index_file(view: PublicView, s: dict[str, Any], counts: dict[date, dict[str
     return OutputFile("data/changes/index.json", json_document({"as_of": view.as_of.isoformat()}, "files", index))
 
 
-def render(ctx: RenderContext) -> Iterator[OutputFile]:
+def render(ctx: RenderContext) -> Iterator[OutputFile | Lazy]:
+    """Every /data/ file, then /data/index.html listing them (their sizes: datapage)."""
+    files = list(_files(ctx))
+    yield from files
+    yield datapage.page(ctx, files)
+
+
+def _files(ctx: RenderContext) -> Iterator[OutputFile]:
     """Every /data/ file; records the data manifest for the next build (ctx.recorded[NAME]),
     from the one the live build recorded (ctx.previous[NAME])."""
     view, s = ctx.view, ctx.settings
