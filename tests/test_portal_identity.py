@@ -63,7 +63,9 @@ def ids(site) -> dict[str, str]:  # type: ignore[no-untyped-def]
 
 # -- the court's identity ------------------------------------------------------------------
 def test_court_contacts_on_the_court_record_notice_and_correction_pages(built):
-    slug_page = next(a.get("href") for a in built.page("courts/").cssselect("main tbody a") if a.text_content() == DONGYING)
+    slug_page = next(
+        a.get("href") for a in built.page("courts/").cssselect("main tbody a") if a.text_content() == DONGYING
+    )
     court_path = urlsplit(slug_page).path.lstrip("/")
     person = ids(built)["person"]
     pages = {

@@ -33,7 +33,9 @@ JING = "nu.validator.vendor.thaiopensource.relaxng.util.Driver"
 def java() -> str:
     found = shutil.which("java")
     if found is None:
-        pytest.fail("找不到 java：Nu Html Checker 与 Jing 需要 Java（Debian 的 default-jre-headless，make browser-deps 会安装）")
+        pytest.fail(
+            "找不到 java：Nu Html Checker 与 Jing 需要 Java（Debian 的 default-jre-headless，make browser-deps 会安装）"
+        )
     if not VNU.is_file():
         pytest.fail(f"{VNU} 不存在：先运行 make browser-deps（npm install vnu-jar@26.9.27）")
     return found

@@ -65,7 +65,13 @@ def test_lists_are_cards_with_every_value_on_screen_at_375px(phone_page, site, k
 def test_lists_stay_tables_on_a_desktop(page, site):
     page.goto(path_for(site, "debtors"))
     assert page.evaluate("getComputedStyle(document.querySelector('main tbody tr')).display") == "table-row"
-    assert page.locator("main thead th").all_text_contents() == ["姓名/名称", "证件号码", "执行法院", "执行案号", "发布时间"]
+    assert page.locator("main thead th").all_text_contents() == [
+        "姓名/名称",
+        "证件号码",
+        "执行法院",
+        "执行案号",
+        "发布时间",
+    ]
 
 
 def test_a_courts_own_list_has_no_court_column(phone_page, page, site):
