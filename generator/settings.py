@@ -87,6 +87,9 @@ def portal_settings(settings: dict[str, Any]) -> dict[str, Any]:
     if not 0 <= float(out["PORTAL_MAX_DROP"]) <= 1:
         raise UsageError("PORTAL_MAX_DROP 应在 0 与 1 之间")
     _check_courts(out["PORTAL_COURTS"])
+    emblem = out["PORTAL_EMBLEM"]
+    if isinstance(emblem, str) and (emblem.startswith("/") or "://" in emblem or ".." in emblem.split("/")):
+        raise UsageError("PORTAL_EMBLEM 应为站内相对地址，如 theme/images/emblem.svg（图片放在主题的 static/images/ 下）")
     for name in ("PORTAL_SPONSOR", "PORTAL_ICP", "PORTAL_GOV_SITE_CODE", "PORTAL_PSB_RECORD", "PORTAL_EMBLEM",
                  "PORTAL_FAVICON"):  # fmt: skip
         if out[name] is not None and (not isinstance(out[name], str) or not out[name].strip()):

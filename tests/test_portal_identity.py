@@ -120,6 +120,26 @@ def test_bad_court_settings_are_a_usage_error(courts, message):
         portal_settings({"PORTAL_COURTS": courts})
 
 
+@pytest.mark.parametrize("emblem", ["/theme/x.svg", "https://elsewhere.example/x.svg", "../x.svg"])
+def test_the_emblem_is_a_path_inside_the_site(emblem):
+    with pytest.raises(UsageError, match="PORTAL_EMBLEM"):
+        portal_settings({"PORTAL_EMBLEM": emblem})
+
+
+def test_hostile_setting_values_are_escaped(tmp_path):
+    """A court's settings are text, never markup: a pasted tag or quote stays text."""
+    site = make_site(tmp_path)
+    hostile = {DONGYING: {"address": '<script>alert(1)</script>路"1号', "phone": '12368" onclick="x'}}
+    site.build(settings={"PORTAL_COURTS": hostile, "PORTAL_SPONSOR": "<b>法院</b>"})
+    person = "debtors/2024-lu0502-zhi-1234/"
+    html = (site.output / person / "index.html").read_text(encoding="utf-8")
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;路&#34;1号" in html
+    assert 'onclick="x' not in html
+    assert "&lt;b&gt;法院&lt;/b&gt;" in html
+    notice = (site.output / person / "notice/index.html").read_text(encoding="utf-8")
+    assert "<script>alert(1)" not in notice
+
+
 def test_footer_settings_must_be_text():
     with pytest.raises(UsageError, match="PORTAL_ICP"):
         portal_settings({"PORTAL_ICP": ""})
