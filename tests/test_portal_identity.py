@@ -227,3 +227,11 @@ def test_sitemap_lists_every_page_of_every_list_news_stats_feeds_and_data(built)
     for p in paths:  # every URL is a page of the site: no dead link handed to a crawler
         assert (built.output / p.lstrip("/") / "index.html").is_file() or (built.output / p.lstrip("/")).is_file(), p
     assert date(2026, 11, 25)  # the fixture's date: the lists are those of that day
+
+
+def test_no_canonical_url_on_record_pages_kept_out_of_search_engines(tmp_path):
+    site = make_site(tmp_path)
+    site.build(settings={"PORTAL_NOINDEX_RECORDS": True})
+    org = "debtors/2025-lu0502-zhi-77/"
+    assert head(site.page(org)) == ([], [])
+    assert site.page(org).cssselect("meta[name='robots']")[0].get("content") == "noindex"
