@@ -59,7 +59,10 @@ test-deps:
 browser-deps: test-deps
 	@# chromium and a CJK font (without it printed notices lose their Chinese text)
 	@dpkg -s chromium fonts-noto-cjk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }
-	@[ -f node_modules/axe-core/axe.min.js ] || npm install --no-save --no-audit --no-fund axe-core@4.14.1 >/dev/null
+	@# Java for the Nu Html Checker and Jing (tests/test_validators.py)
+	@command -v java >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless; }
+	@# one npm call for both: a second `npm install --no-save` would prune the first one's package
+	@[ -f node_modules/axe-core/axe.min.js ] && [ -f node_modules/vnu-jar/build/dist/vnu.jar ] || npm install --no-save --no-audit --no-fund axe-core@4.14.1 vnu-jar@26.9.27 >/dev/null
 
 test: $(VENV)/.installed browser-deps
 	$(PY) -m ruff check generator search tests benchmarks scripts

@@ -63,3 +63,50 @@ LOAD_CONTENT_CACHE = False
 SUMMARY_MAX_LENGTH = 80
 
 PORTAL_DEMO = True
+
+# The court's identity. Demo values: every address, window and registration number below is
+# fictitious (示例/演示), and the pages say so; 12368 is the courts' nationwide service hotline.
+_DEMO_HOURS = "工作日 上午 9:00—12:00，下午 13:30—17:00（演示）"
+PORTAL_COURTS = {
+    "东营市中级人民法院": {
+        "address": "东营市东营区示例大道 100 号（演示地址，虚构）",
+        "phone": "12368",
+        "hours": _DEMO_HOURS,
+        "window": "诉讼服务中心 1 号窗口（缴款、纠正申请）（演示）",
+    },
+    "东营市东营区人民法院": {
+        "address": "东营市东营区示例路 1 号（演示地址，虚构）",
+        "phone": "12368",
+        "hours": _DEMO_HOURS,
+        "window": "诉讼服务中心 3 号窗口（缴款、纠正申请）（演示）",
+    },
+    "东营市河口区人民法院": {
+        "address": "东营市河口区示例路 2 号（演示地址，虚构）",
+        "phone": "12368",
+        "hours": _DEMO_HOURS,
+        "window": "执行局接待室（缴款、纠正申请）（演示）",
+    },
+    "东营市垦利区人民法院": {
+        "address": "东营市垦利区示例路 3 号（演示地址，虚构）",
+        "phone": "12368",
+        "hours": _DEMO_HOURS,
+        "window": "诉讼服务中心 2 号窗口（缴款、纠正申请）（演示）",
+    },
+    "利津县人民法院": {
+        "address": "利津县示例路 4 号（演示地址，虚构）",
+        "phone": "12368",
+        "hours": _DEMO_HOURS,
+        "window": "诉讼服务中心 2 号窗口（缴款、纠正申请）（演示）",
+    },
+    "广饶县人民法院": {
+        "address": "广饶县示例路 5 号（演示地址，虚构）",
+        "phone": "12368",
+        "hours": _DEMO_HOURS,
+        "window": "诉讼服务中心 1 号窗口（缴款、纠正申请）（演示）",
+    },
+}
+PORTAL_SPONSOR = "东营市中级人民法院（演示站点，非官方）"
+PORTAL_ICP = "鲁ICP备00000000号（演示，虚构）"
+PORTAL_GOV_SITE_CODE = "0000000000（演示，虚构）"
+PORTAL_PSB_RECORD = "鲁公网安备00000000000000号（演示，虚构）"
+PORTAL_EMBLEM = "theme/images/emblem-demo.svg"

@@ -57,6 +57,28 @@ PORTAL_DEFAULTS: dict[str, tuple[Any, str]] = {
     "PORTAL_CHANGES_DAYS": (90, "/data/changes/ 中每日变更文件保留的天数"),
     "PORTAL_DATA_LICENSE": ("数据使用条款", "开放数据与订阅的使用条款名称（含个人信息，不用开放许可协议）"),
     "PORTAL_DATA_LICENSE_URL": (None, "使用条款全文网址；None 表示本站数据说明页（/data/，末节为数据使用条款）"),
+    "PORTAL_COURTS": (
+        {},
+        "各执行法院的联系信息，键为法院名称（与记录的 court 相同），值为 {address 地址, phone 电话, hours 办公时间, "
+        "window 缴款与纠正申请窗口}（均可省略）；显示在法院列表页、记录页、纠正申请页和打印公告上",
+    ),
+    "PORTAL_SPONSOR": (None, "页脚“主办单位”，如某某市中级人民法院；None 表示不显示"),
+    "PORTAL_ICP": (None, "页脚 ICP 备案号（如 鲁ICP备00000000号），链接到工业和信息化部备案系统；None 表示不显示"),
+    "PORTAL_GOV_SITE_CODE": (None, "页脚“政府网站标识码”（10 位）；None 表示不显示"),
+    "PORTAL_PSB_RECORD": (
+        None,
+        "页脚公安机关互联网站安全备案号（如 鲁公网安备37050202000000号），链接到全国互联网安全管理服务平台；None 表示不显示",
+    ),
+    "PORTAL_EMBLEM": (None, "页头标识图片的站内地址（如 theme/images/emblem.svg），显示在站名前；None 表示不显示"),
+    "PORTAL_FAVICON": (None, "站点图标文件（.ico）在 content 目录中的相对路径，输出为 /favicon.ico；None 表示主题自带的 favicon.ico"),
+}
+
+# the keys of one court's entry in PORTAL_COURTS, with their labels on the pages
+COURT_FIELDS: dict[str, str] = {
+    "address": "地址",
+    "phone": "联系电话",
+    "hours": "办公时间",
+    "window": "缴款与纠正申请窗口",
 }
 
 
@@ -80,4 +102,27 @@ def portal_settings(settings: dict[str, Any]) -> dict[str, Any]:
         raise UsageError("PORTAL_VERIFY_YEARS 应为正整数")
     if not 0 <= float(out["PORTAL_MAX_DROP"]) <= 1:
         raise UsageError("PORTAL_MAX_DROP 应在 0 与 1 之间")
+    _check_courts(out["PORTAL_COURTS"])
+    emblem = out["PORTAL_EMBLEM"]
+    if isinstance(emblem, str) and (emblem.startswith("/") or "://" in emblem or ".." in emblem.split("/")):
+        raise UsageError("PORTAL_EMBLEM 应为站内相对地址，如 theme/images/emblem.svg（图片放在主题的 static/images/ 下）")
+    for name in ("PORTAL_SPONSOR", "PORTAL_ICP", "PORTAL_GOV_SITE_CODE", "PORTAL_PSB_RECORD", "PORTAL_EMBLEM",
+                 "PORTAL_FAVICON"):  # fmt: skip
+        if out[name] is not None and (not isinstance(out[name], str) or not out[name].strip()):
+            raise UsageError(f"{name} 应为非空文字或 None")
     return out
+
+
+def _check_courts(courts: Any) -> None:
+    """PORTAL_COURTS: court name → {address, phone, hours, window}, every value text."""
+    if not isinstance(courts, dict):
+        raise UsageError("PORTAL_COURTS 应为字典：{法院名称: {address, phone, hours, window}}")
+    for court, entry in courts.items():
+        if not isinstance(court, str) or not isinstance(entry, dict):
+            raise UsageError(f"PORTAL_COURTS 中 {court!r} 的值应为字典：{{address, phone, hours, window}}")
+        unknown = sorted(str(k) for k in entry if k not in COURT_FIELDS)
+        if unknown:
+            raise UsageError(f"PORTAL_COURTS 中 {court} 有未知项：{', '.join(unknown)}（可用 {', '.join(COURT_FIELDS)}）")
+        bad = sorted(k for k, v in entry.items() if not isinstance(v, str) or not v.strip())
+        if bad:
+            raise UsageError(f"PORTAL_COURTS 中 {court} 的 {', '.join(bad)} 应为非空文字")

@@ -145,7 +145,7 @@ def test_first_build_lists_every_record_as_add(tmp_path):
     manifest = site.recorded[exports.NAME]  # for the next build; not a file of the output
     assert set(manifest["digests"]) == {c["id"] for c in day["changes"]}
     assert set(out) == {"data/debtors.csv", "data/debtors.json", "data/schema.json", "data/changes/index.json",
-                        f"data/changes/{AS_OF.isoformat()}.json"}  # fmt: skip
+                        f"data/changes/{AS_OF.isoformat()}.json", "data/index.html"}  # fmt: skip
 
 
 def test_one_removal_and_one_addition_give_one_del_and_one_add(tmp_path):

@@ -335,10 +335,11 @@ def test_every_page_is_a_lazy_of_its_template_inputs(tmp_path):
             f = by_path.pop(pager.save_as)
             rows = spec.rows[(n - 1) * 2 : n * 2]
             fixed = {"heading": spec.heading, "nav_active": spec.nav, "feed": spec.feed, "crumb": spec.crumb,
-                     "ground": spec.ground}  # fmt: skip
+                     "ground": spec.ground, "court": spec.court, "court_column": spec.court is None}  # fmt: skip
             assert f.inputs == (pager, rows, fixed)
+            row = site.row if spec.court is None else site.row_without_court
             assert f.make().decode() == env.get_template("list.html").render(
-                pager=pager, rows=rows, **fixed, row=site.row
+                pager=pager, rows=rows, **fixed, row=row
             )
     home = by_path.pop("index.html")
     counts, as_of, newest, news, kinds = home.inputs[1:]

@@ -255,13 +255,16 @@ class Build:
         return default if gen is None else self.store.meta(gen_key(gen.name, name), default)
 
     # -- render --------------------------------------------------------------------
-    def render(self, env: Any, news: list[Any], site_pages: list[dict[str, str]]) -> None:
-        """Every renderer's files into the new generation, the index beside them."""
+    def render(self, env: Any, news: list[Any], site_pages: list[dict[str, str]],
+               pages: dict[str, Any] | None = None) -> None:  # fmt: skip
+        """Every renderer's files into the new generation, the index beside them. `pages`: the
+        static pages a renderer of ours writes (the plugin's OWN_PAGES), by slug."""
         live_any = self.live_any
         ctx = RenderContext(
             view=self.view, settings=self.settings, news=news, env=env, store=self.store,
             fingerprint=fingerprint(self.settings, site_pages, self.store.version),
             previous=self._meta(live_any, "recorded", {}), cert_secret=self.cert_secret,
+            pages=dict(pages or {}),
         )  # fmt: skip
         self.gate = make_gate(self.settings, self.view)
         if self.live is None:  # a full build scans everything: the automaton made once here, not per worker

@@ -26,10 +26,13 @@ from pelican.generators import Generator
 from generator.build.pipeline import BUILD_ATTR, PENDING, Build
 from generator.render import pages
 from generator.render.markup import plain, sanitize
-from generator.render.outputs import NewsItem
+from generator.render.outputs import NewsItem, PageItem
 
 PLUGIN = "generator.build.plugin"
 PLUGIN_NAMES = (PLUGIN, "generator.pelican_plugin")  # the second: its former name
+# Static pages written by a renderer of ours, not by Pelican: /data/ shows the open data files'
+# sizes, known only once generator.render.exports has made them (after Pelican writes its pages).
+OWN_PAGES = ("data",)
 
 
 def _ours(settings: dict[str, Any]) -> bool:
@@ -107,6 +110,16 @@ class RecordsGenerator(Generator):
         # shared with Pelican's own templates (news, static pages) through the context
         self.context["site_pages"] = site_pages
         self.env.globals["site_pages"] = site_pages
+        self.own_pages: dict[str, PageItem] = {}
+        for p in self.context.get("pages", []):
+            if p.slug in OWN_PAGES:
+                # Pelican's writer skips an empty save_as (its own `Save_as:` metadata does the same)
+                p.override_save_as = ""
+                self.own_pages[p.slug] = PageItem(
+                    slug=p.slug, title=plain(p.title), url=p.url, summary=plain(getattr(p, "summary", "")),
+                    html=str(sanitize(p.content)),
+                )  # fmt: skip
 
     def generate_output(self, writer: Any) -> None:
-        self.build.render(self.env, news_items(self.context.get("articles", [])), self.context["site_pages"])
+        news = news_items(self.context.get("articles", []))
+        self.build.render(self.env, news, self.context["site_pages"], self.own_pages)

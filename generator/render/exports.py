@@ -38,7 +38,8 @@ from generator.domain.policy import PublicRecord, PublicView, newest_first
 from generator.domain.records import GROUNDS, ID_KINDS, KINDS, PERFORMANCE, REMOVAL_REASONS
 from generator.domain.rules import FORMULA_START
 from generator.errors import BuildError
-from generator.render.outputs import OutputFile, RenderContext, Single
+from generator.render import datapage
+from generator.render.outputs import Lazy, OutputFile, RenderContext, Single
 from generator.render.siteurls import setting, site_url, terms_url
 
 _PLAIN_ID = re.compile(r"[0-9a-z-]+")  # a record id (casenumber.record_id): JSON text as it is
@@ -423,7 +424,14 @@ def bulk_records(view: PublicView, settings: dict[str, Any]) -> list[PublicRecor
     return [r for r in view.public if r.kind != "person"]
 
 
-def render(ctx: RenderContext) -> Iterator[OutputFile]:
+def render(ctx: RenderContext) -> Iterator[OutputFile | Lazy]:
+    """Every /data/ file, then /data/index.html listing them (their sizes: datapage)."""
+    files = list(_files(ctx))
+    yield from files
+    yield datapage.page(ctx, files)
+
+
+def _files(ctx: RenderContext) -> Iterator[OutputFile]:
     """Every /data/ file; records the data manifest for the next build (ctx.recorded[NAME]),
     from the one the live build recorded (ctx.previous[NAME])."""
     view, s = ctx.view, ctx.settings

@@ -55,6 +55,18 @@ class NewsItem:
     html: str  # sanitised body HTML
 
 
+@dataclass(frozen=True)
+class PageItem:
+    """A static page (content/pages/*.md) that one of our renderers shows: /data/ lists the open
+    data files (their sizes are known only once they are made) above the page's own text."""
+
+    slug: str
+    title: str
+    url: str  # relative to the site root, e.g. "data/"
+    summary: str  # plain text
+    html: str  # sanitised body HTML
+
+
 @dataclass
 class RenderContext:
     view: PublicView
@@ -73,6 +85,8 @@ class RenderContext:
     # CHENGLAI_CERT_SECRET of this build (None: unset, no /verify/ pages); in memory only: an
     # output names it by certificates.key_id, never in clear
     cert_secret: bytes | None = field(default=None, repr=False)
+    # the static pages our renderers write themselves (generator.build.plugin.OWN_PAGES), by slug
+    pages: dict[str, PageItem] = field(default_factory=dict)
 
     def digest(self, *values: Any) -> str:
         """The digest of a producing function's inputs, for this theme, settings and code."""
@@ -130,6 +144,7 @@ RENDERERS: list[str] = [
     "generator.render.stats:RENDERER",
     "generator.render.kindpages:RENDERER",
     "generator.render.kindexports:RENDERER",
+    "generator.render.favicon:RENDERER",
     "search.pages:RENDERER",
 ]
 

@@ -29,7 +29,7 @@ from generator.domain.policy import PublicRecord, PublicView
 from generator.domain.records import GROUNDS
 from generator.render.markup import plain, sanitize
 from generator.render.outputs import Lazy, RenderContext
-from generator.settings import portal_settings
+from generator.settings import COURT_FIELDS, portal_settings
 
 # 《最高人民法院关于公布失信被执行人名单信息的若干规定》 art. 1: the item of each ground
 GROUND_ITEMS: dict[str, str] = {
@@ -109,6 +109,7 @@ def install(env: Any, settings: dict[str, Any]) -> None:
             "DEFAULT_LANG": settings.get("DEFAULT_LANG", "zh-CN"),
             "GROUNDS": GROUNDS,
             "GROUND_ITEMS": GROUND_ITEMS,
+            "COURT_FIELDS": COURT_FIELDS,
             **portal,
         }
     )
@@ -155,39 +156,45 @@ class FastPage:
     """A template's varying blocks rendered inside chrome rendered once: the same bytes as
     `template.render(...)`, at about half the cost for 100k record pages.
 
-    The chrome (base.html's header, nav, feeds, footer) is cut out of one full render of a
-    sample around the blocks that vary (`title`, `content`); it must not depend on anything
-    else that varies between the pages rendered through one FastPage.
+    The chrome (base.html's header, nav, feeds, footer) is one render of a sample with a marker
+    in place of each block that varies (`title`, `meta`, `head`, `content`), cut at the markers;
+    it must not depend on anything else that varies between the pages rendered through one
+    FastPage. A block may render empty on some pages (a person's record page has no `meta`).
     """
 
     def __init__(
         self,
         template: Any,
         sample: dict[str, Any],
-        blocks: tuple[str, ...] = ("title", "content"),
+        blocks: tuple[str, ...] = ("title", "meta", "head", "content"),
         also: dict[str, Any] | None = None,
         fixed: dict[str, Any] | None = None,
     ):
         self.template = template
         # the values every page shares (`fixed`) merged once with the globals
         self.contexts = Contexts(template, fixed)
+        blocks = tuple(b for b in blocks if b in template.blocks)
         self.blocks = [template.blocks[b] for b in blocks]
-        full = template.render(**sample)
         ctx = template.new_context(sample)
+        markers = [f"\x00fastpage-{b}\x00" for b in blocks]
+        for name, marker in zip(blocks, markers, strict=True):
+            ctx.blocks[name] = [lambda _ctx, m=marker: iter((m,))]
+        full = "".join(template.root_render_func(ctx))
         chrome, pos = [], 0
-        for block in self.blocks:
-            part = "".join(block(ctx))
-            at = full.index(part, pos) if part else -1
-            if at < 0:
-                raise ValueError("block not found in the full render")
+        for marker in markers:
+            at = full.find(marker, pos)
+            if at < 0 or full.count(marker) != 1:  # a block shown twice, or not at all
+                raise ValueError("block not found once in the full render")
             chrome.append(full[pos:at])
-            pos = at + len(part)
+            pos = at + len(marker)
         chrome.append(full[pos:])
         self.chrome = chrome
-        # a second, different page must come out as a full render does: the chrome does not
-        # depend on it (e.g. a template that put the record's name in the footer would not)
-        if also is not None and self.render(**also) != template.render(**also):
-            raise ValueError("the chrome depends on the page")
+        # a page must come out as a full render does: the sample, and a second, different page
+        # (the chrome does not depend on it: e.g. a template that put the record's name in the
+        # footer would not)
+        for values in (sample, also):
+            if values is not None and self.render(**values) != template.render(**values):
+                raise ValueError("the chrome depends on the page")
 
     def render(self, **values: Any) -> str:
         ctx = self.contexts(values)
@@ -225,6 +232,7 @@ class ListSpec:
     feed: dict[str, str] | None = None
     crumb: dict[str, str] | None = None
     ground: str | None = None
+    court: str | None = None  # a court's own list: its contact details shown, no court column
 
 
 # A unit of rendering work, small enough to balance across processes:
@@ -253,7 +261,7 @@ class SitePages:
         self._fast_record: dict[str, Any] = {}
         self._row_template = self.env.get_template("_row.html")
         self._row_render: Any = None
-        self._rows: dict[str, Markup] = {}
+        self._rows: dict[tuple[str, bool], Markup] = {}
 
     def _page(self, path: str, template: str, **values: Any) -> Lazy:
         """A page of `template` named by the values it is rendered with (and `row`, the rows'
@@ -261,15 +269,18 @@ class SitePages:
         tpl = self.env.get_template(template)
         return Lazy(path, tuple(values.values()), lambda: tpl.render(**values, row=self.row).encode("utf-8"))
 
-    def row(self, r: PublicRecord) -> Markup:
+    def row(self, r: PublicRecord, court_column: bool = True) -> Markup:
         """A record's row in every list (_row.html), rendered once per process: each
-        record is in four or more lists."""
-        html = self._rows.get(r.id)
+        record is in four or more lists. Without the court column on a court's own list."""
+        html = self._rows.get((r.id, court_column))
         if html is None:
             if self._row_render is None:
                 self._row_render = Contexts(self._row_template).render
-            html = self._rows[r.id] = Markup(self._row_render(r=r))
+            html = self._rows[r.id, court_column] = Markup(self._row_render(r=r, court_column=court_column))
         return html
+
+    def row_without_court(self, r: PublicRecord) -> Markup:
+        return self.row(r, court_column=False)
 
     # -- the work, in jobs ---------------------------------------------------------
     def jobs(self) -> list[Job]:
@@ -324,7 +335,7 @@ class SitePages:
             specs.append(ListSpec(
                 f"courts/{slug}/", rows, name, "courts", name=name,
                 feed={"href": f"feeds/courts/{slug}.atom", "title": f"{name}新纳入名单"},
-                crumb={"href": "courts/", "name": "按执行法院"},
+                crumb={"href": "courts/", "name": "按执行法院"}, court=name,
             ))  # fmt: skip
         for code, rows in view.by_region().items():
             name = rows[0].region_name
@@ -345,7 +356,8 @@ class SitePages:
         """Pages `first`..`last` of a list, each named by its pager, its rows and the list's
         own values (heading, nav, feed, crumb, ground)."""
         fixed = {"heading": spec.heading, "nav_active": spec.nav, "feed": spec.feed, "crumb": spec.crumb,
-                 "ground": spec.ground}  # fmt: skip
+                 "ground": spec.ground, "court": spec.court, "court_column": spec.court is None}  # fmt: skip
+        row = self.row if spec.court is None else self.row_without_court
         pages = max(1, ceil(len(spec.rows) / self.per_page))
         made: list[Any] = []  # the list's render, split once per job (FastPage) at its first page made
 
@@ -353,11 +365,11 @@ class SitePages:
             if not made:
                 other = Pager(spec.base, pages, pages, len(spec.rows))  # the last page: other rows, pager
                 rest = spec.rows[(pages - 1) * self.per_page :]
-                shared = {**fixed, "row": self.row}
+                shared = {**fixed, "row": row}
                 made.append(fast_or_full(
                     self._list, {"pager": pager, "rows": rows, **shared}, {"pager": other, "rows": rest, **shared},
                 ))  # fmt: skip
-            return made[0](pager=pager, rows=rows, **fixed, row=self.row).encode("utf-8")  # type: ignore[no-any-return]
+            return made[0](pager=pager, rows=rows, **fixed, row=row).encode("utf-8")  # type: ignore[no-any-return]
 
         for n in range(first, min(pages, last or pages) + 1):
             pager = Pager(spec.base, n, pages, len(spec.rows))

@@ -29,23 +29,38 @@ def absolute(siteurl: str, path: str) -> str:
     return f"{siteurl.rstrip('/')}/{path}"
 
 
+def list_pages(base: str, count: int, per_page: int) -> Iterator[Url]:
+    """Every page of a paginated list: /base/, /base/page/2/, … (pages.Pager's URLs)."""
+    for pager, _rows in paginate(base, range(count), per_page):
+        yield pager.url(pager.number), None
+
+
 def site_urls(
-    view: PublicView, per_page: int, extra: Iterable[str], records: bool, persons: bool = True
+    view: PublicView, per_page: int, extra: Iterable[str], records: bool, persons: bool = True,
+    news: int = 0, news_per_page: int = 20,
 ) -> Iterator[Url]:
-    """Every page a crawler should know, in a stable order; first pages of lists only.
-    `records`: the record pages at all; `persons`: those of natural persons too."""
+    """Every page a crawler should know, in a stable order: every page of every list, the
+    news, statistics, feeds and static pages; record pages when `records` (`persons`: those of natural persons too). `news`: the number of
+    news articles (Pelican paginates /news/ by `news_per_page`)."""
     yield "", None
-    yield "debtors/", None
+    yield from list_pages("debtors/", len(view.public), per_page)
     yield "courts/", None
-    yield from ((f"courts/{slug}/", None) for slug in view.by_court())
+    for slug, rows in view.by_court().items():
+        yield from list_pages(f"courts/{slug}/", len(rows), per_page)
     yield "regions/", None
-    yield from ((f"regions/{code}/", None) for code in view.by_region())
+    for code, rows in view.by_region().items():
+        yield from list_pages(f"regions/{code}/", len(rows), per_page)
     yield "grounds/", None
-    yield from ((f"grounds/{code}/", None) for code in GROUNDS)
-    yield "removals/", None
+    groups = view.by_ground()
+    for code in GROUNDS:
+        yield from list_pages(f"grounds/{code}/", len(groups.get(code, [])), per_page)
+    yield from list_pages("removals/", len(view.notices), per_page)
+    yield from list_pages("news/", news, news_per_page)
     # the other kinds' lists (SPEC §7); an item's page names a debtor, as a record page does
     yield from ((url, None) for url in ("publicity/", "restrictions/", "rewards/", "exposure/"))
     yield from ((b.url, b.published_on) for b in view.batches)
+    yield "stats/", None
+    yield "feeds/", None
     yield from ((url, None) for url in extra)
     if records:
         shown = view.public if persons else [r for r in view.public if r.kind != "person"]
@@ -86,9 +101,9 @@ def render(ctx: RenderContext, extra: Iterable[str] | None = None) -> Iterator[O
     siteurl = str(ctx.settings.get("SITEURL") or "")
     news = [n.url for n in ctx.news]
     pages = static_pages(ctx) if extra is None else list(extra)
-    indexed = not portal["PORTAL_NOINDEX_RECORDS"]
-    urls = list(site_urls(ctx.view, portal["PORTAL_PER_PAGE"], [*news, *pages], indexed,
-                          not portal["PORTAL_NOINDEX_PERSONS"]))  # fmt: skip
+    per_news_page = int(ctx.settings.get("DEFAULT_PAGINATION") or len(news) or 1)  # Pelican's /news/ pages
+    urls = list(site_urls(ctx.view, portal["PORTAL_PER_PAGE"], [*news, *pages], not portal["PORTAL_NOINDEX_RECORDS"],
+                          not portal["PORTAL_NOINDEX_PERSONS"], len(news), per_news_page))  # fmt: skip
     paths = []
     for pager, chunk in paginate("", urls, MAX_URLS):
         path = f"sitemaps/sitemap-{pager.number}.xml"

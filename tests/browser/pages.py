@@ -35,6 +35,8 @@ PAGES: dict[str, Callable[[FixtureSite], str]] = {
     "search-none": lambda s: "/search/?q=" + quote("查无此人"),
     "stats": lambda s: "/stats/",
     "feeds": lambda s: "/feeds/",
+    "data": lambda s: "/data/",
+    "correction": lambda s: "/correction/",
     "not-found": lambda s: "/no-such-page/",
     # the other kinds (SPEC §7)
     "publicity": lambda s: "/publicity/",
