@@ -43,6 +43,10 @@ PORTAL_DEFAULTS: dict[str, tuple[Any, str]] = {
         "https://creativecommons.org/licenses/by/4.0/deed.zh-hans",
         "许可协议全文网址",
     ),
+    "PORTAL_PUBLISH_TO": (
+        None,
+        "chenglai publish 的默认发布目标（rclone 路径，如 /srv/chenglai 或 web:/srv/chenglai）；None 表示须用 --to 指定",
+    ),
 }
 
 
