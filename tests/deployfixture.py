@@ -48,8 +48,24 @@ def wait_port(port: int, proc: subprocess.Popen[bytes], what: str, seconds: floa
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
                 _out, err = proc.communicate()
-                pytest.fail(f"{what} did not start: {err.decode(errors='replace')[-2000:]}")
+                pytest.fail(f"{what} did not start: {(err or b'').decode(errors='replace')[-2000:]}")
             time.sleep(0.05)
+
+
+def wait_ready(url: str, seconds: float = 120) -> None:
+    """Until every worker answers (each loads jieba's dictionary as it starts: seconds on a busy
+    machine; a request sent before waits for it)."""
+    deadline = time.monotonic() + seconds
+    ok = 0
+    while ok < 6:
+        try:
+            with urllib.request.urlopen(url, timeout=seconds) as r:
+                ok = ok + 1 if r.status == 200 else 0
+        except (OSError, urllib.error.URLError):
+            ok = 0
+            if time.monotonic() > deadline:
+                pytest.fail(f"{url} did not answer in {seconds} s")
+            time.sleep(0.2)
 
 
 def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
@@ -169,33 +185,41 @@ def gunicorn_args(port: int, access_log: Path | None = None, workers: int = 2, t
 
 @contextlib.contextmanager
 def search_processes(index: Path, count: int = 2, logs: Path | None = None) -> Iterator[list[str]]:
-    """`count` gunicorn search services over a published index folder (CHENGLAI_INDEX)."""
-    procs: list[subprocess.Popen[bytes]] = []
+    """`count` gunicorn search services over a published index folder (CHENGLAI_INDEX); their
+    access logs go to `logs`/search-N.log (never to a pipe nobody reads: a full pipe stalls them)."""
+    procs: list[tuple[subprocess.Popen[bytes], Path]] = []
     addrs: list[str] = []
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHENGLAI_")}
     env.update(CHENGLAI_INDEX=str(index), PYTHONPATH=str(ROOT))
+    folder = logs or Path(tempfile.mkdtemp(prefix="chenglai-search-logs-"))
     try:
         for i in range(count):
             port = free_port()
-            log = (logs / f"search-{i}.log") if logs is not None else None
-            proc = subprocess.Popen(gunicorn_args(port, log), cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE)  # fmt: skip
-            procs.append(proc)
+            errors = folder / f"search-{i}.err"
+            with open(errors, "wb") as err:
+                proc = subprocess.Popen(gunicorn_args(port, folder / f"search-{i}.log"), cwd=ROOT, env=env,
+                                        stdout=subprocess.DEVNULL, stderr=err)  # fmt: skip
+            procs.append((proc, errors))
             wait_port(port, proc, "gunicorn")
             addrs.append(f"127.0.0.1:{port}")
+        for addr in addrs:
+            wait_ready(f"http://{addr}/api/health")
         yield addrs
     finally:
-        errors = []
-        for proc in procs:
+        tracebacks = []
+        for proc, errors in procs:
             proc.terminate()
             try:
-                _out, err = proc.communicate(timeout=20)
+                proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
-                _out, err = proc.communicate()
-            if b"Traceback" in err:
-                errors.append(err.decode(errors="replace")[-2000:])
-        assert not errors, errors
+                proc.wait()
+            text = errors.read_text(encoding="utf-8", errors="replace")
+            if "Traceback" in text:
+                tracebacks.append(text[-2000:])
+        if logs is None:
+            shutil.rmtree(folder, ignore_errors=True)
+        assert not tracebacks, tracebacks
 
 
 @dataclass
@@ -257,3 +281,30 @@ def sftp_server(tmp: Path) -> Iterator[Sftp]:
     finally:
         proc.terminate()
         proc.communicate(timeout=20)
+
+
+LOAD_SCRIPT = ROOT / "benchmarks" / "search_load.lua"
+
+
+def start_load(base: str, queries: list[str], seconds: int, threads: int = 2, connections: int = 16,
+               folder: Path | None = None) -> subprocess.Popen[str]:  # fmt: skip
+    """wrk (Debian) against /api/search through `base`, cycling through `queries`."""
+    from urllib.parse import quote
+
+    program = need("wrk")
+    listing = Path(tempfile.mkstemp(prefix="chenglai-queries-", suffix=".txt", dir=folder)[1])
+    listing.write_text("".join(quote(q) + "\n" for q in queries), encoding="utf-8")
+    env = {**os.environ, "CHENGLAI_QUERIES": str(listing)}
+    return subprocess.Popen([program, "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "5s",
+                             "-s", str(LOAD_SCRIPT), base + "/"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+
+def load_figures(proc: subprocess.Popen[str]) -> dict[str, float]:
+    """The figures of a finished wrk run (its script's CHENGLAI line)."""
+    out, err = proc.communicate(timeout=600)
+    line = next((ln for ln in out.splitlines() if ln.startswith("CHENGLAI ")), None)
+    assert line is not None, out + err
+    figures = {k: float(v) for k, v in (item.split("=") for item in line.split()[1:])}
+    assert figures["requests"] > 0, out + err
+    return figures

@@ -100,7 +100,10 @@ upstream chenglai_search {{
 # search: {rate} requests per second per client, bursts of {burst}
 limit_req_zone $binary_remote_addr zone=chenglai_search:10m rate={rate}r/s;
 
-# removed records' pages answer 410 Gone (written by chenglai publish)
+# removed records' pages answer 410 Gone (written by chenglai publish). Their addresses are
+# longer than the default hash bucket takes; many thousands over a notice period
+map_hash_bucket_size 128;
+map_hash_max_size 262144;
 map $uri $chenglai_gone {{
     default 0;
     include {root}/gone.map;
