@@ -103,9 +103,11 @@ def publish_site(site: Site, remote: str, **extra: Any) -> Outcome:
     return publish(settings_of(site, **extra), remote)
 
 
-def chenglai(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """The command line, as staff and CI run it."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def chenglai(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The command line, as staff and CI run it (`env`: added to this process's environment)."""
+    env = {**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-m", "generator", *args], cwd=cwd or ROOT, env=env, text=True,
                           capture_output=True, check=False)  # fmt: skip
 

@@ -124,7 +124,9 @@ def test_deploy_config_command_prints_both_files(tmp_path):
     r = chenglai("deploy-config", "nginx", "--root", "/srv/portal", "--listen", "0.0.0.0:8080", "--search",
                  "127.0.0.1:8001", "127.0.0.1:8002")  # fmt: skip
     assert r.returncode == 0, r.stderr
-    assert re.search(r"upstream chenglai_search \{\s+server 127.0.0.1:8001 max_fails=0;\s+server 127.0.0.1:8002", r.stdout)
+    assert re.search(
+        r"upstream chenglai_search \{\s+server 127.0.0.1:8001 max_fails=0;\s+server 127.0.0.1:8002", r.stdout
+    )
     assert "root /srv/portal/site;" in r.stdout and "include /srv/portal/gone.map;" in r.stdout
     assert "listen 0.0.0.0:8080;" in r.stdout and "limit_req zone=chenglai_search" in r.stdout
     r = chenglai("deploy-config", "systemd", "--root", "/srv/portal")
