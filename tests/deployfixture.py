@@ -186,7 +186,9 @@ def gunicorn_args(port: int, access_log: Path | None = None, workers: int = 2, t
 
 
 @contextlib.contextmanager
-def search_processes(index: Path, count: int = 2, logs: Path | None = None) -> Iterator[list[str]]:
+def search_processes(
+    index: Path, count: int = 2, logs: Path | None = None, workers: int = 2, threads: int = 2
+) -> Iterator[list[str]]:
     """`count` gunicorn search services over a published index folder (CHENGLAI_INDEX); their
     access logs go to `logs`/search-N.log (never to a pipe nobody reads: a full pipe stalls them)."""
     procs: list[tuple[subprocess.Popen[bytes], Path]] = []
@@ -199,7 +201,7 @@ def search_processes(index: Path, count: int = 2, logs: Path | None = None) -> I
             port = free_port()
             errors = folder / f"search-{i}.err"
             with open(errors, "wb") as err:
-                proc = subprocess.Popen(gunicorn_args(port, folder / f"search-{i}.log"), cwd=ROOT, env=env,
+                proc = subprocess.Popen(gunicorn_args(port, folder / f"search-{i}.log", workers, threads), cwd=ROOT, env=env,
                                         stdout=subprocess.DEVNULL, stderr=err)  # fmt: skip
             procs.append((proc, errors))
             wait_port(port, proc, "gunicorn")
