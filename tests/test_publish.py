@@ -178,3 +178,17 @@ def test_publish_follows_a_rollback(site, tmp_path):
     assert remote_tree(remote) == first
     digest = hashlib.sha256((remote / "site" / PERSON_PAGE).read_bytes()).hexdigest()
     assert digest == first[PERSON_PAGE]
+
+
+def test_a_host_with_nothing_recorded_is_looked_at_once_and_stale_pages_deleted(site, tmp_path):
+    """A first publish to a host that holds an older site (or a state folder lost in CI): every
+    file the build does not have is deleted, a removed record's page among them."""
+    remote = tmp_path / "host"
+    stale = remote / "site" / "debtors" / "2020-lu0502-zhi-1" / "index.html"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("<h1>钱旧记录</h1>", encoding="utf-8")
+    (remote / "site" / "index.html").write_text("old home", encoding="utf-8")
+    out = publish_site(site, str(remote))
+    assert not out.failed and "debtors/2020-lu0502-zhi-1/index.html" in out.plan.deletions
+    assert remote_tree(remote) == tree(site.output)
+    assert '"/debtors/2020-lu0502-zhi-1/" 1;' in (remote / "gone.map").read_text()

@@ -157,7 +157,7 @@ def gone_map(gone: dict[str, str]) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def plan(settings: dict[str, Any], remote: str | None) -> tuple[Plan, Store]:
+def plan(settings: dict[str, Any], remote: str | None, rclone: Rclone | None = None) -> tuple[Plan, Store]:
     """What publishing the live build to `remote` would send and delete (nothing is sent)."""
     portal = portal_settings(settings)
     remote = remote or portal["PORTAL_PUBLISH_TO"]
@@ -178,7 +178,17 @@ def plan(settings: dict[str, Any], remote: str | None) -> tuple[Plan, Store]:
         store.close()
         raise PublishError(f"构建中有不能发布的文件名：{bad[0]!r}")
     record = dict(store.meta(_key(remote), {}) or {})
-    sent: dict[str, str] = dict(record.get("files", {}))
+    if "files" in record:
+        sent: dict[str, str] = dict(record["files"])
+    else:
+        # nothing recorded for this remote (a first publish, or a state folder lost): what is
+        # there is looked at once, so every file of it that the build no longer has is deleted
+        # (a removed record's page among them) and the rest is sent again
+        try:
+            sent = {path: "" for path in (rclone or Rclone()).list(join(remote, "site"))}
+        except PublishError:
+            store.close()
+            raise
     info = store.meta(gen_key(live.name, "info"), {}) or {}
     as_of = date.fromisoformat(info["as_of"]) if info.get("as_of") else date(1970, 1, 1)
     groups: dict[str, list[str]] = {g: [] for g in GROUPS}
@@ -212,9 +222,10 @@ def publish(settings: dict[str, Any], remote: str | None = None, rclone: Rclone 
     state = paths.state_dir(output, portal_settings(settings)["PORTAL_STATE_PATH"])
     # the build's lock: no build recycles or prunes the generation being sent meanwhile
     with locked(state):
-        p, store = plan(settings, remote)
+        rc = rclone or Rclone()
+        p, store = plan(settings, remote, rc)
         try:
-            out = _send(p, store, rclone or Rclone(), state, str(settings.get("SITEURL") or ""), progress)
+            out = _send(p, store, rc, state, str(settings.get("SITEURL") or ""), progress)
         finally:
             store.close()
     out.seconds = time.perf_counter() - started

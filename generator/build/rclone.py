@@ -87,6 +87,18 @@ class Rclone:
             if "directory not found" not in str(exc):
                 raise
 
+    def list(self, dest: str) -> list[str]:
+        """Every file under `dest` (relative paths); none when the folder is not there yet."""
+        cmd = [self.program, "lsf", "-R", "--files-only", dest, *self.extra]
+        proc = subprocess.run(cmd, capture_output=True, check=False)
+        if proc.returncode != 0:
+            text = proc.stderr.decode("utf-8", "replace")
+            if "directory not found" in text:
+                return []
+            lines = [ln for ln in text.splitlines() if ln.strip()]
+            raise PublishError(lines[-1] if lines else f"rclone 退出码 {proc.returncode}")
+        return [ln for ln in proc.stdout.decode("utf-8", "surrogateescape").splitlines() if ln]
+
     def put(self, dest: str, data: bytes) -> None:
         """One small file from bytes (the index pointer, the nginx map of removed pages)."""
         self._run(["rcat", dest], stdin=data)
