@@ -4,12 +4,14 @@ search processes behind it (their command line from `deploy-config systemd`)."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import re
 import subprocess
 import time
 from datetime import date
+from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -25,17 +27,31 @@ from .sitefixture import make_site
 PERSON = "/debtors/2024-lu0502-zhi-1234/"
 
 
-@pytest.fixture
-def host(tmp_path):
-    """A built and published site, two search processes and nginx in front of them."""
+@contextlib.contextmanager
+def _host(tmp: Path):
     need("rclone")
-    site = make_site(tmp_path)
+    site = make_site(tmp)
     site.build()
     with host_dir() as root:
         out = publish_site(site, str(root))
         assert not out.failed
-        with search_processes(root / "index", 2, logs=tmp_path) as addrs, nginx(root, addrs, rate=5, burst=5) as web:
-            yield site, root, web, tmp_path
+        with search_processes(root / "index", 2, logs=tmp) as addrs, nginx(root, addrs, rate=5, burst=5) as web:
+            yield site, root, web, tmp
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory):
+    """A built and published site, two search processes and nginx in front of them (shared by
+    the tests that change nothing)."""
+    with _host(tmp_path_factory.mktemp("host")) as h:
+        yield h
+
+
+@pytest.fixture
+def own_host(tmp_path):
+    """The same, for a test that changes the site."""
+    with _host(tmp_path) as h:
+        yield h
 
 
 def test_site_is_served_with_cache_and_security_headers(host):
@@ -86,6 +102,7 @@ def test_search_is_rate_limited_per_client(host):
     codes = [get(f"{web.base}/api/search?q=zsf")[0] for _ in range(30)]  # rate 5/s, burst 5
     assert 429 in codes and codes[0] == 200
     assert get(web.base + "/")[0] == 200  # the site itself is not limited
+    time.sleep(2)  # the bucket refills for the next test
 
 
 def test_no_query_is_logged_by_nginx_or_gunicorn(host):
@@ -100,8 +117,8 @@ def test_no_query_is_logged_by_nginx_or_gunicorn(host):
         assert needle not in text  # …without what was searched
 
 
-def test_removed_record_answers_410_after_publish_and_reload(host):
-    site, root, web, _tmp = host
+def test_removed_record_answers_410_after_publish_and_reload(own_host):
+    site, root, web, _tmp = own_host
     write(site.records, "lu0502/person.yaml",
           record(status="removed", removed_on=date(2026, 11, 24), removal_reason="performed"))  # fmt: skip
     site.build(allow_drop=True)
