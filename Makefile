@@ -29,9 +29,9 @@ demo: $(VENV)/.installed
 browser-deps:
 	@# chromium and a CJK font (without it printed notices lose their Chinese text); strace for the
 	@# tests that kill a build before each rename of its commit; rsync for the publishing example;
-	@# rclone, nginx, openssh-server and wrk for the publish and public-host tests (started by the
+	@# rclone, nginx, openssh-server, wrk (and systemd-analyze) for the publish and public-host tests (started by the
 	@# tests themselves on free loopback ports: the packages' own services are not needed)
-	@dpkg -s chromium fonts-noto-cjk strace rsync rclone nginx openssh-server wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk strace rsync rclone nginx openssh-server wrk; }
+	@dpkg -s chromium fonts-noto-cjk strace rsync rclone nginx openssh-server wrk systemd >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk strace rsync rclone nginx openssh-server wrk systemd; }
 	@[ -f node_modules/axe-core/axe.min.js ] || npm install --no-save --no-audit --no-fund axe-core@4.14.1 >/dev/null
 
 test: $(VENV)/.installed browser-deps

@@ -9,6 +9,7 @@ import gzip
 import json
 import re
 import subprocess
+import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -25,6 +26,7 @@ from .factory import record, write
 from .sitefixture import make_site
 
 PERSON = "/debtors/2024-lu0502-zhi-1234/"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextlib.contextmanager
@@ -192,3 +194,16 @@ def test_no_failed_request_while_a_new_build_is_published(tmp_path):
             assert json.loads(get(f"{web.base}/api/search?{urlencode({'q': '吴新'})}")[2])["total"] == 1
     assert figures["requests"] > 100, figures
     assert figures["non2xx"] == 0 and figures["errors"] == 0, figures
+
+
+def test_systemd_unit_verifies(tmp_path):
+    """systemd's own checker accepts the unit (an instance of the template). Its ExecStart is the
+    command line every search process of these tests runs (deployfixture.gunicorn_args)."""
+    program = need("systemd-analyze")
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    unit = deployconf.systemd(root=str(tmp_path), gunicorn=str(gunicorn), workdir=str(ROOT), user="nobody")
+    path = tmp_path / "chenglai-search@8001.service"
+    path.write_text(unit, encoding="utf-8")
+    r = subprocess.run([program, "verify", str(path)], capture_output=True, text=True, check=False)
+    assert r.returncode == 0, r.stderr
+    assert "Environment=CHENGLAI_INDEX=" + str(tmp_path / "index") in unit

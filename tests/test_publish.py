@@ -143,6 +143,9 @@ def test_remote_defaults_to_the_setting_and_is_required(site, tmp_path):
     assert not out.failed and (remote / "site" / "index.html").is_file()
     r = chenglai("publish", "-s", str(SETTINGS), "-o", str(site.output), cwd=site.root)
     assert r.returncode == 2 and "PORTAL_PUBLISH_TO" in r.stderr
+    # a target that rclone would read as one of its options is refused
+    r = chenglai("publish", "-s", str(SETTINGS), "-o", str(site.output), "--to=--config=/etc/passwd", cwd=site.root)
+    assert r.returncode == 2 and "发布目标不正确" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_nothing_built_is_refused(tmp_path):

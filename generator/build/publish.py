@@ -163,6 +163,8 @@ def plan(settings: dict[str, Any], remote: str | None, rclone: Rclone | None = N
     remote = remote or portal["PORTAL_PUBLISH_TO"]
     if not remote:
         raise UsageError("未指定发布目标：请用 --to 指定，或在设置文件中设置 PORTAL_PUBLISH_TO")
+    if remote.startswith("-") or any(c in remote for c in "\r\n\0"):
+        raise UsageError(f"发布目标不正确（应为 rclone 路径，如 /srv/chenglai 或 web:/srv/chenglai）：{remote!r}")
     output = Path(os.path.abspath(settings["OUTPUT_PATH"]))
     state = paths.state_dir(output, portal["PORTAL_STATE_PATH"])
     live = Generations(output, state).live()
