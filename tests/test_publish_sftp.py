@@ -4,6 +4,7 @@ with the host key checked."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -45,15 +46,28 @@ def test_publish_over_sftp_sends_changes_and_deletions(sftp, tmp_path):
     assert '"/debtors/2024-lu0502-zhi-1234/" 1;' in (host / "gone.map").read_text()
 
 
-def test_an_unreachable_host_is_reported_and_nothing_recorded(sftp, tmp_path):
+def test_an_unreachable_host_is_reported_and_what_was_not_sent_is_sent_later(sftp, tmp_path):
     site = make_site(tmp_path)
+    site.build()
+    host = tmp_path / "host"
+    host.mkdir()
+    remote = sftp.remote(host)
+    fast = {"RCLONE_RETRIES": "1", "RCLONE_LOW_LEVEL_RETRIES": "1", "RCLONE_CONTIMEOUT": "2s"}  # rclone's own
+    r = chenglai("publish", "-s", str(SETTINGS), "-o", str(site.output), "--to", remote, cwd=site.root, env=fast)
+    assert r.returncode == 0, r.stderr
+    write(site.records, "lu0502/person.yaml", record(outstanding=99000.0))
     site.build()
     sftp.proc.terminate()
     sftp.proc.wait(timeout=20)
-    remote = sftp.remote(tmp_path / "host")
-    fast = {"RCLONE_RETRIES": "1", "RCLONE_LOW_LEVEL_RETRIES": "1", "RCLONE_CONTIMEOUT": "2s"}  # rclone's own
     r = chenglai("publish", "-s", str(SETTINGS), "-o", str(site.output), "--to", remote, cwd=site.root, env=fast)
-    assert r.returncode == 1 and "chenglai: 未发送 静态资源" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "chenglai: 未发送 记录页" in r.stderr and "chenglai: 未发送 列表、首页、订阅与开放数据" in r.stderr
+    assert "connection refused" in r.stderr  # rclone's cause, without its time stamp
+    assert not re.search(r"\d{4}/\d\d/\d\d \d\d:", r.stderr)
     dry = chenglai("publish", "-s", str(SETTINGS), "-o", str(site.output), "--to", remote, "--dry-run",
                    cwd=site.root)  # fmt: skip
     assert f"  上传 {PERSON_PAGE}" in dry.stdout  # still to send
+    # a host never reached: nothing is sent, and the message says so
+    other = sftp.remote(tmp_path / "never")
+    r = chenglai("publish", "-s", str(SETTINGS), "-o", str(site.output), "--to", other, cwd=site.root, env=fast)
+    assert r.returncode == 1 and "没有发送任何文件" in r.stderr and "Traceback" not in r.stderr

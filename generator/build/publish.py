@@ -188,9 +188,11 @@ def plan(settings: dict[str, Any], remote: str | None, rclone: Rclone | None = N
         # (a removed record's page among them) and the rest is sent again
         try:
             sent = {path: "" for path in (rclone or Rclone()).list(join(remote, "site"))}
-        except PublishError:
+        except PublishError as exc:
             store.close()
-            raise
+            raise PublishError(
+                f"无法查看发布目标 {remote} 上已有的文件（{exc}）；没有发送任何文件，处理后重新运行即可"
+            ) from None
     info = store.meta(gen_key(live.name, "info"), {}) or {}
     as_of = date.fromisoformat(info["as_of"]) if info.get("as_of") else date(1970, 1, 1)
     groups: dict[str, list[str]] = {g: [] for g in GROUPS}

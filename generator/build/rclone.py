@@ -51,8 +51,7 @@ class Rclone:
         proc = subprocess.run(cmd, input=stdin, capture_output=True, check=False)
         if proc.returncode != 0:
             # rclone's last error line names the file and the cause (never a query: these are paths)
-            lines = [ln for ln in proc.stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
-            raise PublishError(lines[-1] if lines else f"rclone 退出码 {proc.returncode}")
+            raise PublishError(_last_error(proc.stderr, proc.returncode))
 
     def copy(self, source: Path, dest: str, files: list[str]) -> None:
         """Send `files` (paths relative to `source`) to `dest`, each whatever is there now."""
@@ -95,13 +94,23 @@ class Rclone:
             text = proc.stderr.decode("utf-8", "replace")
             if "directory not found" in text:
                 return []
-            lines = [ln for ln in text.splitlines() if ln.strip()]
-            raise PublishError(lines[-1] if lines else f"rclone 退出码 {proc.returncode}")
+            raise PublishError(_last_error(proc.stderr, proc.returncode))
         return [ln for ln in proc.stdout.decode("utf-8", "surrogateescape").splitlines() if ln]
 
     def put(self, dest: str, data: bytes) -> None:
         """One small file from bytes (the index pointer, the nginx map of removed pages)."""
         self._run(["rcat", dest], stdin=data)
+
+
+def _last_error(stderr: bytes, code: int) -> str:
+    """rclone's last error line (it names the file and the cause), without its time stamp."""
+    lines = [ln for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
+    if not lines:
+        return f"rclone 退出码 {code}"
+    return _STAMP.sub("", lines[-1])
+
+
+_STAMP = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d (?:[A-Z]+ *: )?")
 
 
 class _listing:
