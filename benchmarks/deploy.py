@@ -193,7 +193,7 @@ def section(r: dict[str, Any]) -> str:
     pub.append(f"| first publish (whole site) → local folder | {r['first_publish_s']:.1f} s | |")
     return "\n".join([
         SECTION, "",
-        f"`python -m benchmarks.deploy --records {r['records']:,} --write-docs` "
+        f"`python -m benchmarks.deploy --records {r['records']} --write-docs` "
         f"(fictitious records; at {r['records']:,}, not 100,000: see below). nginx 1.22 on loopback "
         f"(`deploy-config nginx`, rate limit raised out of the way) → two gunicorn search processes "
         f"(one worker of {r['threads']} threads each), wrk with {r['connections']} connections for "
