@@ -101,8 +101,11 @@ def test_search_is_proxied_to_the_search_processes(host):
 
 def test_search_is_rate_limited_per_client(host):
     _site, _root, web, _tmp = host
-    codes = [get(f"{web.base}/api/search?q=zsf")[0] for _ in range(30)]  # rate 5/s, burst 5
-    assert 429 in codes and codes[0] == 200
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(15) as pool:  # 30 at once: rate 5/s, burst 5, however slow the machine
+        codes = list(pool.map(lambda _: get(f"{web.base}/api/search?q=zsf")[0], range(30)))
+    assert 429 in codes and 200 in codes and set(codes) <= {200, 429}
     assert get(web.base + "/")[0] == 200  # the site itself is not limited
     time.sleep(2)  # the bucket refills for the next test
 
