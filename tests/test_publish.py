@@ -195,3 +195,22 @@ def test_a_host_with_nothing_recorded_is_looked_at_once_and_stale_pages_deleted(
     assert not out.failed and "debtors/2020-lu0502-zhi-1/index.html" in out.plan.deletions
     assert remote_tree(remote) == tree(site.output)
     assert '"/debtors/2020-lu0502-zhi-1/" 1;' in (remote / "gone.map").read_text()
+
+
+def test_odd_file_names_are_sent_and_deleted_as_written(site, tmp_path):
+    """Names rclone's filters would read as patterns or comments (spaces, brackets, #, Chinese)
+    go through --files-from-raw as written, both ways."""
+    remote = tmp_path / "host"
+    odd = "news/东营 法院[1]#{a}*/index.html"
+    (site.content / "news" / "odd.md").write_text(
+        "Title: 奇怪的名字\nDate: 2026-11-02\nSlug: 东营 法院[1]#{a}*\n\n正文。\n", encoding="utf-8"
+    )
+    site.build()
+    assert (site.output / odd).is_file()
+    publish_site(site, str(remote))
+    assert remote_tree(remote) == tree(site.output)
+    (site.content / "news" / "odd.md").unlink()
+    site.build()
+    out = publish_site(site, str(remote))
+    assert not out.failed and odd in out.plan.deletions
+    assert remote_tree(remote) == tree(site.output)
