@@ -66,6 +66,8 @@ def portal_settings(settings: dict[str, Any]) -> dict[str, Any]:
     authority = out["PORTAL_TAG_AUTHORITY"]
     if authority is not None and not re.fullmatch(r"([^@\s]+@)?[A-Za-z0-9.-]+\.[A-Za-z]{2,}", str(authority)):
         raise UsageError("PORTAL_TAG_AUTHORITY 应为域名（如 court.example.gov.cn）或电子邮件地址（RFC 4151）")
+    if out["PORTAL_PUBLISH_TO"] is not None and not isinstance(out["PORTAL_PUBLISH_TO"], str):
+        raise UsageError("PORTAL_PUBLISH_TO 应为字符串（rclone 路径）或 None")
     if not 0 <= float(out["PORTAL_MAX_DROP"]) <= 1:
         raise UsageError("PORTAL_MAX_DROP 应在 0 与 1 之间")
     return out
