@@ -113,14 +113,14 @@ def measure(n: int, seconds: int, connections: int, threads: int, sftp: bool) ->
         result["first_publish_s"] = timed
         with host.search_processes(root / "index", 2, workers=1, threads=threads) as addrs, \
                 host.nginx(root, addrs, rate=1_000_000, burst=100_000) as web:  # fmt: skip
-            warm = host.start_load(web.base, queries, 3, 2, connections)
+            warm = host.start_load(web.base, queries, 3, 2, connections, folder=work)
             host.load_figures(warm)
             result["load_before"] = loadavg()
-            steady = host.load_figures(host.start_load(web.base, queries, seconds, 2, connections))
+            steady = host.load_figures(host.start_load(web.base, queries, seconds, 2, connections, folder=work))
             result["steady"] = steady
             result["load_after"] = loadavg()
             print(f"    steady: {json.dumps(steady)}; load average {result['load_after']}")
-            load = host.start_load(web.base, queries, seconds, 2, connections)
+            load = host.start_load(web.base, queries, seconds, 2, connections, folder=work)
             time.sleep(2)
             edit_one(content, 1)
             build(content, output)
