@@ -57,8 +57,10 @@ test-deps:
 	@dpkg -s strace rsync >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace rsync; }
 
 browser-deps: test-deps
-	@# chromium and a CJK font (without it printed notices lose their Chinese text)
-	@dpkg -s chromium fonts-noto-cjk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }
+	@# chromium and a CJK font (without it printed notices lose their Chinese text); rclone, nginx,
+	@# openssh-server, wrk (and systemd-analyze) for the publish and public-host tests (started by the
+	@# tests themselves on free loopback ports: the packages' own services are not needed)
+	@dpkg -s chromium fonts-noto-cjk rclone nginx openssh-server wrk systemd >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk rclone nginx openssh-server wrk systemd; }
 	@# Java for the Nu Html Checker and Jing (tests/test_validators.py)
 	@command -v java >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless; }
 	@# one npm call for both: a second `npm install --no-save` would prune the first one's package

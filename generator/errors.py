@@ -159,3 +159,7 @@ class SearchError(PortalError):
     def __init__(self, message: str, status: int = 400):
         super().__init__(message)
         self.status = status
+
+
+class PublishError(PortalError):
+    """`chenglai publish` could not send everything; what was sent is recorded, the run may be repeated."""

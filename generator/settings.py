@@ -62,6 +62,10 @@ PORTAL_DEFAULTS: dict[str, tuple[Any, str]] = {
         "各执行法院的联系信息，键为法院名称（与记录的 court 相同），值为 {address 地址, phone 电话, hours 办公时间, "
         "window 缴款与纠正申请窗口}（均可省略）；显示在法院列表页、记录页、纠正申请页和打印公告上",
     ),
+    "PORTAL_PUBLISH_TO": (
+        None,
+        "chenglai publish 的默认发布目标（rclone 路径，如 /srv/chenglai 或 web:/srv/chenglai）；None 表示须用 --to 指定",
+    ),
     "PORTAL_SPONSOR": (None, "页脚“主办单位”，如某某市中级人民法院；None 表示不显示"),
     "PORTAL_ICP": (None, "页脚 ICP 备案号（如 鲁ICP备00000000号），链接到工业和信息化部备案系统；None 表示不显示"),
     "PORTAL_GOV_SITE_CODE": (None, "页脚“政府网站标识码”（10 位）；None 表示不显示"),
@@ -100,6 +104,8 @@ def portal_settings(settings: dict[str, Any]) -> dict[str, Any]:
         raise UsageError("PORTAL_TAG_AUTHORITY 应为域名（如 court.example.gov.cn）或电子邮件地址（RFC 4151）")
     if not isinstance(out["PORTAL_VERIFY_YEARS"], int) or out["PORTAL_VERIFY_YEARS"] < 1:
         raise UsageError("PORTAL_VERIFY_YEARS 应为正整数")
+    if out["PORTAL_PUBLISH_TO"] is not None and not isinstance(out["PORTAL_PUBLISH_TO"], str):
+        raise UsageError("PORTAL_PUBLISH_TO 应为字符串（rclone 路径）或 None")
     if not 0 <= float(out["PORTAL_MAX_DROP"]) <= 1:
         raise UsageError("PORTAL_MAX_DROP 应在 0 与 1 之间")
     _check_courts(out["PORTAL_COURTS"])

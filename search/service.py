@@ -15,7 +15,9 @@ Run by gunicorn in production: `gunicorn 'search.service:create_app()'`, configu
     CHENGLAI_OUTPUT  the site's output path (default `output`): the live index is found from it
     CHENGLAI_STATE   the build's state folder (PORTAL_STATE_PATH): only for an output folder of
                      the layout before generations (a link is followed wherever it points)
-    CHENGLAI_INDEX   an index folder to read instead (fixed: no build switches it)
+    CHENGLAI_INDEX   an index folder to read instead; on the public host the `index/` folder
+                     `chenglai publish` sends to, whose CURRENT file names the live index
+                     (read at each request: a publish switches it like a build switches the link)
 and by `chenglai serve` locally. Bad queries answer 400, never 500. Nothing here logs a query:
 it may hold a name or an ID number.
 """
@@ -54,6 +56,8 @@ MAX_QUERY_STRING = 2048
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "theme" / "templates"
 KIND_LABELS = {**KINDS, "news": "执行新闻", "restriction": "限制消费令（非失信名单）", "reward": "悬赏执行公告"}
 _TOC = re.compile(r"_MAIN_(\d+)\.toc")
+POINTER = paths.POINTER
+_POINTED = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 # (the index folder's real path, its device and inode, its table of contents' generation)
 IndexKey = tuple[str, int, int, int]
@@ -130,6 +134,7 @@ class SearchApp:
         self._lock = threading.Lock()
         self._generation: Generation | None = None
         self._local = threading.local()  # searchers are not thread-safe: one per thread
+        self._pointed: Path | None = None  # the index the publish pointer last named
 
     # ------------------------------------------------------------ index generations
 
@@ -138,7 +143,20 @@ class SearchApp:
         if self.output is not None:
             return paths.index_dir(self.output, self.state)
         assert self.index_dir is not None
-        return self.index_dir
+        return self._published(self.index_dir)
+
+    def _published(self, folder: Path) -> Path:
+        """A folder `chenglai publish` sends to (index/CURRENT names the live index beside it):
+        the index it names. The pointer is rewritten in place by the transport, so a read that
+        finds it empty or half-written keeps the index named before (never a failed request)."""
+        try:
+            with open(folder / POINTER, "rb") as fh:
+                name = fh.read(256).decode("ascii", "replace").strip()
+        except OSError:
+            return folder  # a plain index folder
+        if _POINTED.fullmatch(name) and (folder / name).is_dir():
+            self._pointed = folder / name
+        return self._pointed or folder
 
     def generation(self) -> Generation:
         # twice: a build may switch the link and remove the generation just resolved (it keeps

@@ -441,13 +441,13 @@ def test_ci_examples_check_pull_requests_and_publish_daily():
     check_steps = " ".join(s.get("run", "") for s in gh["jobs"]["check"]["steps"])
     assert "chenglai check content/debtors" in check_steps and "--drafts" not in check_steps
     publish_steps = " ".join(s.get("run", "") for s in gh["jobs"]["publish"]["steps"])
-    assert "chenglai build" in publish_steps and "publish.sh" in publish_steps
+    assert "chenglai build" in publish_steps and "chenglai publish" in publish_steps
     assert "pull_request" in gh["jobs"]["publish"]["if"]
 
     gl = yaml.safe_load((ROOT / "docs/ci/gitlab-ci.yml").read_text(encoding="utf-8"))
     assert "chenglai check content/debtors" in gl["check"]["script"]
     assert "schedule" in gl["publish"]["rules"][0]["if"]
-    assert any("publish.sh" in line for line in gl["publish"]["script"])
+    assert any("chenglai publish" in line for line in gl["publish"]["script"])
     # the CI pattern for full IDs finds what the project's own pattern finds
     import re
 

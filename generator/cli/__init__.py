@@ -24,9 +24,9 @@ EXIT_AT_ONCE = frozenset({"build"})
 
 # The module of each command (generator/commands/), for a run that needs only its own: `chenglai
 # build` does not import the staff tools' modules (tests/test_cli_check.py checks the list).
-COMMAND_MODULES = {"build": "build", "certificate": "certificate", "check": "check", "expiring": "expiring",
-                   "import": "import_", "mask": "mask", "remove": "remove", "rollback": "rollback", "search": "search",
-                   "serve": "serve", "vet": "vet"}  # fmt: skip
+COMMAND_MODULES = {"build": "build", "certificate": "certificate", "check": "check", "deploy-config": "deploy_config",
+                   "expiring": "expiring", "import": "import_", "mask": "mask", "publish": "publish", "remove": "remove",
+                   "rollback": "rollback", "search": "search", "serve": "serve", "vet": "vet"}  # fmt: skip
 
 
 def _load_commands(name: str | None = None) -> None:

@@ -230,7 +230,7 @@ def bar_chart(series: Series) -> Markup:
     title_id = f"chart-{series.key}-title"
     parts = [
         f'<svg role="img" aria-labelledby="{title_id}" class="chart" viewBox="0 0 {WIDTH} {height}" '
-        f'width="{WIDTH}" height="{height}" style="max-width:100%;height:auto" '
+        f'width="{WIDTH}" height="{height}" '
         f'font-size="{FONT}" fill="{TEXT_FILL}">',
         f'<title id="{title_id}">{escape(series.title)}：条形图，共 {len(rows)} 项，数字见下表</title>',
     ]

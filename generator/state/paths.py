@@ -44,3 +44,8 @@ def index_dir(output: Path, configured: str | Path | None = None) -> Path:
         if site.name == "site" and site.parent.parent.name == GENERATIONS:
             return site.parent / "index"
     return state_dir(out, configured) / "index"
+
+
+# In the index folder `chenglai publish` sends to: the name of the live index beside it, read by
+# the search service at every request (a publish switches it as a build switches the link).
+POINTER = "CURRENT"

@@ -4,9 +4,11 @@ from generator.cli.commands import (
     build,
     certificate,
     check,
+    deploy_config,
     expiring,
     import_,
     mask,
+    publish,
     remove,
     rollback,
     search,
@@ -14,5 +16,5 @@ from generator.cli.commands import (
     vet,
 )
 
-__all__ = ["build", "certificate", "check", "expiring", "import_", "mask", "remove", "rollback", "search", "serve",
-           "vet"]  # fmt: skip
+__all__ = ["build", "certificate", "check", "deploy_config", "expiring", "import_", "mask", "publish", "remove",
+           "rollback", "search", "serve", "vet"]  # fmt: skip
