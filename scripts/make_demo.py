@@ -30,8 +30,7 @@ def main() -> None:
     args = p.parse_args()
     header = "# 演示数据：本文件由 scripts/make_demo.py 随机生成，姓名、证件号码、案号均为虚构。\n"
     if args.kinds_only:
-        files = sorted(args.o.rglob("*.yaml"))
-        write_kinds(args.o.parent, [yaml.safe_load(f.read_text(encoding="utf-8")) for f in files], args, header)
+        write_kinds(args.o.parent, written_records(args.o), args, header)
         return
     if args.o.exists():
         shutil.rmtree(args.o)
@@ -41,7 +40,12 @@ def main() -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(header + demo.to_yaml(rec), encoding="utf-8")
     print(f"wrote {args.n} fictitious records to {args.o}")
-    write_kinds(args.o.parent, records, args, header)
+    # the kinds from the files as written, as --kinds-only reads them: one output either way
+    write_kinds(args.o.parent, written_records(args.o), args, header)
+
+
+def written_records(folder: Path) -> list[dict]:
+    return [yaml.safe_load(f.read_text(encoding="utf-8")) for f in sorted(folder.rglob("*.yaml"))]
 
 
 def write_kinds(content: Path, records: list[dict], args: argparse.Namespace, header: str) -> None:

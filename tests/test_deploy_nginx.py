@@ -125,7 +125,7 @@ def test_no_query_is_logged_by_nginx_or_gunicorn(host):
 def test_removed_record_answers_410_after_publish_and_reload(own_host):
     site, root, web, _tmp = own_host
     write(site.records, "lu0502/person.yaml",
-          record(status="removed", removed_on=date(2026, 11, 24), removal_reason="performed"))  # fmt: skip
+          record(status="removed", removed_on=date(2026, 11, 24), removal_reason="early_deletion"))  # fmt: skip
     site.build(allow_drop=True)
     assert not publish_site(site, str(root)).failed
     # the map is read when nginx (re)loads its configuration: a graceful reload (HUP)

@@ -57,7 +57,8 @@ def test_one_record_changed_sends_its_page_and_the_lists_in_order(site, tmp_path
     store.close()
     assert plan.groups["assets"] == []
     assert PERSON_PAGE in plan.groups["records"]
-    assert "feeds/listings.atom" in plan.groups["lists"] and "data/debtors.csv" in plan.groups["lists"]
+    # a person's record: the feeds change, the bulk files (organisations only, PIPL) do not
+    assert "feeds/listings.atom" in plan.groups["lists"] and "data/debtors.csv" not in plan.groups["lists"]
     # only what changed (the other records' pages are not sent)
     assert "debtors/2025-lu0502-zhi-77/index.html" not in plan.groups["records"]
     before = {p: (remote / "site" / p).stat().st_mtime_ns for p in remote_tree(remote)}
@@ -70,7 +71,7 @@ def test_one_record_changed_sends_its_page_and_the_lists_in_order(site, tmp_path
     assert max(ctime[p] for p in plan.groups["records"]) <= min(ctime[p] for p in plan.groups["lists"])
     # the CDN purge list: the changed URLs, the folder form of a page first
     purge = (site.root / ".chenglai-state" / "output" / "purge-urls.txt").read_text().splitlines()
-    assert "/debtors/2024-lu0502-zhi-1234/" in purge and "/data/debtors.csv" in purge
+    assert "/debtors/2024-lu0502-zhi-1234/" in purge and "/feeds/listings.atom" in purge
     assert "/theme/css/site.css" not in purge
 
 
@@ -79,7 +80,7 @@ def test_removed_record_is_deleted_in_the_same_run_and_listed_gone(site, tmp_pat
     publish_site(site, str(remote))
     assert (remote / "site" / PERSON_PAGE).is_file()
     write(site.records, "lu0502/person.yaml",
-          record(status="removed", removed_on=date(2026, 11, 24), removal_reason="performed"))  # fmt: skip
+          record(status="removed", removed_on=date(2026, 11, 24), removal_reason="early_deletion"))  # fmt: skip
     site.build(allow_drop=True)
     out = publish_site(site, str(remote))
     assert not out.failed and PERSON_PAGE in out.plan.deletions

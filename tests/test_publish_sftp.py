@@ -36,7 +36,7 @@ def test_publish_over_sftp_sends_changes_and_deletions(sftp, tmp_path):
     assert (host / "index" / name).is_dir()
     # a removal: the record's page leaves the host in the same run, the index is replaced
     write(site.records, "lu0502/person.yaml",
-          record(status="removed", removed_on=date(2026, 11, 24), removal_reason="performed"))  # fmt: skip
+          record(status="removed", removed_on=date(2026, 11, 24), removal_reason="early_deletion"))  # fmt: skip
     site.build(allow_drop=True)
     out = publish_site(site, remote)
     assert not out.failed and PERSON_PAGE in out.plan.deletions

@@ -14,7 +14,7 @@ from .pages import path_for
 TOKENS_JS = (Path(__file__).parent / "tokens.js").read_text(encoding="utf-8")
 # every page kind that shows case numbers or IDs
 WITH_NUMBERS = ["home", "debtors", "debtors-page-2", "court", "region", "ground", "removals", "record", "record-org",
-                "notice", "search-results"]  # fmt: skip
+                "notice", "search-results", "restrictions", "lifts", "rewards", "batch"]  # fmt: skip
 
 
 def broken_tokens(page) -> dict:  # type: ignore[no-untyped-def]
@@ -44,7 +44,7 @@ def test_the_token_check_finds_a_broken_case_number(phone_page, site):
     assert [b["token"] for b in result["broken"]] == ["（2025）鲁0503执1234号"]
 
 
-@pytest.mark.parametrize("kind", ["home", "debtors", "court", "removals"])
+@pytest.mark.parametrize("kind", ["home", "debtors", "court", "removals", "restrictions", "lifts", "rewards", "exposure"])
 def test_lists_are_cards_with_every_value_on_screen_at_375px(phone_page, site, kind):
     phone_page.goto(path_for(site, kind))
     cells = phone_page.evaluate("""() => Array.from(document.querySelectorAll('main tbody td, main tbody th')).map(c => {
