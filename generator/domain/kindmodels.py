@@ -112,11 +112,7 @@ class SourceItem:
 
     def line(self, *field: str | int) -> int:
         """Line of a field, or of its nearest present parent, or 1."""
-        while field:
-            if field in self.lines:
-                return self.lines[field]
-            field = field[:-1]
-        return 1
+        return yamlload.line_of(self.lines, *field)
 
 
 def _fields(kind: str, parent: tuple[str, ...]) -> list[str]:

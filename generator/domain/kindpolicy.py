@@ -23,6 +23,7 @@ from typing import NamedTuple
 from generator.domain import casenumber, ids
 from generator.domain.kindmodels import LIFT_REASONS, Batch, Restriction, Reward, SourceItem
 from generator.domain.policy import PublicRecord, PublicView
+from generator.domain.records import KINDS
 
 UNNAMED_APPLICANT = frozenset({"申请执行人", "申请人"})
 DISCLAIMER = "限制消费令与失信被执行人名单是两项不同的措施：被限制消费的被执行人并不因此成为失信被执行人。"
@@ -52,7 +53,7 @@ class PublicRestriction(NamedTuple):
 
     @property
     def kind_label(self) -> str:
-        return "自然人" if self.kind == "person" else "法人或其他组织"
+        return KINDS[self.kind]
 
 
 class LiftNotice(NamedTuple):
@@ -105,7 +106,7 @@ class PublicReward(NamedTuple):
 
     @property
     def kind_label(self) -> str:
-        return "自然人" if self.kind == "person" else "法人或其他组织"
+        return KINDS[self.kind]
 
 
 class PublicBatch(NamedTuple):

@@ -12,7 +12,7 @@ from datetime import date
 
 from generator.domain import casenumber, ids
 from generator.domain.kindmodels import Batch, Restriction, Reward, SourceItem
-from generator.domain.rules import FORMULA_START, MIN_AGE, same_person
+from generator.domain.rules import FORMULA_START, MIN_AGE, four_eyes
 from generator.errors import RecordError
 
 # A phone as courts print it: 0546-8888888, (0546)8888888, 13800000000, 12368 (the courts' line)
@@ -48,20 +48,10 @@ def _vetting(src: SourceItem, err, drafts_ok: bool) -> None:  # type: ignore[no-
     v, item = src.item.vetting, src.item
     day = getattr(item, "issued_on", None) or getattr(item, "published_on", None)
     what = _KIND_NAMES[src.kind]
-    if v.vetted_by is None and v.vetted_on is None:
-        if not drafts_ok:
-            err(
-                "E150",
-                "vetting",
-                f"{what}尚未经第二人审核（草稿），不能发布：请由录入人以外的审核人运行 `chenglai vet {src.path} --by 姓名`",
-            )
-    elif v.vetted_on is None:
-        err("E011", "vetting.vetted_on", "已填写审核人 vetted_by 但缺少审核日期 vetted_on", "vetting.vetted_by")
-    elif v.vetted_by is None:
-        err("E011", "vetting.vetted_by", "已填写审核日期 vetted_on 但缺少审核人 vetted_by", "vetting.vetted_on")
-    elif same_person(v.vetted_by, v.entered_by):
-        err("E151", "vetting.vetted_by", f"审核人 {v.vetted_by} 与录入人 {v.entered_by} 是同一人：{what}须由另一人审核")
-    elif day is not None and v.vetted_on > day:
+    four_eyes(v, drafts_ok, err,
+              ("E150", f"{what}尚未经第二人审核（草稿），不能发布：请由录入人以外的审核人运行 `chenglai vet {src.path} --by 姓名`"),
+              ("E151", f"{what}须由另一人审核"))  # fmt: skip
+    if v.vetted_on is not None and day is not None and v.vetted_on > day:
         err("E152", "vetting.vetted_on", f"审核时间 {v.vetted_on} 晚于发布时间 {day}：应先审核后发布")
 
 

@@ -175,11 +175,7 @@ class SourceRecord:
 
     def line(self, *field: str | int) -> int:
         """Line of a field, or of its nearest present parent, or 1."""
-        while field:
-            if field in self.lines:
-                return self.lines[field]
-            field = field[:-1]
-        return 1
+        return yamlload.line_of(self.lines, *field)
 
 
 def _line_of(lines: yamlload.Lines, loc: tuple[str | int, ...]) -> int:

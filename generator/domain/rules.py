@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from generator.domain import casenumber, ids, lifecycle
 from generator.domain.records import NO_FIXED_TERM, SourceRecord
@@ -82,20 +82,9 @@ def check_record(src: SourceRecord, drafts_ok: bool = False) -> list[RecordError
         if v.vetted_on < r.filed_on:
             err("E032", "vetting.vetted_on", f"审核时间 {v.vetted_on} 早于立案时间 {r.filed_on}")
 
-    # four eyes: a draft has neither vetted_by nor vetted_on; one without the other is a slip
-    if v.vetted_by is None and v.vetted_on is None:
-        if not drafts_ok:
-            err(
-                "E040",
-                "vetting",
-                "记录尚未经第二人审核（草稿），不能合并发布：请由审核人运行 `chenglai vet " + src.path + " --by 姓名`",
-            )
-    elif v.vetted_on is None:
-        err("E011", "vetting.vetted_on", "已填写审核人 vetted_by 但缺少审核日期 vetted_on", "vetting.vetted_by")
-    elif v.vetted_by is None:
-        err("E011", "vetting.vetted_by", "已填写审核日期 vetted_on 但缺少审核人 vetted_by", "vetting.vetted_on")
-    elif same_person(v.vetted_by, v.entered_by):
-        err("E041", "vetting.vetted_by", f"审核人 {v.vetted_by} 与录入人 {v.entered_by} 是同一人：须由另一人审核")
+    four_eyes(v, drafts_ok, err,
+              ("E040", "记录尚未经第二人审核（草稿），不能合并发布：请由审核人运行 `chenglai vet " + src.path + " --by 姓名`"),
+              ("E041", "须由另一人审核"))  # fmt: skip
 
     # grounds and terms
     if len(set(r.grounds)) != len(r.grounds):
@@ -386,3 +375,18 @@ def warn_across(entries: Iterable[AcrossEntry]) -> list[RecordError]:
 def same_key(name: str | None) -> str:
     """A person's name without a role in brackets: what same_person compares."""
     return _ROLE.sub("", (name or "").strip())
+
+
+def four_eyes(v: Any, drafts_ok: bool, err: Any, draft: tuple[str, str], same: tuple[str, str]) -> None:
+    """The second person's vetting, for records and the other kinds alike: a draft has neither
+    vetted_by nor vetted_on (`draft`: its code and message, unless drafts are allowed); one without
+    the other is a slip (E011); the vetter may not be the clerk who entered it (`same`: code, tail)."""
+    if v.vetted_by is None and v.vetted_on is None:
+        if not drafts_ok:
+            err(draft[0], "vetting", draft[1])
+    elif v.vetted_on is None:
+        err("E011", "vetting.vetted_on", "已填写审核人 vetted_by 但缺少审核日期 vetted_on", "vetting.vetted_by")
+    elif v.vetted_by is None:
+        err("E011", "vetting.vetted_by", "已填写审核日期 vetted_on 但缺少审核人 vetted_by", "vetting.vetted_on")
+    elif same_person(v.vetted_by, v.entered_by):
+        err(same[0], "vetting.vetted_by", f"审核人 {v.vetted_by} 与录入人 {v.entered_by} 是同一人：{same[1]}")

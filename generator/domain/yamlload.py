@@ -42,6 +42,15 @@ _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _constructor = yaml.constructor.SafeConstructor()
 
 Lines = dict[tuple[str | int, ...], int]
+
+
+def line_of(lines: Lines, *field: str | int) -> int:
+    """Line of a field, or of its nearest present parent, or 1."""
+    while field:
+        if field in lines:
+            return lines[field]
+        field = field[:-1]
+    return 1
 _PATHS: dict[tuple[str | int, ...], tuple[str | int, ...]] = {}
 
 
