@@ -4,6 +4,7 @@ day; a week later vetting it fails with E031, whose message names the fix."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -20,11 +21,15 @@ DAY = date(2026, 12, 7)
 MAKE = shutil.which("make")
 
 
+# a make of our own, not a sub-make of `make test` (whose MAKELEVEL would add "Entering directory" lines)
+MAKE_ENV = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")}
+
+
 def make(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`make -f Makefile TARGET …` run in `cwd` with this test's venv, not reinstalling it."""
     installed = VENV / ".installed"
     cmd = [MAKE or "make", "-s", "-f", str(ROOT / "Makefile"), f"VENV={VENV}", "-o", str(installed), *args]
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300)
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300, env=MAKE_ENV)
 
 
 def test_the_sample_is_dated_relative_to_the_given_day(tmp_path):
@@ -97,7 +102,7 @@ def test_make_says_where_the_command_is(tmp_path):
 @needs_make
 def test_make_serve_says_where_the_command_is():
     recipe = subprocess.run([MAKE, "-n", "-f", str(ROOT / "Makefile"), f"VENV={VENV}", "-o", str(VENV / ".installed"),
-                             "serve"], cwd=ROOT, capture_output=True, text=True, timeout=60).stdout  # fmt: skip
+                             "serve"], cwd=ROOT, capture_output=True, text=True, timeout=60, env=MAKE_ENV).stdout  # fmt: skip
     assert f"{VENV}/bin/chenglai" in recipe.splitlines()[0] and "make where" in recipe
 
 
