@@ -106,3 +106,17 @@ def test_every_command_names_its_module():
     # a parser for one command has that command only; without one, every command
     assert set(cli.build_parser("check")._subparsers._group_actions[0].choices) == {"check"}  # type: ignore[union-attr]
     assert set(cli.build_parser()._subparsers._group_actions[0].choices) == set(cli.COMMAND_MODULES)  # type: ignore[union-attr]
+
+
+def test_main_called_in_process_leaves_sigpipe_alone(tmp_path, capsys):
+    """Only `chenglai` as its own process restores SIGPIPE's default: a caller in-process (a test
+    runner talking to a browser driver over pipes) would otherwise die without a word on its next
+    write to a closed pipe (xdist reported it as a crashed worker)."""
+    import signal
+
+    from generator.cli import main
+
+    before = signal.getsignal(signal.SIGPIPE)
+    main(["check", str(tmp_path)])
+    capsys.readouterr()
+    assert signal.getsignal(signal.SIGPIPE) == before == signal.SIG_IGN

@@ -88,7 +88,10 @@ def end_process(code: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """`argv` None: this process's own command line (sys.argv), and then a command of
     EXIT_AT_ONCE ends the process itself when it is done (`end_process`)."""
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `chenglai check | head` must not traceback
+    if argv is None:  # this process's own command line: `chenglai check | head` must not traceback
+        # (never for a caller in-process: SIG_DFL would let a later write to a closed pipe, such as a
+        # test runner's to a browser driver, kill that caller without a word)
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     words = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(words[0] if words else None)
     args = parser.parse_args(words)
