@@ -12,14 +12,13 @@ The debtor block is the debtor records' own (records.Debtor); the law's rules ar
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from generator.domain import yamlload
-from generator.domain.records import Day, Debtor, Int, Text, Vetting
+from generator.domain.records import Day, Debtor, Int, Text, Vetting, field_message
 from generator.errors import RecordError
 
 KIND_FOLDERS = {"restriction": "restrictions", "reward": "rewards", "batch": "exposure"}
@@ -122,29 +121,11 @@ def _fields(kind: str, parent: tuple[str, ...]) -> list[str]:
 
 def _message(kind: str, err: Any, loc: tuple[str | int, ...]) -> tuple[str, str]:
     """Pydantic error → (code, Chinese message): the generic codes of the debtor records."""
-    t = err["type"]
-    if t == "extra_forbidden":
-        known = _fields(kind, tuple(p for p in loc[:-1] if isinstance(p, str)))
-        guess = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
-        hint = f"，是不是 {guess[0]}？" if guess else f"；可用字段：{', '.join(known)}"
-        return "E010", f"未知字段 {loc[-1]}{hint}"
-    if t == "missing":
-        return "E011", "缺少必填字段"
-    if t.startswith("date_"):
-        return "E013", f"不是有效日期：{err.get('input')!r}（应为 YYYY-MM-DD，如 2024-03-05）"
-    if t == "literal_error":
-        expected = str((err.get("ctx") or {}).get("expected", "")).replace(" or ", ", ")
-        return "E012", f"取值 {err.get('input')!r} 不在允许范围内，应为：{expected}"
-    if t in ("string_type", "string_too_short"):
-        return "E012", "应填写文字，不能为空"
-    if t == "string_too_long":
-        return "E012", "文字过长（最多 500 字）"
-    if t in ("int_type", "int_parsing", "int_from_float"):
-        return "E012", f"应为整数，实际为 {err.get('input')!r}"
-    if t in ("list_type", "too_short"):
+    shared = field_message(err, loc, _fields(kind, tuple(p for p in loc[:-1] if isinstance(p, str))))
+    if shared is not None:
+        return shared
+    if err["type"] in ("list_type", "too_short"):
         return "E012", "应为非空列表，如 [张某, 李某]"
-    if t in ("model_type", "dict_type"):
-        return "E012", "应为包含子字段的映射"
     return "E012", f"取值不正确（{err.get('msg')}）"
 
 

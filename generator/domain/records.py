@@ -178,21 +178,12 @@ class SourceRecord:
         return yamlload.line_of(self.lines, *field)
 
 
-def _line_of(lines: yamlload.Lines, loc: tuple[str | int, ...]) -> int:
-    while loc:
-        if loc in lines:
-            return lines[loc]
-        loc = loc[:-1]
-    return 1
-
-
-def _message(err: ErrorDetails, loc: tuple[str | int, ...]) -> tuple[str, str]:
-    """Pydantic error → (code, Chinese message)."""
+def field_message(err: ErrorDetails, loc: tuple[str | int, ...], known: list[str]) -> tuple[str, str] | None:
+    """Pydantic error → (code, Chinese message) for the problems every kind of file shares (the
+    debtor records and SPEC §7's kinds); None for the rest, which each model words itself.
+    `known`: the field names beside the one at `loc` (for a misspelt field's hint)."""
     kind = err["type"]
-    ctx = err.get("ctx") or {}
     if kind == "extra_forbidden":
-        parent = tuple(p for p in loc[:-1] if isinstance(p, str))
-        known = _FIELDS.get(parent, [])
         guess = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
         hint = f"，是不是 {guess[0]}？" if guess else f"；可用字段：{', '.join(known)}"
         return "E010", f"未知字段 {loc[-1]}{hint}"
@@ -201,7 +192,7 @@ def _message(err: ErrorDetails, loc: tuple[str | int, ...]) -> tuple[str, str]:
     if kind in ("date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"):
         return "E013", f"不是有效日期：{err.get('input')!r}（应为 YYYY-MM-DD，如 2024-03-05）"
     if kind == "literal_error":
-        expected = str(ctx.get("expected", "")).replace(" or ", ", ")
+        expected = str((err.get("ctx") or {}).get("expected", "")).replace(" or ", ", ")
         return "E012", f"取值 {err.get('input')!r} 不在允许范围内，应为：{expected}"
     if kind in ("string_type", "string_too_short"):
         return "E012", "应填写文字，不能为空"
@@ -209,14 +200,23 @@ def _message(err: ErrorDetails, loc: tuple[str | int, ...]) -> tuple[str, str]:
         return "E012", "文字过长（最多 500 字）"
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return "E012", f"应为整数，实际为 {err.get('input')!r}"
+    if kind == "model_type" or kind == "dict_type":
+        return "E012", "应为包含子字段的映射"
+    return None
+
+
+def _message(err: ErrorDetails, loc: tuple[str | int, ...]) -> tuple[str, str]:
+    """Pydantic error → (code, Chinese message)."""
+    shared = field_message(err, loc, _FIELDS.get(tuple(p for p in loc[:-1] if isinstance(p, str)), []))
+    if shared is not None:
+        return shared
+    kind = err["type"]
     if kind in ("decimal_type", "decimal_parsing", "finite_number"):
         return "E070", f"应为金额数字（如 120000.00），实际为 {err.get('input')!r}"
     if kind in ("list_type",):
         return "E012", "应为列表，如 [evades_by_fraud]"
     if kind == "too_short" and loc and loc[-1] == "grounds":
         return "E050", "至少需要一项失信情形"
-    if kind == "model_type" or kind == "dict_type":
-        return "E012", "应为包含子字段的映射"
     return "E012", f"取值不正确（{err.get('msg')}）"
 
 
@@ -242,7 +242,7 @@ def parse_file(path: str, data: bytes) -> tuple[SourceRecord | None, list[Record
             loc = tuple(err["loc"])
             code, message = _message(err, loc)
             field = ".".join(str(p) for p in loc if isinstance(p, str)) or "-"
-            line = misspelt[loc] if err["type"] == "missing" and loc in misspelt else _line_of(lines, loc)
+            line = misspelt[loc] if err["type"] == "missing" and loc in misspelt else yamlload.line_of(lines, *loc)
             errors.append(RecordError(path, line, _code_for(loc, code), field, message))
         return None, _unechoed(errors) if errors and errors[0].code == "E085" else errors
     return SourceRecord(path, record, lines), _unechoed(errors)
