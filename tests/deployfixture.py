@@ -38,7 +38,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_port(port: int, proc: subprocess.Popen[bytes], what: str, seconds: float = 30) -> None:
+def wait_port(port: int, proc: subprocess.Popen[bytes], what: str, seconds: float = 30, give_up: Any = pytest.fail) -> None:
+    """Until `proc` listens on `port`; `give_up` (pytest.fail, or pytest.skip for a program this
+    machine may not be able to run) with its stderr's end when it exits or the time is up."""
     deadline = time.monotonic() + seconds
     while True:
         try:
@@ -48,7 +50,7 @@ def wait_port(port: int, proc: subprocess.Popen[bytes], what: str, seconds: floa
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
                 _out, err = proc.communicate()
-                pytest.fail(f"{what} did not start: {(err or b'').decode(errors='replace')[-2000:]}")
+                give_up(f"{what} did not start: {(err or b'').decode(errors='replace')[-2000:]}")
             time.sleep(0.05)
 
 
@@ -269,17 +271,7 @@ def sftp_server(tmp: Path) -> Iterator[Sftp]:
         pytest.skip(f"sshd cannot run here: {check.stderr.decode(errors='replace').strip()[-300:]}")
     proc = subprocess.Popen([sshd, "-D", "-e", "-f", str(tmp / "sshd_config")], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)  # fmt: skip
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                _out, err = proc.communicate()
-                pytest.skip(f"sshd did not start here: {err.decode(errors='replace')[-300:]}")
-            time.sleep(0.05)
+    wait_port(port, proc, "sshd", seconds=20, give_up=pytest.skip)
     try:
         yield Sftp(proc, port, tmp / "client", tmp / "known_hosts", user)
     finally:

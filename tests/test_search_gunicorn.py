@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from datetime import date
@@ -16,6 +15,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from .deployfixture import wait_port
 from .search_fixture import build_generation, build_index, context, switch_link
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,19 +45,8 @@ def _start(config: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
          "--log-level", "warning", "search.service:create_app()"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                out, err = proc.communicate()
-                pytest.fail(f"gunicorn did not start: {err.decode()[-2000:]}")
-            time.sleep(0.1)
-    return proc, base
+    wait_port(port, proc, "gunicorn")
+    return proc, f"http://127.0.0.1:{port}"
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
