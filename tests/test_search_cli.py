@@ -21,7 +21,9 @@ import pytest
 from generator.cli import main
 from search.pages import render
 
+from .factory import AS_OF
 from .search_fixture import build_generation, build_index, context, switch_link
+from .sitefixture import REPO, SETTINGS, Site
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -100,6 +102,21 @@ def wait_for_url(proc: subprocess.Popen[str], timeout: float = 120) -> list[str]
     proc.kill()
     _out, err = proc.communicate()
     pytest.fail("serve did not start: " + "".join(got) + err[-3000:])
+
+
+def serve_site(tmp_path: Path, site: Site) -> subprocess.Popen[str]:
+    """`chenglai serve --port 0` (its build included) over a fixture site, from `tmp_path`."""
+    settings = tmp_path / "conf.py"
+    settings.write_text(
+        SETTINGS.read_text(encoding="utf-8")
+        + f"\nPATH = {str(site.content)!r}\nTHEME = {str(REPO / 'theme')!r}\nOUTPUT_PATH = {str(site.output)!r}\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "generator", "serve", "-s", str(settings), "--as-of", AS_OF.isoformat(), "--port", "0"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
 
 
 @pytest.fixture

@@ -4,9 +4,6 @@ service over the live index, and `chenglai serve` building and serving a fixture
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import urllib.request
 from urllib.parse import urlencode
 
@@ -16,9 +13,8 @@ import pytest
 from generator.state import paths
 from search.service import make_app
 
-from .factory import AS_OF
-from .sitefixture import NON_PUBLIC, REPO, SETTINGS, make_site
-from .test_search_cli import wait_for_url
+from .sitefixture import NON_PUBLIC, make_site
+from .test_search_cli import serve_site, wait_for_url
 from .test_search_service import call
 
 
@@ -74,17 +70,7 @@ def test_service_page_looks_like_the_site(site):
 
 def test_serve_builds_then_serves(tmp_path):
     s = make_site(tmp_path)
-    settings = tmp_path / "conf.py"
-    settings.write_text(
-        SETTINGS.read_text(encoding="utf-8")
-        + f"\nPATH = {str(s.content)!r}\nTHEME = {str(REPO / 'theme')!r}\nOUTPUT_PATH = {str(s.output)!r}\n",
-        encoding="utf-8",
-    )
-    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "generator", "serve", "-s", str(settings), "--as-of", AS_OF.isoformat(), "--port", "0"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    proc = serve_site(tmp_path, s)
     try:
         lines = wait_for_url(proc)
         assert lines[0].startswith("构建完成")

@@ -20,10 +20,9 @@ import lxml.etree
 import lxml.html
 import pytest
 
-from .factory import AS_OF
 from .qrimage import decode_path
-from .sitefixture import REPO, SETTINGS, make_site
-from .test_search_cli import wait_for_url
+from .sitefixture import REPO, make_site
+from .test_search_cli import serve_site, wait_for_url
 
 
 def _get(url: str) -> bytes:
@@ -36,17 +35,7 @@ def preview(tmp_path_factory):
     """The standard fixture site served by `chenglai serve --port 0` (the build included)."""
     tmp_path = tmp_path_factory.mktemp("preview")
     s = make_site(tmp_path)
-    settings = tmp_path / "conf.py"
-    settings.write_text(
-        SETTINGS.read_text(encoding="utf-8")
-        + f"\nPATH = {str(s.content)!r}\nTHEME = {str(REPO / 'theme')!r}\nOUTPUT_PATH = {str(s.output)!r}\n",
-        encoding="utf-8",
-    )
-    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "generator", "serve", "-s", str(settings), "--as-of", AS_OF.isoformat(), "--port", "0"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    proc = serve_site(tmp_path, s)
     try:
         lines = wait_for_url(proc)
         base = lines[-1].split("：", 1)[1].split("/  ", 1)[0]
